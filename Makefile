@@ -1,0 +1,54 @@
+# FLAI Protocol — every target sets up what it needs (idempotently) and then runs.
+#   make test   the whole suite (contracts on Anvil + off-chain library)
+#   make demo   the RFM lifecycle on a local Anvil chain, with a printed report
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SOLC_VERSION := 0.8.28
+BROWNIE_ACCOUNTS := 20
+
+export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc/bin
+export PATH := $(BIN):$(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup compile test demo bench slither clean
+
+setup: $(VENV)/.installed node_modules/.installed .brownie-network
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Brownie's `development` network is Anvil; the scenario needs more than its default 10 accounts.
+.brownie-network: $(VENV)/.installed
+	$(BIN)/python -c "import brownie._config" >/dev/null
+	$(BIN)/brownie networks modify development accounts=$(BROWNIE_ACCOUNTS) gas_limit=30000000 >/dev/null
+	touch $@
+
+compile: setup
+	$(BIN)/brownie compile
+
+test: compile
+	$(BIN)/brownie test tests
+
+demo: compile
+	$(BIN)/brownie run scripts/demo.py
+
+bench: compile
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+slither: compile
+	$(BIN)/slither . --compile-force-framework brownie --filter-paths "node_modules|contracts/test"
+
+clean:
+	rm -rf build .brownie-network $(VENV) node_modules

@@ -8,7 +8,11 @@ call the same deploy functions the scripts use.
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.accounts"]
+pytest_plugins = [
+    "tests.fixtures.accounts",
+    "tests.fixtures.platform",
+    "tests.fixtures.subdao",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,610 @@
+"""Contribution scoring: Shapley values of model updates and their mapping to φ ∈ [0, 1].
+
+The cooperative game (001 §3.2, §5.3; 000 §8.2) has the round's accepted updates as
+players. The value of a coalition ``S`` is the validator-holdout metric (AUC by default)
+of the averaged coalition model ``w_S = Σ_{k∈S} a_k w_k / Σ_{k∈S} a_k``; the empty
+coalition is the current global model, so ``v(N) − v(∅)`` is the round's improvement and
+Shapley values split it (efficiency). This is the FL data-valuation game of Song, Tong &
+Wei, "Profit Allocation for Federated Learning" (IEEE Big Data 2019) and of Liu et al.,
+"GTG-Shapley: Efficient and Accurate Participant Contribution Evaluation in Federated
+Learning" (ACM TIST 2022).
+
+Estimators
+----------
+* :func:`exact_shapley` enumerates all ``2^K`` coalitions (vectorised, ``K ≤ 10`` by
+  default): ``SV_k = Σ_{S ⊆ N∖k} |S|!(K−|S|−1)!/K! · (v(S∪k) − v(S))``.
+* :func:`monte_carlo_shapley` samples permutations with truncation (TMC-Shapley of
+  Ghorbani & Zou, "Data Shapley: Equitable Valuation of Data for Machine Learning", ICML
+  2019), plus GTG-Shapley's guided sampling (every player leads a permutation in turn),
+  between-round truncation and a convergence test. Coalition values are cached, and the
+  number of *distinct* coalitions evaluated is reported as the cost.
+* :func:`leave_one_out`: ``v(N) − v(N∖k)``.
+* :func:`cosine_similarity_to_aggregate`: ``cos(Δ_k, Δ_N)`` of the update against the
+  coalition aggregate; ``1 − cos`` is the "gradient divergence" of 001 §3.2.
+* :func:`scores_to_phi` clips negatives to 0 and normalises to shares; :func:`composite_phi`
+  is 000 §8.2.1's ``α·LMV + β·GMV``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flai.fl.data import Dataset
+from flai.fl.errors import ConfigError, ScoringError
+from flai.fl.metrics import Metric, metric_columns
+from flai.fl.model import LogisticModel
+
+__all__ = [
+    "CoalitionGame",
+    "ContributionScores",
+    "Flag",
+    "ScoringConfig",
+    "ShapleyEstimate",
+    "composite_phi",
+    "cosine_similarity_to_aggregate",
+    "exact_shapley",
+    "leave_one_out",
+    "monte_carlo_shapley",
+    "score_contributions",
+    "scores_to_phi",
+]
+
+FloatArray = NDArray[np.float64]
+Normalization = Literal["sum", "max"]
+
+
+class Flag(enum.Enum):
+    """Why a custodian's update deserves attention."""
+
+    REJECTED = "rejected"
+    """Failed an update check (shape, finite, norm); never scored or aggregated."""
+    POISONER = "poisoner"
+    """Negative contribution beyond tolerance: the update makes the model worse."""
+    FREE_RIDER = "free_rider"
+    """The update is (numerically) the global model it started from."""
+
+
+class CoalitionGame:
+    """The FL coalition game on one validator's holdout, with cached values.
+
+    Parameters
+    ----------
+    base
+        The current global model; ``v(∅)`` is its metric.
+    updates
+        The players' models ``w_k``.
+    holdout
+        The validator's labelled holdout.
+    metric
+        Coalition value metric.
+    weights
+        Averaging weights ``a_k`` inside a coalition (default uniform).
+    """
+
+    def __init__(
+        self,
+        *,
+        base: LogisticModel,
+        updates: Sequence[LogisticModel],
+        holdout: Dataset,
+        metric: Metric = "auc",
+        weights: Sequence[float] | None = None,
+    ) -> None:
+        if not updates:
+            raise ScoringError("a coalition game needs at least one player")
+        holdout.require_features(base.num_features)
+        for u in updates:
+            if u.params.shape != base.params.shape:
+                raise ScoringError(f"update shape {u.params.shape} != {base.params.shape}")
+        self._base = base.params
+        self._params = np.stack([u.params for u in updates])
+        a = np.ones(len(updates)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if a.shape != (len(updates),) or np.any(a <= 0) or not np.all(np.isfinite(a)):
+            raise ScoringError("coalition weights must be positive, one per player")
+        self._weights = a
+        self._X = holdout.X
+        self._y = holdout.y
+        self._metric: Metric = metric
+        self._cache: dict[int, float] = {}
+
+    @property
+    def num_players(self) -> int:
+        """``K``."""
+        return int(self._params.shape[0])
+
+    @property
+    def evaluations(self) -> int:
+        """Distinct coalitions evaluated so far (the cost measure)."""
+        return len(self._cache)
+
+    @property
+    def full(self) -> int:
+        """Bitmask of the grand coalition."""
+        return (1 << self.num_players) - 1
+
+    def coalition_params(self, masks: NDArray[np.int64]) -> FloatArray:
+        """Averaged parameters of each coalition (rows); the base model for ``∅``."""
+        bits = ((masks[:, None] >> np.arange(self.num_players)) & 1).astype(np.float64)
+        a = bits * self._weights
+        total = a.sum(axis=1, keepdims=True)
+        empty = total[:, 0] == 0
+        total[empty] = 1.0
+        out = (a / total) @ self._params
+        out[empty] = self._base
+        return np.asarray(out, dtype=np.float64)
+
+    def _evaluate(self, masks: NDArray[np.int64]) -> FloatArray:
+        params = self.coalition_params(masks)
+        logits = self._X @ params[:, :-1].T + params[:, -1]
+        return metric_columns(self._metric, self._y, logits)
+
+    def values(self, masks: Sequence[int] | NDArray[np.int64]) -> FloatArray:
+        """``v(S)`` for many coalitions, evaluating the uncached ones in one batch."""
+        m = np.asarray(masks, dtype=np.int64)
+        missing = np.unique(m[[int(x) not in self._cache for x in m]]) if m.size else m
+        if missing.size:
+            for mask, val in zip(missing.tolist(), self._evaluate(missing).tolist(), strict=True):
+                self._cache[mask] = val
+        return np.array([self._cache[int(x)] for x in m], dtype=np.float64)
+
+    def value(self, mask: int) -> float:
+        """``v(S)`` of one coalition (bitmask over players)."""
+        cached = self._cache.get(mask)
+        if cached is None:
+            cached = float(self._evaluate(np.array([mask], dtype=np.int64))[0])
+            self._cache[mask] = cached
+        return cached
+
+
+@dataclass(frozen=True, eq=False)
+class ShapleyEstimate:
+    """Shapley values with their cost.
+
+    Attributes
+    ----------
+    values
+        ``SV_k`` per player.
+    v_empty, v_full
+        ``v(∅)`` and ``v(N)``.
+    evaluations
+        Distinct coalitions evaluated by the game (including earlier calls on it).
+    permutations
+        Permutations sampled (0 for the exact method).
+    method
+        ``"exact"`` or ``"monte_carlo"``.
+    """
+
+    values: FloatArray
+    v_empty: float
+    v_full: float
+    evaluations: int
+    permutations: int
+    method: str
+
+
+def exact_shapley(game: CoalitionGame, *, max_players: int = 10) -> ShapleyEstimate:
+    """Exact Shapley values by enumerating all ``2^K`` coalitions.
+
+    Raises
+    ------
+    ScoringError
+        If ``K > max_players`` (the cost is exponential; use Monte Carlo).
+    """
+    k_players = game.num_players
+    if k_players > max_players:
+        raise ScoringError(f"exact Shapley is limited to {max_players} players, got {k_players}")
+    masks = np.arange(1 << k_players, dtype=np.int64)
+    v = game.values(masks)
+    sizes = np.array([bin(m).count("1") for m in range(1 << k_players)], dtype=np.int64)
+    fact = [math.factorial(i) for i in range(k_players + 1)]
+    coef = np.array(
+        [fact[s] * fact[k_players - s - 1] / fact[k_players] if s < k_players else 0.0
+         for s in range(k_players + 1)]
+    )
+    values = np.empty(k_players)
+    for k in range(k_players):
+        without = masks[((masks >> k) & 1) == 0]
+        values[k] = float(np.sum(coef[sizes[without]] * (v[without | (1 << k)] - v[without])))
+    return ShapleyEstimate(
+        values=values,
+        v_empty=float(v[0]),
+        v_full=float(v[-1]),
+        evaluations=game.evaluations,
+        permutations=0,
+        method="exact",
+    )
+
+
+def monte_carlo_shapley(
+    game: CoalitionGame,
+    *,
+    rng: np.random.Generator,
+    max_permutations: int = 500,
+    max_evaluations: int | None = None,
+    truncation_tolerance: float = 1e-3,
+    round_tolerance: float = 0.0,
+    convergence_tolerance: float = 0.05,
+    min_permutations: int | None = None,
+    guided: bool = False,
+    exact_extremes: bool = True,
+) -> ShapleyEstimate:
+    """Truncated Monte Carlo permutation Shapley (Ghorbani & Zou 2019; Liu et al. 2022).
+
+    ``SV_k = (1/K) Σ_{s=0}^{K−1} E_{|S|=s}[v(S∪k) − v(S)]``: the mean over coalition sizes
+    (strata) of the expected marginal. The first and last strata cost ``2K + 2``
+    evaluations in total (``v(∅)``, ``v({k})``, ``v(N∖k)``, ``v(N)``), so with
+    ``exact_extremes`` they are computed exactly and permutations only estimate the middle
+    strata, each (player, size) stratum averaged on its own and empty strata filled with
+    the player's pooled middle mean — stratified sampling in the sense of Maleki et al. (2013) and Castro et al.,
+    "Improving polynomial estimation of the Shapley value by stratified random sampling
+    with optimum allocation" (Computers & OR 2017). For FL games the first stratum (an
+    update alone against the global model) carries most of the value, which is why
+    GTG-Shapley's guided sampling helps; computing it exactly helps more.
+
+    Parameters
+    ----------
+    game
+        The coalition game (its cache is shared with any earlier evaluation).
+    rng
+        Generator for the permutations.
+    max_permutations
+        Upper bound on sampled permutations.
+    max_evaluations
+        Budget of distinct coalition evaluations (the extremes are always evaluated); a
+        permutation that would exceed it is abandoned and sampling stops.
+    truncation_tolerance
+        Within-round truncation (TMC): once ``|v(N) − v(prefix)| ≤`` this, the remaining
+        players of the permutation get marginal 0 without evaluation.
+    round_tolerance
+        Between-round truncation (GTG-Shapley): if ``|v(N) − v(∅)| ≤`` this, every value
+        is 0 without sampling.
+    convergence_tolerance
+        Stop once, after each further cycle of ``K`` permutations, the mean absolute
+        change of the estimates relative to their mean magnitude is below this.
+    min_permutations
+        Permutations sampled before convergence is tested (default ``2K``).
+    guided
+        GTG-Shapley guided sampling: permutation ``t`` starts with player ``t mod K``
+        (redundant when ``exact_extremes`` already fixes the first stratum).
+    exact_extremes
+        Compute the first and last strata exactly (see above).
+
+    Returns
+    -------
+    ShapleyEstimate
+        Without ``exact_extremes`` each permutation's marginals telescope, so
+        ``Σ SV = v(N) − v(∅)`` up to the truncation tolerance; with it, efficiency holds
+        in expectation.
+    """
+    if max_permutations < 1:
+        raise ConfigError(f"max_permutations must be >= 1, got {max_permutations}")
+    k_players = game.num_players
+    v_empty = game.value(0)
+    v_full = game.value(game.full)
+    if abs(v_full - v_empty) <= round_tolerance:
+        return ShapleyEstimate(
+            values=np.zeros(k_players), v_empty=v_empty, v_full=v_full,
+            evaluations=game.evaluations, permutations=0, method="monte_carlo",
+        )
+    stratify = exact_extremes and k_players >= 3
+    first = last = np.zeros(k_players)
+    if stratify:
+        singles = [1 << k for k in range(k_players)]
+        leave = [game.full & ~(1 << k) for k in range(k_players)]
+        first = game.values(singles) - v_empty
+        last = v_full - game.values(leave)
+
+    sums = np.zeros(k_players)
+    counts = np.zeros(k_players)
+    cell_sums = np.zeros((k_players, k_players))  # [player, position]
+    cell_counts = np.zeros((k_players, k_players))
+    done = 0
+    floor_perms = 2 * k_players if min_permutations is None else min_permutations
+    snapshot: FloatArray | None = None
+
+    def estimate() -> FloatArray:
+        if not stratify:
+            return sums / max(done, 1)
+        pooled = np.where(counts > 0, sums / np.maximum(counts, 1), (first + last) / 2.0)
+        cells = cell_sums[:, 1:-1] / np.maximum(cell_counts[:, 1:-1], 1)
+        cells = np.where(cell_counts[:, 1:-1] > 0, cells, pooled[:, None])
+        return np.asarray((first + last + cells.sum(axis=1)) / k_players)
+
+    for t in range(max_permutations):
+        perm = rng.permutation(k_players)
+        if guided:
+            where = int(np.flatnonzero(perm == t % k_players)[0])
+            perm[0], perm[where] = perm[where], perm[0]
+        marginals = np.zeros(k_players)
+        mask, prev, aborted = 0, v_empty, False
+        for k in perm.tolist():
+            if abs(v_full - prev) <= truncation_tolerance:
+                break
+            mask |= 1 << k
+            if (
+                max_evaluations is not None
+                and mask not in game._cache  # noqa: SLF001 - the budget needs the cache
+                and game.evaluations >= max_evaluations
+            ):
+                aborted = True
+                break
+            cur = game.value(mask)
+            marginals[k] = cur - prev
+            prev = cur
+        if aborted:
+            break
+        if stratify:
+            middle_players = perm[1:-1]
+            sums[middle_players] += marginals[middle_players]
+            counts[middle_players] += 1
+            positions = np.arange(1, k_players - 1)
+            cell_sums[middle_players, positions] += marginals[middle_players]
+            cell_counts[middle_players, positions] += 1
+        else:
+            sums += marginals
+        done += 1
+        if done >= floor_perms and done % k_players == 0:
+            est = estimate()
+            if snapshot is not None:
+                scale = max(float(np.mean(np.abs(est))), 1e-12)
+                if float(np.mean(np.abs(est - snapshot))) / scale < convergence_tolerance:
+                    break
+            snapshot = est
+    return ShapleyEstimate(
+        values=estimate(), v_empty=v_empty, v_full=v_full,
+        evaluations=game.evaluations, permutations=done, method="monte_carlo",
+    )
+
+
+def leave_one_out(game: CoalitionGame) -> FloatArray:
+    """``LOO_k = v(N) − v(N∖k)`` (Cook 1977's deletion diagnostic applied to updates)."""
+    full = game.full
+    v_full = game.value(full)
+    return np.array([v_full - game.value(full & ~(1 << k)) for k in range(game.num_players)])
+
+
+def cosine_similarity_to_aggregate(
+    base: LogisticModel,
+    updates: Sequence[LogisticModel],
+    weights: Sequence[float] | None = None,
+    *,
+    exclude_self: bool = True,
+) -> FloatArray:
+    """``cos(Δ_k, Δ_agg)`` per update, ``Δ = w − w_base``; 0 where either vector is zero.
+
+    With ``exclude_self`` (default) ``Δ_agg`` is the weighted mean of the *other* updates,
+    so a large outlier cannot pull the aggregate towards itself (the leave-one-out
+    direction used by FoolsGold-style similarity defences, Fung et al., RAID 2020);
+    otherwise it is the mean of all updates. ``1 − cos`` is 001 §3.2's gradient divergence.
+    """
+    deltas = np.stack([u.params - base.params for u in updates])
+    a = np.ones(len(updates)) if weights is None else np.asarray(weights, dtype=np.float64)
+    out = np.zeros(len(updates))
+    for k in range(len(updates)):
+        w = a.copy()
+        if exclude_self and len(updates) > 1:
+            w[k] = 0.0
+        agg = (w / w.sum()) @ deltas
+        denom = float(np.linalg.norm(deltas[k]) * np.linalg.norm(agg))
+        out[k] = float(deltas[k] @ agg) / denom if denom > 0 else 0.0
+    return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64)
+
+
+def scores_to_phi(scores: Sequence[float] | FloatArray, *, normalization: Normalization = "sum") -> FloatArray:
+    """Map raw contribution scores to ``φ ∈ [0, 1]``: clip negatives to 0, then normalise.
+
+    ``"sum"`` gives shares (``Σφ = 1``), ``"max"`` scales the best contributor to 1. All
+    zeros when no score is positive.
+    """
+    s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, None)
+    if not np.all(np.isfinite(s)):
+        raise ScoringError("scores must be finite")
+    denom = float(s.sum() if normalization == "sum" else s.max(initial=0.0))
+    if normalization not in ("sum", "max"):
+        raise ConfigError(f"unknown normalization {normalization!r}")
+    if denom <= 0.0:
+        return np.zeros_like(s)
+    return np.asarray(np.clip(s / denom, 0.0, 1.0), dtype=np.float64)
+
+
+def composite_phi(
+    lmv: Sequence[float] | FloatArray,
+    gmv: Sequence[float] | FloatArray,
+    *,
+    alpha: float,
+    beta: float,
+    normalization: Normalization = "sum",
+) -> FloatArray:
+    """000 §8.2.1's composite score ``α·LMV + β·GMV`` on the φ scale (``α + β = 1``).
+
+    Both components are mapped with :func:`scores_to_phi` first, so the result stays in
+    ``[0, 1]``.
+    """
+    if alpha < 0 or beta < 0 or not math.isclose(alpha + beta, 1.0, abs_tol=1e-12):
+        raise ConfigError(f"alpha and beta must be non-negative and sum to 1, got {alpha}, {beta}")
+    out = alpha * scores_to_phi(lmv, normalization=normalization) + beta * scores_to_phi(
+        gmv, normalization=normalization
+    )
+    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """How contributions are scored.
+
+    Parameters
+    ----------
+    method
+        ``"exact"``, ``"monte_carlo"`` or ``"auto"`` (exact up to ``exact_max_players``).
+    exact_max_players
+        Largest ``K`` for exact Shapley.
+    metric
+        Coalition value metric on the validator holdout. The default, negative
+        log-loss, is smooth in the parameters; AUC saturates after one round on easy
+        tasks, which leaves Shapley values to holdout noise (then a noise free-rider can
+        outscore honest custodians) and hides data-size effects.
+    coalition_weighting
+        Averaging inside a coalition: ``"uniform"`` (robust to inflated sample counts) or
+        ``"samples"`` (FedAvg weights ``n_k``).
+    lmv_weight, gmv_weight
+        ``α`` and ``β`` of the composite score; LMV is an update's standalone gain
+        ``v({k}) − v(∅)`` (000 §8.1.1), GMV its Shapley value on the aggregate (§8.1.2).
+    normalization
+        φ mapping, see :func:`scores_to_phi`.
+    poison_tolerance, poison_relative_tolerance
+        A Shapley value below ``−(poison_tolerance + poison_relative_tolerance·|v(N) −
+        v(∅)|)`` flags the update as a poisoner (φ = 0). The relative part keeps an honest
+        custodian whose small, skewed data slightly hurts a round from being branded a
+        poisoner, while a label-flipper's large negative value is flagged.
+    free_rider_tolerance
+        An update within this L2 distance of the global model is flagged a free-rider.
+    mc_max_permutations, mc_max_evaluations, mc_truncation_tolerance,
+    mc_convergence_tolerance
+        Monte Carlo settings, see :func:`monte_carlo_shapley`.
+    """
+
+    method: Literal["auto", "exact", "monte_carlo"] = "auto"
+    exact_max_players: int = 10
+    metric: Metric = "neg_log_loss"
+    coalition_weighting: Literal["uniform", "samples"] = "uniform"
+    lmv_weight: float = 0.0
+    gmv_weight: float = 1.0
+    normalization: Normalization = "sum"
+    poison_tolerance: float = 1e-3
+    poison_relative_tolerance: float = 0.25
+    free_rider_tolerance: float = 1e-12
+    mc_max_permutations: int = 500
+    mc_max_evaluations: int | None = None
+    mc_truncation_tolerance: float = 1e-3
+    mc_convergence_tolerance: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.method not in ("auto", "exact", "monte_carlo"):
+            raise ConfigError(f"unknown scoring method {self.method!r}")
+        if self.coalition_weighting not in ("uniform", "samples"):
+            raise ConfigError(f"unknown coalition weighting {self.coalition_weighting!r}")
+        if self.normalization not in ("sum", "max"):
+            raise ConfigError(f"unknown normalization {self.normalization!r}")
+        if self.lmv_weight < 0 or self.gmv_weight < 0 or not math.isclose(
+            self.lmv_weight + self.gmv_weight, 1.0, abs_tol=1e-12
+        ):
+            raise ConfigError("lmv_weight and gmv_weight must be non-negative and sum to 1")
+        if min(self.poison_tolerance, self.poison_relative_tolerance, self.free_rider_tolerance) < 0:
+            raise ConfigError("tolerances must be non-negative")
+        if self.exact_max_players < 1:
+            raise ConfigError("exact_max_players must be >= 1")
+
+
+@dataclass(frozen=True, eq=False)
+class ContributionScores:
+    """Every contribution measure of one validator for one round's accepted updates.
+
+    Attributes
+    ----------
+    shapley, loo, cosine, lmv
+        Raw measures per update (Shapley value, leave-one-out, cosine to the aggregate,
+        standalone gain).
+    phi
+        Final scores ``φ ∈ [0, 1]`` (flagged updates forced to 0).
+    flags
+        Flags per update.
+    estimate
+        The Shapley estimate with its cost.
+    """
+
+    shapley: FloatArray
+    loo: FloatArray
+    cosine: FloatArray
+    lmv: FloatArray
+    phi: FloatArray
+    flags: tuple[frozenset[Flag], ...]
+    estimate: ShapleyEstimate
+
+
+def score_contributions(
+    *,
+    base: LogisticModel,
+    updates: Sequence[LogisticModel],
+    holdout: Dataset,
+    config: ScoringConfig,
+    rng: np.random.Generator,
+    num_samples: Sequence[int] | None = None,
+) -> ContributionScores:
+    """Score one round's accepted updates on one validator's holdout.
+
+    Parameters
+    ----------
+    base
+        The global model the updates started from.
+    updates
+        The accepted updates.
+    holdout
+        The validator's holdout.
+    config
+        Scoring settings.
+    rng
+        Generator for Monte Carlo sampling.
+    num_samples
+        Reported sample counts (needed for ``coalition_weighting="samples"``).
+    """
+    weights: list[float] | None = None
+    if config.coalition_weighting == "samples":
+        if num_samples is None or len(num_samples) != len(updates):
+            raise ConfigError("sample weighting needs one sample count per update")
+        weights = [float(n) for n in num_samples]
+    game = CoalitionGame(
+        base=base, updates=updates, holdout=holdout, metric=config.metric, weights=weights
+    )
+    use_exact = config.method == "exact" or (
+        config.method == "auto" and game.num_players <= config.exact_max_players
+    )
+    if use_exact:
+        estimate = exact_shapley(game, max_players=max(config.exact_max_players, 1))
+    else:
+        estimate = monte_carlo_shapley(
+            game,
+            rng=rng,
+            max_permutations=config.mc_max_permutations,
+            max_evaluations=config.mc_max_evaluations,
+            truncation_tolerance=config.mc_truncation_tolerance,
+            convergence_tolerance=config.mc_convergence_tolerance,
+        )
+    loo = leave_one_out(game)
+    v_empty = estimate.v_empty
+    lmv = np.array([game.value(1 << k) - v_empty for k in range(game.num_players)])
+    cosine = cosine_similarity_to_aggregate(base, updates, weights)
+    flags: list[frozenset[Flag]] = []
+    poison_bar = config.poison_tolerance + config.poison_relative_tolerance * abs(
+        estimate.v_full - v_empty
+    )
+    for k, u in enumerate(updates):
+        if float(np.linalg.norm(u.params - base.params)) <= config.free_rider_tolerance:
+            flags.append(frozenset({Flag.FREE_RIDER}))
+        elif estimate.values[k] < -poison_bar:
+            flags.append(frozenset({Flag.POISONER}))
+        else:
+            flags.append(frozenset())
+    credited = np.array([not f for f in flags])
+    phi = composite_phi(
+        np.where(credited, lmv, 0.0),
+        np.where(credited, estimate.values, 0.0),
+        alpha=config.lmv_weight,
+        beta=config.gmv_weight,
+        normalization=config.normalization,
+    )
+    return ContributionScores(
+        shapley=estimate.values,
+        loo=loo,
+        cosine=cosine,
+        lmv=lmv,
+        phi=phi,
+        flags=tuple(flags),
+        estimate=estimate,
+    )

@@ -1,0 +1,131 @@
+"""CID parity with an independent implementation: the npm ``ipfs-unixfs-importer`` (run
+through node by tools/ipfs/reference-cid.mjs with Kubo's defaults) must give the same
+root CIDs as the local store for ``ipfs add`` (v0) and ``ipfs add --cid-version=1`` (v1)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flai.storage import ImportOptions, LocalStore
+from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, decode_dag_pb, decode_unixfs, parse_cid
+
+from .conftest import REPO_ROOT
+
+REFERENCE_SCRIPT = REPO_ROOT / "tools" / "ipfs" / "reference-cid.mjs"
+
+SIZES = {
+    "empty": 0,
+    "one-byte": 1,
+    "chunk-minus-one": DEFAULT_CHUNK_SIZE - 1,
+    "one-chunk": DEFAULT_CHUNK_SIZE,
+    "chunk-plus-one": DEFAULT_CHUNK_SIZE + 1,
+    "174-chunks-plus-one": 174 * DEFAULT_CHUNK_SIZE + 1,
+    "5-MiB": 5 * 1024 * 1024,
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The issue's inputs as files of seeded random bytes."""
+    directory = tmp_path_factory.mktemp("parity")
+    rng = random.Random(20261121)
+    files = {}
+    for name, size in SIZES.items():
+        path = directory / f"{name}.bin"
+        path.write_bytes(rng.randbytes(size))
+        files[name] = path
+    return files
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Reference CIDs from node + ipfs-unixfs-importer, one node run for all files."""
+    node = shutil.which("node")
+    assert node is not None, "node is required for the CID parity test"
+    completed = subprocess.run(
+        [node, str(REFERENCE_SCRIPT), *(str(p) for p in corpus.values())],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    by_path = json.loads(completed.stdout)
+    return {name: by_path[str(path)] for name, path in corpus.items()}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, LocalStore]:
+    root = tmp_path_factory.mktemp("parity-stores")
+    return {
+        "v1": LocalStore(root=root / "v1", fsync=False),
+        "v0": LocalStore(root=root / "v0", options=ImportOptions(cid_version=0), fsync=False),
+    }
+
+
+@pytest.mark.parametrize("mode", ["v1", "v0"])
+@pytest.mark.parametrize("name", list(SIZES))
+def test_local_store_cid_matches_reference_importer(
+    name: str,
+    mode: str,
+    corpus: dict[str, Path],
+    reference: dict[str, dict[str, str]],
+    stores: dict[str, LocalStore],
+) -> None:
+    store = stores[mode]
+    with corpus[name].open("rb") as handle:
+        cid = store.put_stream(handle)
+
+    assert cid == reference[name][mode]
+    assert store.get(cid) == corpus[name].read_bytes()
+
+
+def test_reference_cids_have_the_expected_shape(reference: dict[str, dict[str, str]]) -> None:
+    # v1 single-chunk files are the raw leaf itself; anything bigger is a dag-pb root.
+    for name in ("empty", "one-byte", "chunk-minus-one", "one-chunk"):
+        assert reference[name]["v1"].startswith("bafkrei")
+    for name in ("chunk-plus-one", "174-chunks-plus-one", "5-MiB"):
+        assert reference[name]["v1"].startswith("bafybei")
+    assert all(r["v0"].startswith("Qm") for r in reference.values())
+    # Well-known Kubo CIDs of the empty file.
+    assert reference["empty"] == {
+        "v0": "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
+        "v1": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+    }
+
+
+def test_hello_world_matches_kubo() -> None:
+    """``echo 'hello world' | ipfs add`` is QmT78zSu...; with --cid-version=1 bafkreifj..."""
+    from flai.storage import import_bytes
+
+    assert str(import_bytes(b"hello world\n", options=ImportOptions(cid_version=0)).cid) == (
+        "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
+    )
+    assert str(import_bytes(b"hello world\n").cid) == (
+        "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
+    )
+
+
+@pytest.mark.parametrize("mode", ["v1", "v0"])
+def test_175_chunks_make_a_two_level_balanced_dag(
+    mode: str, reference: dict[str, dict[str, str]], stores: dict[str, LocalStore]
+) -> None:
+    """174 leaves fill the first inner node; the 175th starts a second, under a new root."""
+    store = stores[mode]
+    root = parse_cid(reference["174-chunks-plus-one"][mode])
+    links, data = decode_dag_pb(store.get_block(root))
+    header = decode_unixfs(data or b"")
+
+    assert len(links) == 2
+    assert header.blocksizes == (174 * DEFAULT_CHUNK_SIZE, 1)
+    assert header.filesize == 174 * DEFAULT_CHUNK_SIZE + 1
+    first, _ = decode_dag_pb(store.get_block(links[0].cid))
+    second, _ = decode_dag_pb(store.get_block(links[1].cid))
+    assert (len(first), len(second)) == (174, 1)
+    assert {link.cid.codec.name for link in first} == {"raw" if mode == "v1" else "dag-pb"}

@@ -83,7 +83,7 @@ class CoalitionGame:
     holdout
         The validator's labelled holdout.
     metric
-        Coalition value metric.
+        Coalition value metric (see :class:`ScoringConfig` for why log-loss is default).
     weights
         Averaging weights ``a_k`` inside a coalition (default uniform).
     """
@@ -94,7 +94,7 @@ class CoalitionGame:
         base: LogisticModel,
         updates: Sequence[LogisticModel],
         holdout: Dataset,
-        metric: Metric = "auc",
+        metric: Metric = "neg_log_loss",
         weights: Sequence[float] | None = None,
     ) -> None:
         if not updates:
@@ -294,12 +294,36 @@ def monte_carlo_shapley(
             evaluations=game.evaluations, permutations=0, method="monte_carlo",
         )
     stratify = exact_extremes and k_players >= 3
-    first = last = np.zeros(k_players)
+    # exact strata: size -> per-player mean marginal over that stratum
+    exact_strata: dict[int, FloatArray] = {}
     if stratify:
         singles = [1 << k for k in range(k_players)]
         leave = [game.full & ~(1 << k) for k in range(k_players)]
-        first = game.values(singles) - v_empty
-        last = v_full - game.values(leave)
+        exact_strata[0] = game.values(singles) - v_empty
+        exact_strata[k_players - 1] = v_full - game.values(leave)
+        pair_cost = k_players * (k_players - 1)  # all pairs and all (K−2)-coalitions
+        if (
+            k_players >= 6
+            and max_evaluations is not None
+            and game.evaluations + pair_cost <= max_evaluations // 2
+        ):
+            # The second and second-to-last strata exactly too, when they take at most
+            # half of the budget: small and near-full coalitions vary most.
+            pairs = [(i, j) for i in range(k_players) for j in range(i + 1, k_players)]
+            vp = game.values([(1 << i) | (1 << j) for i, j in pairs])
+            vq = game.values([game.full & ~((1 << i) | (1 << j)) for i, j in pairs])
+            single_v = exact_strata[0] + v_empty
+            leave_v = v_full - exact_strata[k_players - 1]
+            s1 = np.zeros(k_players)
+            s2 = np.zeros(k_players)
+            for (i, j), a, b in zip(pairs, vp.tolist(), vq.tolist(), strict=True):
+                s1[i] += a - single_v[j]
+                s1[j] += a - single_v[i]
+                s2[i] += leave_v[j] - b
+                s2[j] += leave_v[i] - b
+            exact_strata[1] = s1 / (k_players - 1)
+            exact_strata[k_players - 2] = s2 / (k_players - 1)
+    sampled = [p for p in range(k_players) if p not in exact_strata]
 
     sums = np.zeros(k_players)
     counts = np.zeros(k_players)
@@ -312,10 +336,12 @@ def monte_carlo_shapley(
     def estimate() -> FloatArray:
         if not stratify:
             return sums / max(done, 1)
-        pooled = np.where(counts > 0, sums / np.maximum(counts, 1), (first + last) / 2.0)
-        cells = cell_sums[:, 1:-1] / np.maximum(cell_counts[:, 1:-1], 1)
-        cells = np.where(cell_counts[:, 1:-1] > 0, cells, pooled[:, None])
-        return np.asarray((first + last + cells.sum(axis=1)) / k_players)
+        known = np.sum(list(exact_strata.values()), axis=0)
+        fallback = known / len(exact_strata)
+        pooled = np.where(counts > 0, sums / np.maximum(counts, 1), fallback)
+        cells = cell_sums[:, sampled] / np.maximum(cell_counts[:, sampled], 1)
+        cells = np.where(cell_counts[:, sampled] > 0, cells, pooled[:, None])
+        return np.asarray((known + cells.sum(axis=1)) / k_players)
 
     for t in range(max_permutations):
         perm = rng.permutation(k_players)
@@ -341,12 +367,11 @@ def monte_carlo_shapley(
         if aborted:
             break
         if stratify:
-            middle_players = perm[1:-1]
+            middle_players = perm[sampled]
             sums[middle_players] += marginals[middle_players]
             counts[middle_players] += 1
-            positions = np.arange(1, k_players - 1)
-            cell_sums[middle_players, positions] += marginals[middle_players]
-            cell_counts[middle_players, positions] += 1
+            cell_sums[middle_players, sampled] += marginals[middle_players]
+            cell_counts[middle_players, sampled] += 1
         else:
             sums += marginals
         done += 1

@@ -92,21 +92,29 @@ def test_exact_shapley_refuses_large_k(split10):
         exact_shapley(game, max_players=8)
 
 
-def test_monte_carlo_k10_agrees_with_exact_on_a_quarter_of_the_budget(split10):
-    ups = _updates(split10)
+@pytest.mark.parametrize("behaviours", ["honest", "mixed"])
+def test_monte_carlo_k10_agrees_with_exact_on_a_quarter_of_the_budget(split10, behaviours):
+    """Spearman(MC, exact) ≥ 0.95 on average over five sampling seeds, ≤ 256 of 1024 evals."""
+    adversaries = {9: LabelFlipper(), 8: FreeRider("noise", 0.5), 7: FreeRider("global")}
+    ups = _updates(split10, adversaries if behaviours == "mixed" else None)
     holdout = split10.validators[0]
     exact = exact_shapley(CoalitionGame(base=START, updates=ups, holdout=holdout))
     budget = exact.evaluations // 4
-    game = CoalitionGame(base=START, updates=ups, holdout=holdout)
-    mc = monte_carlo_shapley(
-        game, rng=np.random.default_rng(1), max_evaluations=budget, convergence_tolerance=0.0
-    )
-    rho = spearmanr(exact.values, mc.values).statistic
-    print(f"\nK=10 MC: Spearman {rho:.3f}, {mc.evaluations}/{exact.evaluations} evaluations, "
-          f"{mc.permutations} permutations")
+    rhos, evals = [], []
+    for seed in range(5):
+        game = CoalitionGame(base=START, updates=ups, holdout=holdout)
+        mc = monte_carlo_shapley(
+            game, rng=np.random.default_rng(seed), max_evaluations=budget,
+            convergence_tolerance=0.0,
+        )
+        rhos.append(float(spearmanr(exact.values, mc.values).statistic))
+        evals.append(mc.evaluations)
+    print(f"\nK=10 {behaviours} MC vs exact: Spearman {[round(r, 3) for r in rhos]}, "
+          f"evaluations {max(evals)}/{exact.evaluations}")
     assert exact.evaluations == 1024
-    assert mc.evaluations <= budget == 256
-    assert rho >= 0.95
+    assert max(evals) <= budget == 256
+    assert np.mean(rhos) >= 0.95
+    assert min(rhos) >= 0.85
 
 
 def test_plain_tmc_telescopes_to_efficiency(split5):
@@ -191,3 +199,20 @@ def test_game_rejects_mismatched_updates(split5):
         CoalitionGame(base=START, updates=[], holdout=split5.validators[0])
     with pytest.raises(ScoringError, match="update shape"):
         CoalitionGame(base=START, updates=[LogisticModel.zeros(3)], holdout=split5.validators[0])
+
+
+@pytest.mark.parametrize("budget", [None, 128])
+def test_monte_carlo_converges_to_exact(breast_cancer, budget):
+    """Stratified TMC is consistent: many permutations approach exact Shapley (K = 7)."""
+    split = split_federated(breast_cancer, SplitConfig(num_custodians=7, min_size=5, seed=4))
+    ups = _updates(split, {6: LabelFlipper()})
+    holdout = split.validators[0]
+    exact = exact_shapley(CoalitionGame(base=START, updates=ups, holdout=holdout))
+    mc = monte_carlo_shapley(
+        CoalitionGame(base=START, updates=ups, holdout=holdout),
+        rng=np.random.default_rng(0), max_permutations=3000, max_evaluations=budget,
+        truncation_tolerance=0.0, convergence_tolerance=0.0,
+    )
+    assert mc.permutations == 3000
+    scale = np.abs(exact.values).max()
+    assert np.abs(mc.values - exact.values).max() <= 0.02 * scale

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore, Storage  # noqa: E402
+from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore, Storage
 
 MIB = 1 << 20
 SIZES = {"1 MiB": MIB, "64 MiB": 64 * MIB}
@@ -44,12 +44,16 @@ def _measure(storage: Storage, size: int, repeats: int) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=0, help="runs per size (default: 10 for 1 MiB, 3 for 64 MiB)")
+    parser.add_argument(
+        "--repeats", type=int, default=0, help="runs per size (default: 10 for 1 MiB, 3 for 64 MiB)"
+    )
     parser.add_argument("--no-fsync", action="store_true", help="skip fsync on block writes")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)  # ipfshttpclient 0.7 vs urllib3 2
     fsync = not args.no_fsync
-    print(f"flai.storage throughput (median MB/s, fsync={'on' if fsync else 'off'}, CIDv1 raw leaves)")
+    print(
+        f"flai.storage throughput (median MB/s, fsync={'on' if fsync else 'off'}, CIDv1 raw leaves)"
+    )
     print(f"{'backend':<28}{'object':>8}{'put MB/s':>12}{'get MB/s':>12}")
     with tempfile.TemporaryDirectory(prefix="flai-bench-") as tmp:
         local = LocalStore(root=Path(tmp) / "local", fsync=fsync)

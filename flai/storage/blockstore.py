@@ -137,7 +137,7 @@ class Blockstore:
             return False
         return True
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         """Iterate over the keys (see :meth:`key`) of all stored blocks."""
         for shard in sorted(self._root.iterdir()):
             if shard.is_dir():

@@ -95,7 +95,9 @@ class IpfsHttpStorage(Storage):
         remote = str(reply)  # add_bytes returns the "Hash" field
         expected = str(local.finish().cid)
         if remote != expected:
-            raise IntegrityError(remote, f"node stored the content as {remote}, expected {expected}")
+            raise IntegrityError(
+                remote, f"node stored the content as {remote}, expected {expected}"
+            )
         return remote
 
     def get_stream(self, cid: str) -> Iterator[bytes]:

@@ -226,7 +226,7 @@ class LocalStore(Storage):
                 keep.update(Blockstore.key(c) for c in self.walk(cid))
             else:
                 keep.add(Blockstore.key(parse_cid(cid)))
-        removed = [key for key in self._blocks.keys() if key not in keep]
+        removed = [key for key in self._blocks.iter_keys() if key not in keep]
         for key in removed:
             self._blocks.delete_key(key)
         return removed

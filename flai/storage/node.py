@@ -61,7 +61,7 @@ from flai.storage.errors import (
     StorageError,
     UnsupportedOptionError,
 )
-from flai.storage.local import PIN_DIRECT, PIN_RECURSIVE, LocalStore
+from flai.storage.local import PIN_RECURSIVE, LocalStore
 from flai.storage.unixfs import (
     DEFAULT_CHUNK_SIZE,
     ImportOptions,
@@ -327,7 +327,9 @@ def _flag(params: dict[str, list[str]], name: str, default: bool) -> bool:
         return True
     if value in ("0", "f", "false"):
         return False
-    raise _RequestError(f"invalid boolean for option {name!r}: {values[-1]!r}", status=400, code=_ERR_CLIENT)
+    raise _RequestError(
+        f"invalid boolean for option {name!r}: {values[-1]!r}", status=400, code=_ERR_CLIENT
+    )
 
 
 def _int_option(params: dict[str, list[str]], name: str, default: int | None) -> int | None:
@@ -337,7 +339,9 @@ def _int_option(params: dict[str, list[str]], name: str, default: int | None) ->
     try:
         return int(values[-1])
     except ValueError:
-        raise _RequestError(f"invalid integer for option {name!r}: {values[-1]!r}", status=400, code=_ERR_CLIENT) from None
+        raise _RequestError(
+            f"invalid integer for option {name!r}: {values[-1]!r}", status=400, code=_ERR_CLIENT
+        ) from None
 
 
 def _args(params: dict[str, list[str]], *, what: str, required: bool = True) -> list[str]:
@@ -351,7 +355,9 @@ def _cid_arg(value: str) -> CID:
     try:
         return parse_cid(value)
     except InvalidCIDError as exc:
-        raise _RequestError(f'invalid path "{value}": {exc.reason}', status=400, code=_ERR_CLIENT) from None
+        raise _RequestError(
+            f'invalid path "{value}": {exc.reason}', status=400, code=_ERR_CLIENT
+        ) from None
 
 
 def _not_found(cid: str) -> _RequestError:
@@ -367,10 +373,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
+    def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s - %s", self.address_string(), format % args)
 
-    def do_POST(self) -> None:  # noqa: N802 (stdlib name)
+    def do_POST(self) -> None:
         body: _BodyReader | None = None
         try:
             body = self._body()
@@ -396,9 +402,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._send_plain(HTTPStatus.METHOD_NOT_ALLOWED, "405 - Method Not Allowed\n")
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed  # noqa: N815
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.close_connection = True
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Content-Length", "0")
@@ -435,7 +441,9 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(exc, NotPinnedError):
             return _RequestError("not pinned or pinned indirectly")
         if isinstance(exc, InvalidCIDError):
-            return _RequestError(f'invalid path "{exc.value}": {exc.reason}', status=400, code=_ERR_CLIENT)
+            return _RequestError(
+                f'invalid path "{exc.value}": {exc.reason}', status=400, code=_ERR_CLIENT
+            )
         if isinstance(exc, UnsupportedOptionError):
             return _RequestError(str(exc), status=400, code=_ERR_CLIENT)
         return _RequestError(str(exc))
@@ -473,7 +481,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_ndjson(self, values: list[Any]) -> None:
         payload = b"".join(json.dumps(v).encode() + b"\n" for v in values)
         self._send_bytes(
-            HTTPStatus.OK, payload, "application/json", {"X-Chunked-Output": "1", "X-Stream-Output": "1"}
+            HTTPStatus.OK,
+            payload,
+            "application/json",
+            {"X-Chunked-Output": "1", "X-Stream-Output": "1"},
         )
 
     def _send_stream(self, chunks: Iterator[bytes], content_type: str) -> None:
@@ -526,7 +537,9 @@ class _Handler(BaseHTTPRequestHandler):
                     code=_ERR_CLIENT,
                 )
             if content_type.startswith("multipart/"):
-                raise _RequestError("nested multipart is not supported", status=400, code=_ERR_CLIENT)
+                raise _RequestError(
+                    "nested multipart is not supported", status=400, code=_ERR_CLIENT
+                )
             result = self._store.add(content, options=options, pin=pin, only_hash=only_hash)
             label = name or str(result.cid)
             if progress:
@@ -540,7 +553,9 @@ class _Handler(BaseHTTPRequestHandler):
         offset = _int_option(params, "offset", 0) or 0
         length = _int_option(params, "length", None)
         if offset < 0 or (length is not None and length < 0):
-            raise _RequestError("offset and length must be non-negative", status=400, code=_ERR_CLIENT)
+            raise _RequestError(
+                "offset and length must be non-negative", status=400, code=_ERR_CLIENT
+            )
         self._send_stream(_window(self._store.get_stream(str(cid)), offset, length), "text/plain")
 
     def _cmd_block_get(self, params: dict[str, list[str]], body: _BodyReader) -> None:
@@ -579,7 +594,9 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     decode_dag_pb(bytes(data))
                 except ValueError as exc:
-                    raise _RequestError(f"invalid dag-pb block: {exc}", status=400, code=_ERR_CLIENT) from None
+                    raise _RequestError(
+                        f"invalid dag-pb block: {exc}", status=400, code=_ERR_CLIENT
+                    ) from None
             cid = self._store.put_block(bytes(data), codec=codec, version=version)
             if pin:
                 self._store.pin(str(cid), recursive=False)
@@ -730,7 +747,11 @@ def _block_format(params: dict[str, list[str]]) -> tuple[str, int]:
     codec = (params.get("cid-codec") or [""])[-1]
     legacy = (params.get("format") or [""])[-1]
     if codec and legacy:
-        raise _RequestError("unable to use \"format\" (deprecated) and a custom \"cid-codec\" at the same time", status=400, code=_ERR_CLIENT)
+        raise _RequestError(
+            'unable to use "format" (deprecated) and a custom "cid-codec" at the same time',
+            status=400,
+            code=_ERR_CLIENT,
+        )
     if legacy in ("v0", "protobuf"):
         return "dag-pb", 0
     codec = codec or legacy or "raw"
@@ -890,12 +911,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="flai-ipfs", description="Embedded IPFS node speaking a subset of Kubo's RPC API."
     )
-    parser.add_argument("--repo", type=Path, default=None, help="repository directory "
-                        "(default: $FLAI_IPFS_REPO or ~/.flai/ipfs)")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        help="repository directory (default: $FLAI_IPFS_REPO or ~/.flai/ipfs)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_API_PORT, help="TCP port (0: any free)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow binding to a non-loopback address (unauthenticated API!)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding to a non-loopback address (unauthenticated API!)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     stop = threading.Event()

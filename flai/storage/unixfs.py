@@ -242,8 +242,7 @@ def parse_cid(value: str | CID) -> CID:
     if not isinstance(value, str):
         raise InvalidCIDError(value, "expected a CID string")
     text = value.strip()
-    if text.startswith("/ipfs/"):
-        text = text[len("/ipfs/") :]
+    text = text.removeprefix("/ipfs/")
     if not text or "/" in text:
         raise InvalidCIDError(value, "expected a bare CID (paths are not supported)")
     try:
@@ -481,7 +480,9 @@ def _iter_node(
     block = get_block(cid)
     if cid.codec.name == _RAW:
         if expected_size is not None and expected_size != len(block):
-            raise IntegrityError(str(cid), f"raw leaf has {len(block)} bytes, parent says {expected_size}")
+            raise IntegrityError(
+                str(cid), f"raw leaf has {len(block)} bytes, parent says {expected_size}"
+            )
         if block:
             yield block
         return

@@ -20,7 +20,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     it opens; silence that third-party FutureWarning in these tests only."""
     for item in items:
         if "offchain/storage" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
+            )
 
 
 @pytest.fixture

@@ -45,7 +45,9 @@ def test_api_selects_the_http_backend_against_the_node(node: IpfsNode) -> None:
     storage.close()
 
 
-def test_open_storage_reads_the_process_environment(node: IpfsNode, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_storage_reads_the_process_environment(
+    node: IpfsNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLAI_IPFS_API", node.address)
 
     storage = open_storage()

@@ -157,12 +157,16 @@ def test_put_rejects_non_bytes(storage: Storage) -> None:
         storage.put("text is not bytes")  # type: ignore[arg-type]
 
 
-def test_cid_v0_mode_matches_plain_ipfs_add(storage: Storage, request: pytest.FixtureRequest) -> None:
+def test_cid_v0_mode_matches_plain_ipfs_add(
+    storage: Storage, request: pytest.FixtureRequest
+) -> None:
     """Same backend kind, configured for CIDv0 (plain ``ipfs add``)."""
     from flai.storage import IpfsHttpStorage, LocalStore
 
     if isinstance(storage, LocalStore):
-        v0: Storage = LocalStore(root=storage.root, options=ImportOptions(cid_version=0), fsync=False)
+        v0: Storage = LocalStore(
+            root=storage.root, options=ImportOptions(cid_version=0), fsync=False
+        )
     else:
         assert isinstance(storage, IpfsHttpStorage)
         v0 = IpfsHttpStorage(address=storage.address, cid_version=0)

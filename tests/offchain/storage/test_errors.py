@@ -35,7 +35,9 @@ def _all_files(root: Path) -> list[Path]:
 # -- corruption ----------------------------------------------------------------------------
 
 
-def test_corrupt_single_block_raises_integrity_error_naming_the_cid(local_store: LocalStore) -> None:
+def test_corrupt_single_block_raises_integrity_error_naming_the_cid(
+    local_store: LocalStore,
+) -> None:
     cid = local_store.put(b"model update, round 4")
     _corrupt(local_store, cid)
 
@@ -99,7 +101,11 @@ def test_unreachable_api_names_the_address(closed_port: int, form: str) -> None:
     )
     storage = IpfsHttpStorage(address=address, timeout=5)
 
-    for operation in (lambda: storage.put(b"x"), lambda: storage.get("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"), storage.pins):
+    for operation in (
+        lambda: storage.put(b"x"),
+        lambda: storage.get("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"),
+        storage.pins,
+    ):
         with pytest.raises(UnreachableError) as info:
             operation()
         assert info.value.address == address

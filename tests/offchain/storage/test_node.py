@@ -34,8 +34,13 @@ def client(node: IpfsNode) -> ipfshttpclient.Client:
 
 
 def _post(
-    node: IpfsNode, path: str, params: list[tuple[str, str]] | None = None, *,
-    body: bytes = b"", headers: dict[str, str] | None = None, method: str = "POST",
+    node: IpfsNode,
+    path: str,
+    params: list[tuple[str, str]] | None = None,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
 ) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
     try:
@@ -47,13 +52,19 @@ def _post(
         connection.close()
 
 
-def _multipart(files: list[tuple[str, bytes]], boundary: str = "flai-test-boundary") -> tuple[bytes, dict[str, str]]:
+def _multipart(
+    files: list[tuple[str, bytes]], boundary: str = "flai-test-boundary"
+) -> tuple[bytes, dict[str, str]]:
     body = b""
     for name, content in files:
         body += (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode() + content + b"\r\n"
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + content
+            + b"\r\n"
+        )
     body += f"--{boundary}--\r\n".encode()
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
@@ -79,10 +90,14 @@ def test_add_cid_version_1_with_explicit_raw_leaves_false(client: ipfshttpclient
 
     cid = client.add_bytes(data, opts={"cid-version": 1, "raw-leaves": False})
 
-    assert cid == str(import_bytes(data, options=ImportOptions(cid_version=1, raw_leaves=False)).cid)
+    assert cid == str(
+        import_bytes(data, options=ImportOptions(cid_version=1, raw_leaves=False)).cid
+    )
 
 
-def test_add_file_reports_name_hash_and_cumulative_size(client: ipfshttpclient.Client, tmp_path: Path) -> None:
+def test_add_file_reports_name_hash_and_cumulative_size(
+    client: ipfshttpclient.Client, tmp_path: Path
+) -> None:
     path = tmp_path / "report.json"
     data = random.Random(4).randbytes(DEFAULT_CHUNK_SIZE + 10)
     path.write_bytes(data)
@@ -117,22 +132,35 @@ def test_add_progress_and_only_hash(node: IpfsNode) -> None:
     body, headers = _multipart([("p.bin", b"progress!")])
 
     status, _, payload = _post(
-        node, "/api/v0/add", [("progress", "true"), ("only-hash", "true")], body=body, headers=headers
+        node,
+        "/api/v0/add",
+        [("progress", "true"), ("only-hash", "true")],
+        body=body,
+        headers=headers,
     )
 
     cid = str(import_bytes(b"progress!", options=ImportOptions(cid_version=0)).cid)
     assert status == 200
     assert [json.loads(x) for x in payload.splitlines()] == [
         {"Name": "p.bin", "Bytes": 9},
-        {"Name": "p.bin", "Hash": cid, "Size": str(import_bytes(b"progress!", options=ImportOptions(cid_version=0)).size)},
+        {
+            "Name": "p.bin",
+            "Hash": cid,
+            "Size": str(import_bytes(b"progress!", options=ImportOptions(cid_version=0)).size),
+        },
     ]
     assert not node.store.has(cid)
 
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("chunker", "rabin-262144-524288-1048576"), ("trickle", "true"), ("hash", "blake2b-256"),
-     ("cid-version", "2"), ("chunker", "size-2000000")],
+    [
+        ("chunker", "rabin-262144-524288-1048576"),
+        ("trickle", "true"),
+        ("hash", "blake2b-256"),
+        ("cid-version", "2"),
+        ("chunker", "size-2000000"),
+    ],
 )
 def test_add_refuses_options_it_cannot_honour(node: IpfsNode, option: str, value: str) -> None:
     body, headers = _multipart([("f", b"data")])
@@ -147,7 +175,7 @@ def test_add_refuses_options_it_cannot_honour(node: IpfsNode, option: str, value
 
 def test_add_rejects_directories(node: IpfsNode) -> None:
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"dir\"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="dir"\r\n'
         b"Content-Type: application/x-directory\r\n\r\n\r\n--b--\r\n"
     )
 
@@ -163,7 +191,9 @@ def test_add_with_content_length_body_and_boundary_like_bytes_in_content(node: I
     tricky = b"\r\n--flai-test-boundar" + b"\r\n--flai" * 1000
     body, headers = _multipart([("tricky", tricky)])
 
-    status, _, payload = _post(node, "/api/v0/add", [("cid-version", "1")], body=body, headers=headers)
+    status, _, payload = _post(
+        node, "/api/v0/add", [("cid-version", "1")], body=body, headers=headers
+    )
 
     assert status == 200
     cid = json.loads(payload)["Hash"]
@@ -178,7 +208,10 @@ def test_cat_streams_content_with_offset_and_length(client: ipfshttpclient.Clien
     cid = client.add_bytes(data, opts={"cid-version": 1, "raw-leaves": True})
 
     assert client.cat(cid) == data
-    assert client.cat(cid, offset=DEFAULT_CHUNK_SIZE - 5, length=20) == data[DEFAULT_CHUNK_SIZE - 5 : DEFAULT_CHUNK_SIZE + 15]
+    assert (
+        client.cat(cid, offset=DEFAULT_CHUNK_SIZE - 5, length=20)
+        == data[DEFAULT_CHUNK_SIZE - 5 : DEFAULT_CHUNK_SIZE + 15]
+    )
     assert client.cat(f"/ipfs/{cid}", offset=len(data) - 3) == data[-3:]
 
 
@@ -212,7 +245,9 @@ def test_block_get_and_stat(client: ipfshttpclient.Client) -> None:
 
 def test_block_put_raw_and_v0(client: ipfshttpclient.Client) -> None:
     raw = client.block.put(io.BytesIO(b"a raw block"))
-    legacy = client.block.put(io.BytesIO(b"\n\x12\x08\x02\x12\x0chello world\n\x18\x0c"), opts={"format": "v0"})
+    legacy = client.block.put(
+        io.BytesIO(b"\n\x12\x08\x02\x12\x0chello world\n\x18\x0c"), opts={"format": "v0"}
+    )
 
     assert raw["Key"] == str(import_bytes(b"a raw block").cid)
     assert raw["Size"] == 11
@@ -223,7 +258,9 @@ def test_block_put_raw_and_v0(client: ipfshttpclient.Client) -> None:
 def test_block_put_rejects_invalid_dag_pb(node: IpfsNode) -> None:
     body, headers = _multipart([("blk", b"\xff\xff not protobuf")])
 
-    status, _, payload = _post(node, "/api/v0/block/put", [("cid-codec", "dag-pb")], body=body, headers=headers)
+    status, _, payload = _post(
+        node, "/api/v0/block/put", [("cid-codec", "dag-pb")], body=body, headers=headers
+    )
 
     assert status == 400
     assert "invalid dag-pb block" in json.loads(payload)["Message"]
@@ -260,9 +297,13 @@ def test_pin_add_ls_rm_shapes(client: ipfshttpclient.Client, node: IpfsNode) -> 
 def test_pin_rm_not_pinned_and_pin_ls_unpinned_path(client: ipfshttpclient.Client) -> None:
     cid = client.add_bytes(b"loose", opts={"pin": False})
 
-    with pytest.raises(ipfshttpclient.exceptions.ErrorResponse, match="not pinned or pinned indirectly"):
+    with pytest.raises(
+        ipfshttpclient.exceptions.ErrorResponse, match="not pinned or pinned indirectly"
+    ):
         client.pin.rm(cid)
-    with pytest.raises(ipfshttpclient.exceptions.ErrorResponse, match=f"path '{cid}' is not pinned"):
+    with pytest.raises(
+        ipfshttpclient.exceptions.ErrorResponse, match=f"path '{cid}' is not pinned"
+    ):
         client.pin.ls(cid)
 
 
@@ -272,12 +313,18 @@ def test_pin_ls_stream_is_ndjson(node: IpfsNode, client: ipfshttpclient.Client) 
     status, _, payload = _post(node, "/api/v0/pin/ls", [("type", "recursive"), ("stream", "true")])
 
     assert status == 200
-    assert [json.loads(x) for x in payload.splitlines()] == [{"Cid": cid, "Name": "", "Type": "recursive"}]
+    assert [json.loads(x) for x in payload.splitlines()] == [
+        {"Cid": cid, "Name": "", "Type": "recursive"}
+    ]
 
 
-def test_repo_gc_removes_only_unpinned_blocks(client: ipfshttpclient.Client, node: IpfsNode) -> None:
+def test_repo_gc_removes_only_unpinned_blocks(
+    client: ipfshttpclient.Client, node: IpfsNode
+) -> None:
     kept = client.add_bytes(b"kept", opts={"cid-version": 1, "raw-leaves": True})
-    dropped = client.add_bytes(b"dropped", opts={"cid-version": 1, "raw-leaves": True, "pin": False})
+    dropped = client.add_bytes(
+        b"dropped", opts={"cid-version": 1, "raw-leaves": True, "pin": False}
+    )
 
     removed = [entry["Key"]["/"] for entry in client.repo.gc()]
 
@@ -293,7 +340,14 @@ def test_version_and_id_shapes(client: ipfshttpclient.Client, node: IpfsNode) ->
     identity = client.id()
 
     assert set(version) == {"Version", "Commit", "Repo", "System", "Golang"}
-    assert set(identity) == {"ID", "PublicKey", "Addresses", "AgentVersion", "ProtocolVersion", "Protocols"}
+    assert set(identity) == {
+        "ID",
+        "PublicKey",
+        "Addresses",
+        "AgentVersion",
+        "ProtocolVersion",
+        "Protocols",
+    }
     assert identity["ID"] == node.peer_id
     assert identity["ID"].startswith("12D3KooW")  # Ed25519 libp2p peer ID, as Kubo's default
 

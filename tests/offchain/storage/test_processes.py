@@ -41,11 +41,17 @@ def _env() -> dict[str, str]:
 def _client(address: str, mode: str, arg: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-c", CLIENT_SCRIPT, address, mode, arg],
-        cwd=REPO_ROOT, env=_env(), capture_output=True, timeout=60, check=True,
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        timeout=60,
+        check=True,
     )
 
 
-def test_second_process_writes_and_reads_through_the_node(node: IpfsNode, http_store: IpfsHttpStorage) -> None:
+def test_second_process_writes_and_reads_through_the_node(
+    node: IpfsNode, http_store: IpfsHttpStorage
+) -> None:
     expected = __import__("random").Random(99).randbytes(700_000)
 
     written = _client(node.address, "put", "99").stdout.decode().strip()
@@ -61,7 +67,11 @@ def test_second_process_writes_and_reads_through_the_node(node: IpfsNode, http_s
 def _start_daemon(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "flai.storage.node", *args],
-        cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -70,7 +80,9 @@ def _wait_for_address(process: subprocess.Popen[str]) -> str:
     for line in process.stdout:
         if line.startswith("RPC API server listening on "):
             return line.split(" on ", 1)[1].strip()
-    raise AssertionError(f"daemon exited early: {process.wait(5)} {process.stderr.read() if process.stderr else ''}")
+    raise AssertionError(
+        f"daemon exited early: {process.wait(5)} {process.stderr.read() if process.stderr else ''}"
+    )
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])

@@ -3,10 +3,12 @@ cheap to exercise."""
 
 from __future__ import annotations
 
-from multiformats import CID
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from multiformats import CID
 
 from flai.storage import ImportOptions, IntegrityError, InvalidCIDError, UnsupportedOptionError
 from flai.storage.unixfs import (
@@ -61,7 +63,7 @@ def test_round_trip_and_streaming_equivalence(
 
     streamed = DagBuilder(sink=lambda c, b: None, options=options)
     cuts = sorted({0, len(data), *(min(s, len(data)) for s in splits)})
-    for start, stop in zip(cuts, cuts[1:]):
+    for start, stop in itertools.pairwise(cuts):
         streamed.write(data[start:stop])
 
     assert streamed.finish().cid == root
@@ -99,7 +101,9 @@ def test_dag_pb_and_unixfs_decode_what_they_encode() -> None:
 def test_reader_detects_a_dag_whose_sizes_lie() -> None:
     """Every block hashes correctly, but the root claims more bytes than its leaf has."""
     leaf = block_cid(b"short", version=1, codec="raw")
-    root_block = encode_dag_pb(links=[(leaf, 5)], data=encode_unixfs_file(data=b"", blocksizes=[50]))
+    root_block = encode_dag_pb(
+        links=[(leaf, 5)], data=encode_unixfs_file(data=b"", blocksizes=[50])
+    )
     root = block_cid(root_block, version=1, codec="dag-pb")
     blocks = {bytes(leaf): b"short", bytes(root): root_block}
 

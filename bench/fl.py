@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flai.fl import (  # noqa: E402
+from flai.fl import (
     Behaviour,
     CoalitionGame,
     Dataset,
@@ -66,7 +66,9 @@ def round_updates(
     start = LogisticModel.zeros(split.custodians[0].num_features)
     return [
         c.behaviour.produce(
-            global_model=start, data=c.data, train=TrainConfig(epochs=1),
+            global_model=start,
+            data=c.data,
+            train=TrainConfig(epochs=1),
             rng=np.random.default_rng([seed, k]),
         )
         for k, c in enumerate(custodians)
@@ -86,8 +88,10 @@ def bench_round_time(data: Dataset) -> None:
             ),
             repeats=7,
         )
-        print(f"  scoring={method:<11} {t * 1e3:7.1f} ms/round   "
-              f"coalition evaluations {r.coalition_evaluations:5d}   AUC {r.metric:.4f}")
+        print(
+            f"  scoring={method:<11} {t * 1e3:7.1f} ms/round   "
+            f"coalition evaluations {r.coalition_evaluations:5d}   AUC {r.metric:.4f}"
+        )
 
 
 def bench_exact_vs_mc(data: Dataset) -> None:
@@ -95,14 +99,17 @@ def bench_exact_vs_mc(data: Dataset) -> None:
     print("   scenario 'honest': all custodians honest, Dirichlet α = 0.5;")
     print("   scenario 'mixed' : + one label-flipper, one noise free-rider, one copy free-rider")
     print(f"   {len(SEEDS)} seeds each; Spearman is MC vs exact")
-    header = (f"  {'K':>3} {'scenario':<7} {'exact ms':>9} {'MC ms':>7} {'exact ev':>9} "
-              f"{'MC ev':>6} {'perms':>6} {'Spearman mean':>14} {'min':>6} {'≥0.95':>6}")
+    header = (
+        f"  {'K':>3} {'scenario':<7} {'exact ms':>9} {'MC ms':>7} {'exact ev':>9} "
+        f"{'MC ev':>6} {'perms':>6} {'Spearman mean':>14} {'min':>6} {'≥0.95':>6}"
+    )
     print(header)
     for k in (8, 10):
         for scenario in ("honest", "mixed"):
             behaviours: dict[int, Behaviour] = (
                 {k - 1: LabelFlipper(), k - 2: FreeRider("noise", 0.5), k - 3: FreeRider("global")}
-                if scenario == "mixed" else {}
+                if scenario == "mixed"
+                else {}
             )
             rows = []
             for seed in SEEDS:
@@ -120,21 +127,25 @@ def bench_exact_vs_mc(data: Dataset) -> None:
                 )
                 budget = ex.evaluations // 4
                 t_mc, mc = median_time(
-                    lambda ups=ups, holdout=holdout, start=start, budget=budget, seed=seed:
-                    monte_carlo_shapley(
-                        CoalitionGame(base=start, updates=ups, holdout=holdout),
-                        rng=np.random.default_rng(seed), max_evaluations=budget,
-                        convergence_tolerance=0.0,
+                    lambda ups=ups, holdout=holdout, start=start, budget=budget, seed=seed: (
+                        monte_carlo_shapley(
+                            CoalitionGame(base=start, updates=ups, holdout=holdout),
+                            rng=np.random.default_rng(seed),
+                            max_evaluations=budget,
+                            convergence_tolerance=0.0,
+                        )
                     ),
                     repeats=3,
                 )
                 rho = float(spearmanr(ex.values, mc.values).statistic)
                 rows.append((t_ex, t_mc, ex.evaluations, mc.evaluations, mc.permutations, rho))
             a = np.array(rows)
-            print(f"  {k:>3} {scenario:<7} {np.median(a[:, 0]) * 1e3:9.1f} "
-                  f"{np.median(a[:, 1]) * 1e3:7.1f} {int(a[0, 2]):9d} {int(a[:, 3].max()):6d} "
-                  f"{np.mean(a[:, 4]):6.0f} {a[:, 5].mean():14.3f} {a[:, 5].min():6.3f} "
-                  f"{np.mean(a[:, 5] >= 0.95):6.0%}")
+            print(
+                f"  {k:>3} {scenario:<7} {np.median(a[:, 0]) * 1e3:9.1f} "
+                f"{np.median(a[:, 1]) * 1e3:7.1f} {int(a[0, 2]):9d} {int(a[:, 3].max()):6d} "
+                f"{np.mean(a[:, 4]):6.0f} {a[:, 5].mean():14.3f} {a[:, 5].min():6.3f} "
+                f"{np.mean(a[:, 5] >= 0.95):6.0%}"
+            )
 
 
 def bench_mc_k50() -> None:
@@ -152,15 +163,18 @@ def bench_mc_k50() -> None:
         t, mc = median_time(
             lambda budget=budget: monte_carlo_shapley(
                 CoalitionGame(base=start, updates=ups, holdout=holdout),
-                rng=np.random.default_rng(0), max_evaluations=budget,
+                rng=np.random.default_rng(0),
+                max_evaluations=budget,
             ),
             repeats=3,
         )
         rank = {int(k): r for r, k in enumerate(np.argsort(mc.values))}
-        print(f"  {label:<20} {t * 1e3:7.1f} ms  {mc.permutations:4d} permutations  "
-              f"{mc.evaluations:5d} evaluations  ΣSV {mc.values.sum():+.4f} vs "
-              f"v(N)−v(∅) {mc.v_full - mc.v_empty:+.4f}  flipper SV {mc.values[49]:+.4f} "
-              f"(rank {rank[49]}/49 from lowest), copy free-rider SV {mc.values[48]:+.4f}")
+        print(
+            f"  {label:<20} {t * 1e3:7.1f} ms  {mc.permutations:4d} permutations  "
+            f"{mc.evaluations:5d} evaluations  ΣSV {mc.values.sum():+.4f} vs "
+            f"v(N)−v(∅) {mc.v_full - mc.v_empty:+.4f}  flipper SV {mc.values[49]:+.4f} "
+            f"(rank {rank[49]}/49 from lowest), copy free-rider SV {mc.values[48]:+.4f}"
+        )
 
 
 def bench_auc_vs_central(data: Dataset) -> None:
@@ -179,9 +193,13 @@ def bench_auc_vs_central(data: Dataset) -> None:
             LogisticRegression(max_iter=5000).fit(pool.X, pool.y).decision_function(split.test.X),
         )
         diffs.append(fed - central)
-        print(f"  seed {seed}: federated {fed:.4f}  central {central:.4f}  diff {fed - central:+.4f}")
-    print(f"  |diff| ≤ 0.01 in {sum(abs(d) <= 0.01 for d in diffs)}/8 seeds; "
-          f"federated ≥ central − 0.01 in {sum(d >= -0.01 for d in diffs)}/8")
+        print(
+            f"  seed {seed}: federated {fed:.4f}  central {central:.4f}  diff {fed - central:+.4f}"
+        )
+    print(
+        f"  |diff| ≤ 0.01 in {sum(abs(d) <= 0.01 for d in diffs)}/8 seeds; "
+        f"federated ≥ central − 0.01 in {sum(d >= -0.01 for d in diffs)}/8"
+    )
 
 
 def main() -> int:

@@ -361,9 +361,7 @@ def split_federated(data: Dataset, config: SplitConfig) -> FederatedSplit:
             len(train_idx), sizes=config.sizes, min_size=config.min_size, rng=rng
         )
     parts = tuple(train_idx[p] for p in local_parts)
-    raw_custodians = [
-        data.subset(p, name=f"custodian-{k}") for k, p in enumerate(parts)
-    ]
+    raw_custodians = [data.subset(p, name=f"custodian-{k}") for k, p in enumerate(parts)]
     scaler = Standardizer.fit(raw_custodians)
     val_perm = rng.permutation(val_idx)
     validators = tuple(

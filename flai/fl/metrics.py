@@ -79,4 +79,3 @@ def metric_columns(metric: Metric, y: NDArray[np.int64], scores: FloatArray) -> 
     except KeyError:
         raise ConfigError(f"unknown metric {metric!r}; choose from {sorted(_METRICS)}") from None
     return fn(y, scores)
-

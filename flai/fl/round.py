@@ -291,8 +291,8 @@ def run_round(
             method = scores.estimate.method
             for j, k in enumerate(accepted):
                 per_val_phi[v, k] = scores.phi[j]
-                for name in measures:
-                    measures[name][v, k] = getattr(scores, name)[j]
+                for name, table in measures.items():
+                    table[v, k] = getattr(scores, name)[j]
                 for f in scores.flags[j]:
                     flag_votes[k][f] = flag_votes[k].get(f, 0) + 1
 
@@ -352,7 +352,9 @@ def run_round(
         outcomes=tuple(outcomes),
         validator_ids=tuple(v.validator_id for v in validators),
         validator_phi=tuple(tuple(float(x) for x in row) for row in per_val_phi),
-        validator_phi_fixed=tuple(tuple(phi_to_fixed(float(x)) for x in row) for row in per_val_phi),
+        validator_phi_fixed=tuple(
+            tuple(phi_to_fixed(float(x)) for x in row) for row in per_val_phi
+        ),
         metric=metric,
         metric_fixed=metric_to_fixed(min(max(metric, 0.0), 1.0)),
         metric_name=metric_name,

@@ -154,6 +154,10 @@ class CoalitionGame:
                 self._cache[mask] = val
         return np.array([self._cache[int(x)] for x in m], dtype=np.float64)
 
+    def is_cached(self, mask: int) -> bool:
+        """Whether ``v(S)`` is already known (evaluating it again is free)."""
+        return mask in self._cache
+
     def value(self, mask: int) -> float:
         """``v(S)`` of one coalition (bitmask over players)."""
         cached = self._cache.get(mask)
@@ -202,11 +206,13 @@ def exact_shapley(game: CoalitionGame, *, max_players: int = 10) -> ShapleyEstim
         raise ScoringError(f"exact Shapley is limited to {max_players} players, got {k_players}")
     masks = np.arange(1 << k_players, dtype=np.int64)
     v = game.values(masks)
-    sizes = np.array([bin(m).count("1") for m in range(1 << k_players)], dtype=np.int64)
+    sizes = np.array([m.bit_count() for m in range(1 << k_players)], dtype=np.int64)
     fact = [math.factorial(i) for i in range(k_players + 1)]
     coef = np.array(
-        [fact[s] * fact[k_players - s - 1] / fact[k_players] if s < k_players else 0.0
-         for s in range(k_players + 1)]
+        [
+            fact[s] * fact[k_players - s - 1] / fact[k_players] if s < k_players else 0.0
+            for s in range(k_players + 1)
+        ]
     )
     values = np.empty(k_players)
     for k in range(k_players):
@@ -290,8 +296,12 @@ def monte_carlo_shapley(
     v_full = game.value(game.full)
     if abs(v_full - v_empty) <= round_tolerance:
         return ShapleyEstimate(
-            values=np.zeros(k_players), v_empty=v_empty, v_full=v_full,
-            evaluations=game.evaluations, permutations=0, method="monte_carlo",
+            values=np.zeros(k_players),
+            v_empty=v_empty,
+            v_full=v_full,
+            evaluations=game.evaluations,
+            permutations=0,
+            method="monte_carlo",
         )
     stratify = exact_extremes and k_players >= 3
     # exact strata: size -> per-player mean marginal over that stratum
@@ -356,7 +366,7 @@ def monte_carlo_shapley(
             mask |= 1 << k
             if (
                 max_evaluations is not None
-                and mask not in game._cache  # noqa: SLF001 - the budget needs the cache
+                and not game.is_cached(mask)
                 and game.evaluations >= max_evaluations
             ):
                 aborted = True
@@ -383,8 +393,12 @@ def monte_carlo_shapley(
                     break
             snapshot = est
     return ShapleyEstimate(
-        values=estimate(), v_empty=v_empty, v_full=v_full,
-        evaluations=game.evaluations, permutations=done, method="monte_carlo",
+        values=estimate(),
+        v_empty=v_empty,
+        v_full=v_full,
+        evaluations=game.evaluations,
+        permutations=done,
+        method="monte_carlo",
     )
 
 
@@ -422,7 +436,9 @@ def cosine_similarity_to_aggregate(
     return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64)
 
 
-def scores_to_phi(scores: Sequence[float] | FloatArray, *, normalization: Normalization = "sum") -> FloatArray:
+def scores_to_phi(
+    scores: Sequence[float] | FloatArray, *, normalization: Normalization = "sum"
+) -> FloatArray:
     """Map raw contribution scores to ``φ ∈ [0, 1]``: clip negatives to 0, then normalise.
 
     ``"sum"`` gives shares (``Σφ = 1``), ``"max"`` scales the best contributor to 1. All
@@ -517,11 +533,16 @@ class ScoringConfig:
             raise ConfigError(f"unknown coalition weighting {self.coalition_weighting!r}")
         if self.normalization not in ("sum", "max"):
             raise ConfigError(f"unknown normalization {self.normalization!r}")
-        if self.lmv_weight < 0 or self.gmv_weight < 0 or not math.isclose(
-            self.lmv_weight + self.gmv_weight, 1.0, abs_tol=1e-12
+        if (
+            self.lmv_weight < 0
+            or self.gmv_weight < 0
+            or not math.isclose(self.lmv_weight + self.gmv_weight, 1.0, abs_tol=1e-12)
         ):
             raise ConfigError("lmv_weight and gmv_weight must be non-negative and sum to 1")
-        if min(self.poison_tolerance, self.poison_relative_tolerance, self.free_rider_tolerance) < 0:
+        if (
+            min(self.poison_tolerance, self.poison_relative_tolerance, self.free_rider_tolerance)
+            < 0
+        ):
             raise ConfigError("tolerances must be non-negative")
         if self.exact_max_players < 1:
             raise ConfigError("exact_max_players must be >= 1")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from flai.fl import Dataset, FederatedSplit, SplitConfig, load_breast_cancer_dataset, split_federated
+from flai.fl import (
+    Dataset,
+    FederatedSplit,
+    SplitConfig,
+    load_breast_cancer_dataset,
+    split_federated,
+)
 
 
 @pytest.fixture(scope="session")

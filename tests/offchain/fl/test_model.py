@@ -128,4 +128,9 @@ def test_training_on_mismatched_features_raises(split5):
     from flai.fl import FeatureMismatchError
 
     with pytest.raises(FeatureMismatchError, match="custodian-0: expected 5 features, got 30"):
-        train_local(LogisticModel.zeros(5), split5.custodians[0], TrainConfig(), rng=np.random.default_rng(0))
+        train_local(
+            LogisticModel.zeros(5),
+            split5.custodians[0],
+            TrainConfig(),
+            rng=np.random.default_rng(0),
+        )

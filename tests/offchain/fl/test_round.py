@@ -40,8 +40,11 @@ def test_federated_auc_matches_central_baseline(breast_cancer, seed):
     split = split_federated(breast_cancer, SplitConfig(num_custodians=5, alpha=0.5, seed=seed))
     custodians, validators = federation_from_split(split)
     result = run_training(
-        custodians=custodians, validators=validators, rounds=5,
-        config=RoundConfig(seed=seed), test=split.test,
+        custodians=custodians,
+        validators=validators,
+        rounds=5,
+        config=RoundConfig(seed=seed),
+        test=split.test,
     )
     pool = split.training_pool
     central = LogisticRegression(max_iter=5000).fit(pool.X, pool.y)
@@ -85,7 +88,10 @@ def test_noisy_free_rider_earns_nothing_in_the_first_round(split5, noise):
 def test_label_flipper_gets_zero_and_is_flagged(split5):
     custodians, validators = federation_from_split(split5, behaviours={2: LabelFlipper()})
     result = run_training(
-        custodians=custodians, validators=validators, rounds=3, config=RoundConfig(seed=0),
+        custodians=custodians,
+        validators=validators,
+        rounds=3,
+        config=RoundConfig(seed=0),
         test=split5.test,
     )
     for r in result.rounds:
@@ -107,7 +113,9 @@ def test_phi_rank_follows_data_size(breast_cancer):
         )
         custodians, validators = federation_from_split(split)
         result = run_round(
-            custodians=custodians, validators=validators, global_model=ZERO,
+            custodians=custodians,
+            validators=validators,
+            global_model=ZERO,
             config=RoundConfig(seed=seed, train=TrainConfig(epochs=1)),
         )
         sizes = [c.num_samples for c in split.custodians]
@@ -173,7 +181,10 @@ def test_all_free_riders_keep_previous_model(split5):
 def test_result_carries_chain_ready_numbers(split5):
     custodians, validators = federation_from_split(split5, behaviours={4: LabelFlipper()})
     r = run_round(
-        custodians=custodians, validators=validators, global_model=ZERO, config=RoundConfig(),
+        custodians=custodians,
+        validators=validators,
+        global_model=ZERO,
+        config=RoundConfig(),
         test=split5.test,
     )
     assert r.validator_ids == ("validator-0",)
@@ -229,8 +240,10 @@ def test_same_seed_gives_identical_bytes_and_phi(split5):
 def test_k_zero_raises(split5):
     with pytest.raises(ConfigError, match=r"at least one custodian \(K = 0\)"):
         run_round(
-            custodians=[], validators=[Validator(validator_id="v", holdout=split5.validators[0])],
-            global_model=ZERO, config=RoundConfig(),
+            custodians=[],
+            validators=[Validator(validator_id="v", holdout=split5.validators[0])],
+            global_model=ZERO,
+            config=RoundConfig(),
         )
     with pytest.raises(ConfigError, match=r"K = 0"):
         run_training(custodians=[], validators=[], rounds=1, config=RoundConfig())
@@ -242,8 +255,10 @@ def test_no_validator_or_duplicate_ids_raise(split5):
         run_round(custodians=custodians, validators=[], global_model=ZERO, config=RoundConfig())
     with pytest.raises(ConfigError, match="custodian ids must be unique"):
         run_round(
-            custodians=[custodians[0], custodians[0]], validators=validators,
-            global_model=ZERO, config=RoundConfig(),
+            custodians=[custodians[0], custodians[0]],
+            validators=validators,
+            global_model=ZERO,
+            config=RoundConfig(),
         )
 
 
@@ -253,11 +268,19 @@ def test_mismatched_feature_counts_raise(split5):
     bad = [*custodians[:1], Custodian(custodian_id="hospital-z", data=narrow)]
     with pytest.raises(FeatureMismatchError, match="hospital-z: expected 30 features, got 29"):
         run_round(custodians=bad, validators=validators, global_model=ZERO, config=RoundConfig())
-    bad_validator = [Validator(validator_id="v-narrow", holdout=Dataset(
-        X=split5.validators[0].X[:, :5], y=split5.validators[0].y, name="v-narrow"))]
+    bad_validator = [
+        Validator(
+            validator_id="v-narrow",
+            holdout=Dataset(
+                X=split5.validators[0].X[:, :5], y=split5.validators[0].y, name="v-narrow"
+            ),
+        )
+    ]
     with pytest.raises(FeatureMismatchError, match="v-narrow: expected 30 features, got 5"):
         run_round(
-            custodians=custodians, validators=bad_validator, global_model=ZERO,
+            custodians=custodians,
+            validators=bad_validator,
+            global_model=ZERO,
             config=RoundConfig(),
         )
 
@@ -275,7 +298,9 @@ def test_empty_custodian_raises():
 def test_fedavg_aggregation_mode(split5):
     custodians, validators = federation_from_split(split5)
     r = run_round(
-        custodians=custodians, validators=validators, global_model=ZERO,
+        custodians=custodians,
+        validators=validators,
+        global_model=ZERO,
         config=RoundConfig(aggregation="fedavg"),
     )
     ups = np.stack([LogisticModel.from_bytes(o.update).params for o in r.outcomes])

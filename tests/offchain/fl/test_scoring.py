@@ -37,7 +37,9 @@ def _updates(split, behaviours=None, seed=0):
     custodians, _ = federation_from_split(split, behaviours=behaviours)
     return [
         c.behaviour.produce(
-            global_model=START, data=c.data, train=TrainConfig(epochs=1),
+            global_model=START,
+            data=c.data,
+            train=TrainConfig(epochs=1),
             rng=np.random.default_rng([seed, k]),
         )
         for k, c in enumerate(custodians)
@@ -54,8 +56,10 @@ def split10(breast_cancer):
 @pytest.mark.parametrize("metric", ["auc", "neg_log_loss", "accuracy"])
 def test_exact_shapley_efficiency(split5, metric):
     game = CoalitionGame(
-        base=START, updates=_updates(split5, {4: LabelFlipper()}),
-        holdout=split5.validators[0], metric=metric,
+        base=START,
+        updates=_updates(split5, {4: LabelFlipper()}),
+        holdout=split5.validators[0],
+        metric=metric,
     )
     est = exact_shapley(game)
     assert est.evaluations == 2**5
@@ -104,13 +108,17 @@ def test_monte_carlo_k10_agrees_with_exact_on_a_quarter_of_the_budget(split10, b
     for seed in range(5):
         game = CoalitionGame(base=START, updates=ups, holdout=holdout)
         mc = monte_carlo_shapley(
-            game, rng=np.random.default_rng(seed), max_evaluations=budget,
+            game,
+            rng=np.random.default_rng(seed),
+            max_evaluations=budget,
             convergence_tolerance=0.0,
         )
         rhos.append(float(spearmanr(exact.values, mc.values).statistic))
         evals.append(mc.evaluations)
-    print(f"\nK=10 {behaviours} MC vs exact: Spearman {[round(r, 3) for r in rhos]}, "
-          f"evaluations {max(evals)}/{exact.evaluations}")
+    print(
+        f"\nK=10 {behaviours} MC vs exact: Spearman {[round(r, 3) for r in rhos]}, "
+        f"evaluations {max(evals)}/{exact.evaluations}"
+    )
     assert exact.evaluations == 1024
     assert max(evals) <= budget == 256
     assert np.mean(rhos) >= 0.95
@@ -121,7 +129,10 @@ def test_plain_tmc_telescopes_to_efficiency(split5):
     """Without exact extremes every permutation telescopes: Σ SV = v(N) − v(∅)."""
     game = CoalitionGame(base=START, updates=_updates(split5), holdout=split5.validators[0])
     mc = monte_carlo_shapley(
-        game, rng=np.random.default_rng(0), exact_extremes=False, truncation_tolerance=0.0,
+        game,
+        rng=np.random.default_rng(0),
+        exact_extremes=False,
+        truncation_tolerance=0.0,
         max_permutations=30,
     )
     assert mc.permutations == 30
@@ -210,8 +221,11 @@ def test_monte_carlo_converges_to_exact(breast_cancer, budget):
     exact = exact_shapley(CoalitionGame(base=START, updates=ups, holdout=holdout))
     mc = monte_carlo_shapley(
         CoalitionGame(base=START, updates=ups, holdout=holdout),
-        rng=np.random.default_rng(0), max_permutations=3000, max_evaluations=budget,
-        truncation_tolerance=0.0, convergence_tolerance=0.0,
+        rng=np.random.default_rng(0),
+        max_permutations=3000,
+        max_evaluations=budget,
+        truncation_tolerance=0.0,
+        convergence_tolerance=0.0,
     )
     assert mc.permutations == 3000
     scale = np.abs(exact.values).max()

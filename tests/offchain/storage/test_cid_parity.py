@@ -10,9 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import ipfshttpclient
 import pytest
 
-from flai.storage import ImportOptions, LocalStore
+from flai.storage import ImportOptions, IpfsNode, LocalStore
 from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, decode_dag_pb, decode_unixfs, parse_cid
 
 from .conftest import REPO_ROOT
@@ -129,3 +130,15 @@ def test_175_chunks_make_a_two_level_balanced_dag(
     second, _ = decode_dag_pb(store.get_block(links[1].cid))
     assert (len(first), len(second)) == (174, 1)
     assert {link.cid.codec.name for link in first} == {"raw" if mode == "v1" else "dag-pb"}
+
+
+@pytest.mark.parametrize("mode", ["v1", "v0"])
+def test_embedded_node_add_matches_reference_importer(
+    mode: str, corpus: dict[str, Path], reference: dict[str, dict[str, str]], node: IpfsNode
+) -> None:
+    """``ipfs add`` / ``ipfs add --cid-version=1 --raw-leaves`` through the RPC API, as
+    ipfshttpclient issues them (it always sends raw-leaves, so v1 must say true)."""
+    kwargs = {"cid_version": 1, "raw_leaves": True} if mode == "v1" else {}
+    with ipfshttpclient.Client(node.address) as client:
+        for name, path in corpus.items():
+            assert client.add(str(path), **kwargs)["Hash"] == reference[name][mode], name

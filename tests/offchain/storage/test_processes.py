@@ -113,3 +113,33 @@ def test_command_refuses_public_bind_without_flag(tmp_path: Path) -> None:
 
     assert process.returncode == 1
     assert "refusing to bind" in stderr and "--allow-remote" in stderr
+
+
+def test_concurrent_clients_share_one_node(node: IpfsNode) -> None:
+    """Eight client threads, each with its own connection, write overlapping content at
+    once: every object is retrievable and identical writes agree on one CID."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = random.Random(5).randbytes(600_000)
+
+    def work(index: int) -> tuple[str, str, bytes]:
+        storage = IpfsHttpStorage(address=node.address)
+        try:
+            own = random.Random(index).randbytes(300_000 + index)
+            own_cid = storage.put(own)
+            shared_cid = storage.put(shared)
+            assert storage.get(own_cid) == own
+            return own_cid, shared_cid, own
+        finally:
+            storage.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+
+    assert len({shared_cid for _, shared_cid, _ in results}) == 1
+    assert len({own_cid for own_cid, _, _ in results}) == 8
+    for own_cid, shared_cid, own in results:
+        assert node.store.get(own_cid) == own
+        assert node.store.get(shared_cid) == shared
+    assert not list(node.store.root.rglob(".tmp-*"))

@@ -10,6 +10,8 @@
   API; :func:`open_storage` picks a backend from ``FLAI_IPFS_API`` / ``FLAI_IPFS_REPO``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from flai.storage.base import Storage, canonical_json
 from flai.storage.config import StorageConfig, open_storage
 from flai.storage.errors import (
@@ -22,10 +24,28 @@ from flai.storage.errors import (
     UnreachableError,
     UnsupportedOptionError,
 )
-from flai.storage.http import IpfsHttpStorage
 from flai.storage.local import LocalStore
-from flai.storage.node import IpfsNode
 from flai.storage.unixfs import ImportOptions, ImportResult, import_bytes
+
+if TYPE_CHECKING:
+    from flai.storage.http import IpfsHttpStorage
+    from flai.storage.node import IpfsNode
+
+# Imported on first use: the node module must not be loaded by the package when it runs
+# as ``python -m flai.storage.node``, and ipfshttpclient only when the HTTP backend is used.
+_LAZY = {"IpfsHttpStorage": "flai.storage.http", "IpfsNode": "flai.storage.node"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flai.storage' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CIDNotFoundError",

@@ -45,7 +45,8 @@ demo: compile
 	$(BIN)/brownie run scripts/demo.py
 
 bench: compile
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	$(BIN)/python bench/gas.py
+	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 slither: compile
 	$(BIN)/slither . --compile-force-framework brownie --filter-paths "node_modules|contracts/test"

@@ -54,7 +54,6 @@ from flai import __version__
 from flai.storage.blockstore import atomic_write
 from flai.storage.errors import (
     CIDNotFoundError,
-    IntegrityError,
     InvalidCIDError,
     NodeBindError,
     NotPinnedError,
@@ -377,7 +376,6 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("%s - %s", self.address_string(), format % args)
 
     def do_POST(self) -> None:
-        body: _BodyReader | None = None
         try:
             body = self._body()
             self._check_origin()
@@ -389,14 +387,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             handler(self, params, body)
         except _RequestError as exc:
-            self._send_error(exc, body)
-        except (CIDNotFoundError, NotPinnedError, IntegrityError, StorageError) as exc:
-            self._send_error(self._map_error(exc), body)
+            self._send_error(exc)
+        except StorageError as exc:
+            self._send_error(self._map_error(exc))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # noqa: BLE001 - last-resort 500 instead of a dropped socket
             _log.exception("internal error serving %s", self.path)
-            self._send_error(_RequestError(f"internal error: {exc}"), body)
+            self._send_error(_RequestError(f"internal error: {exc}"))
 
     def _method_not_allowed(self) -> None:
         self.close_connection = True
@@ -448,16 +446,14 @@ class _Handler(BaseHTTPRequestHandler):
             return _RequestError(str(exc), status=400, code=_ERR_CLIENT)
         return _RequestError(str(exc))
 
-    def _send_error(self, exc: _RequestError, body: _BodyReader | None) -> None:
-        if exc.status in (403, 404) and exc.message.startswith(str(exc.status)):
-            self.close_connection = True
-            self._send_plain(exc.status, exc.message + "\n")
-            return
-        # An error can arrive mid-upload: the rest of the body is unread, so close.
+    def _send_error(self, exc: _RequestError) -> None:
+        # An error can arrive mid-upload with the rest of the body unread: always close.
         self.close_connection = True
+        if exc.status in (403, 404) and exc.message.startswith(str(exc.status)):
+            self._send_plain(exc.status, exc.message + "\n")  # Kubo's plain-text pages
+            return
         payload = {"Message": exc.message, "Code": exc.code, "Type": "error"}
         self._send_bytes(exc.status, json.dumps(payload).encode() + b"\n", "application/json")
-        del body
 
     def _send_plain(self, status: int, text: str) -> None:
         self._send_bytes(status, text.encode(), "text/plain; charset=utf-8")

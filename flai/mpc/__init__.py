@@ -1,0 +1,107 @@
+"""Secure multi-party computation layer of FLAI (001 §5, 000 §2.2.1).
+
+Building blocks
+    :mod:`~flai.mpc.ring` (Z_{2^ℓ}), :mod:`~flai.mpc.encoding` (fixed point),
+    :mod:`~flai.mpc.prg` (CSPRNG seeds, AES-CTR PRG, HKDF), :mod:`~flai.mpc.shamir`
+    (Shamir over GF(2^521 − 1)), :mod:`~flai.mpc.replicated` (threshold replicated sharing
+    with seed-compressed uploads), :mod:`~flai.mpc.envelope` (X25519 + HKDF +
+    ChaCha20-Poly1305 sealed envelopes).
+Protocols
+    :mod:`~flai.mpc.secure_aggregation` (φ-weighted FedAvg on shares),
+    :mod:`~flai.mpc.masking` (Bonawitz et al. pairwise masking with dropout recovery),
+    :mod:`~flai.mpc.analytics` (secure sum/count/mean/variance/correlation),
+    :mod:`~flai.mpc.inference` (Beaver-triple logistic-regression inference).
+
+Trust model in one paragraph: compute nodes are semi-honest and at most t < n/2 of them
+collude; they see uniformly random shares and, when they reconstruct, only the aggregate.
+The Beaver-triple dealer is trusted not to collude with a node. Clients are trusted to
+encode in-range values (an out-of-range sum is detected with high probability, not
+prevented). Nothing here is secure against malicious nodes that deviate arbitrarily.
+"""
+
+from flai.mpc.analytics import (
+    AnalyticsConfig,
+    FederatedSummary,
+    secure_correlation,
+    secure_count,
+    secure_describe,
+    secure_mean,
+    secure_sum,
+    secure_variance,
+)
+from flai.mpc.encoding import FixedPoint
+from flai.mpc.envelope import KeyPair, MultiEnvelope, open_for, open_sealed, seal, seal_for_many
+from flai.mpc.errors import (
+    EncodingRangeError,
+    EnvelopeError,
+    MPCError,
+    ProtocolError,
+    ShareMismatchError,
+    ThresholdError,
+)
+from flai.mpc.inference import (
+    InferenceClient,
+    InferenceConfig,
+    InferenceNode,
+    SecureLogisticRegression,
+    TripleDealer,
+    share_model,
+)
+from flai.mpc.masking import MaskingClient, MaskingConfig, MaskingServer
+from flai.mpc.replicated import NodeShare, ReplicatedScheme, SealedShares
+from flai.mpc.ring import Ring
+from flai.mpc.secure_aggregation import (
+    AggregationClient,
+    AggregationConfig,
+    AggregationNode,
+    encode_weights,
+    reconstruct_aggregate,
+    secure_weighted_average,
+)
+from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
+
+__all__ = [
+    "AggregationClient",
+    "AggregationConfig",
+    "AggregationNode",
+    "AnalyticsConfig",
+    "EncodingRangeError",
+    "EnvelopeError",
+    "FederatedSummary",
+    "FixedPoint",
+    "InferenceClient",
+    "InferenceConfig",
+    "InferenceNode",
+    "KeyPair",
+    "MPCError",
+    "MaskingClient",
+    "MaskingConfig",
+    "MaskingServer",
+    "MultiEnvelope",
+    "NodeShare",
+    "ProtocolError",
+    "ReplicatedScheme",
+    "Ring",
+    "SealedShares",
+    "SecureLogisticRegression",
+    "ShamirShare",
+    "ShareMismatchError",
+    "ThresholdError",
+    "TripleDealer",
+    "combine_secret",
+    "encode_weights",
+    "open_for",
+    "open_sealed",
+    "reconstruct_aggregate",
+    "seal",
+    "seal_for_many",
+    "secure_correlation",
+    "secure_count",
+    "secure_describe",
+    "secure_mean",
+    "secure_sum",
+    "secure_variance",
+    "secure_weighted_average",
+    "share_model",
+    "split_secret",
+]

@@ -1,0 +1,71 @@
+"""Exceptions raised by the sMPC layer.
+
+Every class derives from :class:`MPCError`, itself a :class:`flai.errors.FlaiError`, and
+carries the values that made the operation fail so a caller can react without parsing text.
+"""
+
+from __future__ import annotations
+
+from flai.errors import FlaiError
+
+__all__ = [
+    "EncodingRangeError",
+    "EnvelopeError",
+    "MPCError",
+    "ProtocolError",
+    "ShareMismatchError",
+    "ThresholdError",
+]
+
+
+class MPCError(FlaiError):
+    """Base class of every error raised by :mod:`flai.mpc`."""
+
+
+class EncodingRangeError(MPCError, ValueError):
+    """A value cannot be represented in the fixed-point encoding without wrapping.
+
+    Raised for non-finite inputs, inputs beyond the configured magnitude bound, and decoded
+    results outside the range honest inputs can produce (a wrapped or malicious sum).
+    """
+
+    def __init__(self, *, value: float, limit: float, what: str = "input") -> None:
+        self.value = value
+        self.limit = limit
+        self.what = what
+        super().__init__(f"{what} magnitude {value!r} outside the encodable range ±{limit!r}")
+
+
+class ThresholdError(MPCError):
+    """Too few parties (compute nodes, surviving clients or shares) to reconstruct."""
+
+    def __init__(self, *, available: int, required: int, what: str = "shares") -> None:
+        self.available = available
+        self.required = required
+        self.what = what
+        super().__init__(f"{available} {what} available, {required} required to reconstruct")
+
+
+class ShareMismatchError(MPCError):
+    """Two copies of the same share disagree, or a share is inconsistent with the rest."""
+
+    def __init__(self, *, component: int, parties: tuple[int, ...]) -> None:
+        self.component = component
+        self.parties = parties
+        super().__init__(f"share component {component} differs between parties {parties}")
+
+
+class EnvelopeError(MPCError):
+    """A sealed envelope could not be opened: wrong key, tampering, truncation or bad format."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ProtocolError(MPCError):
+    """A protocol step was used out of order, with inconsistent inputs, or replayed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

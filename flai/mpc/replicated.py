@@ -1,0 +1,326 @@
+"""Replicated secret sharing (RSS) over Z_{2^ℓ} with threshold t among n compute nodes.
+
+Construction (Ito, Saito, Nishizeki 1987; Cramer, Damgård, Ishai, TCC 2005). The secret x
+is split additively into one component per t-subset T of nodes,
+x = Σ_T r_T (mod 2^ℓ), and component r_T is given to every node *not* in T. Hence
+
+- any t nodes miss the component of their own subset, which is uniform, so their view is
+  independent of x (privacy against t colluders);
+- any t + 1 nodes jointly hold every component and reconstruct x;
+- the round survives n − t − 1 unavailable nodes, and t < n/2 (001 §5.5) keeps enough
+  honest nodes to reconstruct. For n = 3, t = 1 there are 3 components, each node holds 2.
+
+Linear functions with public coefficients (weighted sums, adding public constants) are
+computed by each node on its components with no interaction. Because every component is
+held by n − t nodes, reconstruction cross-checks the copies and reports a node that sent a
+different value (:class:`ShareMismatchError`).
+
+Seed-compressed upload: all components but one (the *correction*) are AES-CTR streams of
+fresh 32-byte seeds (:mod:`flai.mpc.prg`); the correction x − Σ PRG(seeds) is encrypted
+once (:func:`flai.mpc.envelope.seal_for_many`) for the n − t nodes that hold it, and each
+node receives the seeds of its components in its key envelope. A client therefore uploads
+ℓ/8 bytes per element plus a few hundred bytes of keys, whatever n is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from flai.mpc.envelope import KeyPair, MultiEnvelope, open_for, seal_for_many
+from flai.mpc.errors import ProtocolError, ShareMismatchError, ThresholdError
+from flai.mpc.prg import SEED_BYTES, expand, random_seed
+from flai.mpc.ring import Ring
+
+__all__ = [
+    "NodeShare",
+    "ReplicatedScheme",
+    "SealedShares",
+]
+
+
+@dataclass(frozen=True)
+class NodeShare:
+    """What one node holds of one shared vector.
+
+    Attributes
+    ----------
+    node
+        The holding node's index in ``range(n)``.
+    parts
+        Component index → ``uint64`` array (its additive component r_T).
+    scale_bits
+        Fractional bits of the shared fixed-point value (bookkeeping for decoding).
+    """
+
+    node: int
+    parts: Mapping[int, np.ndarray]
+    scale_bits: int = 0
+
+    @property
+    def length(self) -> int:
+        """Vector length."""
+        return len(next(iter(self.parts.values())))
+
+
+@dataclass(frozen=True)
+class SealedShares:
+    """A client's seed-compressed, encrypted upload of one shared vector.
+
+    Attributes
+    ----------
+    envelope
+        Body: the packed correction component, readable by its n − t holders; key
+        envelopes: per node, the data key (holders only) and the seeds of its components.
+    length
+        Vector length.
+    scale_bits
+        Fractional bits of the shared value.
+    correction
+        Index of the component sent explicitly (the others are seeded).
+    """
+
+    envelope: MultiEnvelope
+    length: int
+    scale_bits: int
+    correction: int
+
+    @property
+    def upload_bytes(self) -> int:
+        """Bytes the client sends (body plus every key envelope)."""
+        return self.envelope.size
+
+
+@dataclass(frozen=True)
+class ReplicatedScheme:
+    """(t, n) replicated secret sharing over ``ring``.
+
+    Attributes
+    ----------
+    n_nodes
+        n, the number of compute nodes.
+    threshold
+        t, the largest coalition that learns nothing; t + 1 nodes reconstruct. Must satisfy
+        1 ≤ t < n/2.
+    ring
+        Z_{2^ℓ}.
+    """
+
+    n_nodes: int = 3
+    threshold: int = 1
+    ring: Ring = field(default_factory=Ring)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.threshold or 2 * self.threshold >= self.n_nodes:
+            raise ValueError(
+                f"need 1 <= t < n/2 (001 §5.5), got t={self.threshold}, n={self.n_nodes}"
+            )
+        if len(self.components) > 64:
+            raise ValueError(f"C({self.n_nodes},{self.threshold}) components is too many for RSS")
+
+    @cached_property
+    def components(self) -> tuple[frozenset[int], ...]:
+        """The excluded t-subsets T, one per additive component, in lexicographic order."""
+        return tuple(
+            frozenset(c) for c in itertools.combinations(range(self.n_nodes), self.threshold)
+        )
+
+    def holders(self, component: int) -> tuple[int, ...]:
+        """Nodes holding ``component`` (those not in its subset)."""
+        excluded = self.components[component]
+        return tuple(j for j in range(self.n_nodes) if j not in excluded)
+
+    def held_by(self, node: int) -> tuple[int, ...]:
+        """Components held by ``node``."""
+        self._check_node(node)
+        return tuple(c for c, excl in enumerate(self.components) if node not in excl)
+
+    def _check_node(self, node: int) -> None:
+        if not 0 <= node < self.n_nodes:
+            raise ProtocolError(f"unknown node {node} (n = {self.n_nodes})")
+
+    # ---------------------------------------------------------------- sharing
+    def share(self, secret: np.ndarray, *, scale_bits: int = 0) -> dict[int, NodeShare]:
+        """Share a ``uint64`` vector; every component except the last is a PRG stream."""
+        x = np.asarray(secret, dtype=np.uint64)
+        components = self._split(x, correction=len(self.components) - 1, seeds=None)
+        return {
+            j: NodeShare(
+                node=j, parts={c: components[c] for c in self.held_by(j)}, scale_bits=scale_bits
+            )
+            for j in range(self.n_nodes)
+        }
+
+    def _split(
+        self, x: np.ndarray, *, correction: int, seeds: Mapping[int, bytes] | None
+    ) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        corr = x.copy()
+        for c in range(len(self.components)):
+            if c == correction:
+                continue
+            seed = seeds[c] if seeds is not None else random_seed()
+            out[c] = expand(seed, len(x), label=_component_label(c))
+            corr -= out[c]
+        out[correction] = self.ring.reduce(corr)
+        return out
+
+    def seal(
+        self,
+        secret: np.ndarray,
+        node_public_keys: Mapping[int, bytes],
+        *,
+        aad: bytes,
+        scale_bits: int = 0,
+        correction: int | None = None,
+    ) -> SealedShares:
+        """Share ``secret`` and encrypt each node's part for upload.
+
+        Parameters
+        ----------
+        secret
+            ``uint64`` vector (already fixed-point encoded).
+        node_public_keys
+            Node index → X25519 public key, for all n nodes.
+        aad
+            Context bound into every ciphertext (round id, client id, tensor name): a
+            share cannot be replayed into another context.
+        scale_bits
+            Fractional bits of the encoded secret.
+        correction
+            Which component to send explicitly (rotate it across clients to balance the
+            nodes' PRG work); defaults to the last one.
+        """
+        if set(node_public_keys) != set(range(self.n_nodes)):
+            raise ProtocolError(f"need public keys for nodes 0..{self.n_nodes - 1}")
+        x = np.asarray(secret, dtype=np.uint64).reshape(-1)
+        corr_index = len(self.components) - 1 if correction is None else correction
+        if not 0 <= corr_index < len(self.components):
+            raise ProtocolError(f"correction component {corr_index} out of range")
+        seeds = {c: random_seed() for c in range(len(self.components)) if c != corr_index}
+        components = self._split(x, correction=corr_index, seeds=seeds)
+        context = _context(aad, len(x), scale_bits, corr_index)
+        extras = {
+            j: b"".join(seeds[c] for c in self.held_by(j) if c != corr_index)
+            for j in range(self.n_nodes)
+        }
+        envelope = seal_for_many(
+            self.ring.pack(components[corr_index]),
+            dict(node_public_keys),
+            aad=context,
+            readers=self.holders(corr_index),
+            extras=extras,
+        )
+        return SealedShares(
+            envelope=envelope, length=len(x), scale_bits=scale_bits, correction=corr_index
+        )
+
+    def open(self, sealed: SealedShares, *, node: int, keypair: KeyPair, aad: bytes) -> NodeShare:
+        """Decrypt and expand ``node``'s part of a client upload.
+
+        Raises
+        ------
+        EnvelopeError
+            Wrong key, tampering, or an upload made for another context (``aad``).
+        """
+        self._check_node(node)
+        context = _context(aad, sealed.length, sealed.scale_bits, sealed.correction)
+        reader = node in self.holders(sealed.correction)
+        payload, seed_bytes = open_for(sealed.envelope, node, keypair, aad=context, reader=reader)
+        seeded = [c for c in self.held_by(node) if c != sealed.correction]
+        if len(seed_bytes) != SEED_BYTES * len(seeded):
+            raise ProtocolError(f"node {node} expected {len(seeded)} seeds")
+        parts: dict[int, np.ndarray] = {}
+        for i, c in enumerate(seeded):
+            seed = seed_bytes[i * SEED_BYTES : (i + 1) * SEED_BYTES]
+            parts[c] = expand(seed, sealed.length, label=_component_label(c))
+        if sealed.correction in self.held_by(node):
+            if payload is None:
+                raise ProtocolError(f"node {node} holds the correction but got no data key")
+            parts[sealed.correction] = self.ring.unpack(payload, sealed.length)
+        return NodeShare(node=node, parts=dict(sorted(parts.items())), scale_bits=sealed.scale_bits)
+
+    # ---------------------------------------------------------- reconstruction
+    def reconstruct(self, shares: Iterable[NodeShare], *, verify: bool = True) -> np.ndarray:
+        """Recombine the shares of at least t + 1 distinct nodes.
+
+        Raises
+        ------
+        ThresholdError
+            Fewer than t + 1 nodes (some component is missing).
+        ShareMismatchError
+            ``verify`` and two nodes hold different copies of a component.
+        """
+        by_node: dict[int, NodeShare] = {}
+        for s in shares:
+            self._check_node(s.node)
+            by_node[s.node] = s
+        if len(by_node) < self.threshold + 1:
+            raise ThresholdError(
+                available=len(by_node), required=self.threshold + 1, what="compute nodes"
+            )
+        total: np.ndarray | None = None
+        for c in range(len(self.components)):
+            copies = [(j, by_node[j].parts[c]) for j in self.holders(c) if j in by_node]
+            first_node, value = copies[0]
+            if verify:
+                for j, other in copies[1:]:
+                    if not np.array_equal(self.ring.reduce(other), self.ring.reduce(value)):
+                        raise ShareMismatchError(component=c, parties=(first_node, j))
+            total = value.copy() if total is None else total + value
+        assert total is not None
+        return self.ring.reduce(total)
+
+    # --------------------------------------------------- local linear algebra
+    def linear_combination(
+        self, shares: Sequence[NodeShare], coefficients: Sequence[int] | np.ndarray
+    ) -> NodeShare:
+        """Σ_k c_k · share_k on one node's shares (public integer coefficients)."""
+        if not shares or len(shares) != len(coefficients):
+            raise ProtocolError("need one coefficient per share")
+        node = shares[0].node
+        if any(s.node != node for s in shares):
+            raise ProtocolError("linear_combination mixes shares of different nodes")
+        coeffs = np.asarray(coefficients).astype(np.int64).view(np.uint64)
+        parts: dict[int, np.ndarray] = {}
+        for c in self.held_by(node):
+            acc = np.zeros(shares[0].length, dtype=np.uint64)
+            tmp = np.empty_like(acc)
+            for k, s in enumerate(shares):
+                np.multiply(s.parts[c], coeffs[k], out=tmp)
+                np.add(acc, tmp, out=acc)
+            parts[c] = acc
+        return NodeShare(node=node, parts=parts, scale_bits=shares[0].scale_bits)
+
+    def add(self, a: NodeShare, b: NodeShare) -> NodeShare:
+        """Share of the sum (same node, same scale)."""
+        _same(a, b)
+        return NodeShare(
+            node=a.node,
+            parts={c: a.parts[c] + b.parts[c] for c in a.parts},
+            scale_bits=a.scale_bits,
+        )
+
+    def add_public(self, a: NodeShare, constant: np.ndarray) -> NodeShare:
+        """Share of ``x + constant``: the constant joins component 0 at its holders."""
+        k = np.asarray(constant, dtype=np.uint64)
+        parts = {c: (v + k if c == 0 else v) for c, v in a.parts.items()}
+        return NodeShare(node=a.node, parts=parts, scale_bits=a.scale_bits)
+
+
+def _same(a: NodeShare, b: NodeShare) -> None:
+    if a.node != b.node or a.scale_bits != b.scale_bits or set(a.parts) != set(b.parts):
+        raise ProtocolError("shares of different nodes or scales cannot be combined")
+
+
+def _component_label(component: int) -> bytes:
+    return b"rss-component-" + struct.pack(">I", component)
+
+
+def _context(aad: bytes, length: int, scale_bits: int, correction: int) -> bytes:
+    return b"flai/mpc/rss/v1" + struct.pack(">QII", length, scale_bits, correction) + aad

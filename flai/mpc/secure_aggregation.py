@@ -1,0 +1,250 @@
+"""Secure contribution-weighted aggregation on replicated shares (001 §5.2, eq. 6).
+
+Protocol (one round, K clients, n compute nodes, threshold t):
+
+1. Each client fixed-point encodes its update w_k and uploads a seed-compressed,
+   encrypted replicated sharing (:meth:`ReplicatedScheme.seal`): ℓ/8 bytes per
+   parameter plus a few hundred bytes of key envelopes.
+2. Each node opens its part and keeps it; it never sees any w_k.
+3. Once the public scores φ_k are known, every node computes
+   Σ_k c_k · [w_k] locally, with c_k = round(2^b · φ_k / Σφ) (b = ``weight_bits``).
+4. Any t + 1 nodes' partials reconstruct Σ c_k w̃_k, which is divided by Σ c_k · 2^f.
+
+The result is the weighted average with the effective weights c_k / Σ c_k, which differ
+from φ_k / Σ φ by at most ~2^-b; per parameter the error versus plaintext eq. (6) is at most
+2^-(f+1) + 2^-b · Σ_k |w_k − w̄| / 2 (encoding plus weight quantisation). Only the
+aggregate is reconstructed (Build 3); keeping it shared is a matter of not calling
+:func:`reconstruct_aggregate` and passing the partials on.
+
+Range: the client rejects |w| > ``max_abs``; with the defaults (ℓ = 44, f = 16, b = 16,
+max_abs = 64) honest sums use at most 2^38 of the 2^43 signed range, so a result that
+wrapped because a client bypassed its own encoder lands outside the honest range with
+probability ≈ 31/32 per coordinate and is reported as :class:`EncodingRangeError`.
+Detecting a malicious out-of-range input with certainty needs range proofs, out of scope.
+
+Trust: semi-honest nodes, at most t of which collude; clients are honest-but-curious about
+each other. Nodes learn the aggregate only when they reconstruct it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from flai.mpc.encoding import FixedPoint
+from flai.mpc.envelope import KeyPair
+from flai.mpc.errors import EncodingRangeError, ProtocolError
+from flai.mpc.replicated import NodeShare, ReplicatedScheme, SealedShares
+from flai.mpc.ring import Ring
+
+__all__ = [
+    "AggregationClient",
+    "AggregationConfig",
+    "AggregationNode",
+    "encode_weights",
+    "reconstruct_aggregate",
+    "secure_weighted_average",
+]
+
+
+@dataclass(frozen=True)
+class AggregationConfig:
+    """Parameters of secure weighted aggregation.
+
+    Attributes
+    ----------
+    n_nodes, threshold
+        Replicated sharing among n nodes, private against t, reconstructable by t + 1.
+    ring_bits
+        ℓ; 44 bits make the upload 1.375 × a float32 vector.
+    frac_bits
+        f, fixed-point fractional bits of the updates.
+    weight_bits
+        b, fractional bits of the normalised public weights.
+    max_abs
+        Largest accepted |parameter|.
+    """
+
+    n_nodes: int = 3
+    threshold: int = 1
+    ring_bits: int = 44
+    frac_bits: int = 16
+    weight_bits: int = 16
+    max_abs: float = 64.0
+
+    def __post_init__(self) -> None:
+        needed = self.max_abs * 2.0 ** (self.frac_bits + self.weight_bits)
+        if needed * 2 > 2.0 ** (self.ring_bits - 1):
+            raise ValueError(
+                f"max_abs·2^(f+b) = {needed:.3g} leaves no headroom in a {self.ring_bits}-bit ring"
+            )
+        FixedPoint(ring=Ring(self.ring_bits), frac_bits=self.frac_bits, max_abs=self.max_abs)
+
+    @property
+    def scheme(self) -> ReplicatedScheme:
+        """The replicated sharing scheme."""
+        return ReplicatedScheme(
+            n_nodes=self.n_nodes, threshold=self.threshold, ring=Ring(self.ring_bits)
+        )
+
+    @property
+    def fixed_point(self) -> FixedPoint:
+        """The update codec."""
+        return FixedPoint(ring=Ring(self.ring_bits), frac_bits=self.frac_bits, max_abs=self.max_abs)
+
+
+def _aad(round_id: int, client_id: int) -> bytes:
+    return b"flai/mpc/aggregation" + struct.pack(">QQ", round_id, client_id)
+
+
+def encode_weights(phi: Mapping[int, float], *, weight_bits: int) -> dict[int, int]:
+    """Quantise public scores to integers c_k = round(2^b · φ_k / Σ φ).
+
+    Raises
+    ------
+    ProtocolError
+        Negative or non-finite scores, or all scores (after rounding) zero.
+    """
+    values = np.array(list(phi.values()), dtype=np.float64)
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ProtocolError(f"scores must be finite and non-negative, got {values.tolist()}")
+    total = float(values.sum())
+    if total <= 0:
+        raise ProtocolError("all contribution scores are zero")
+    ints = np.rint(values / total * 2.0**weight_bits).astype(np.int64)
+    if int(ints.sum()) == 0:
+        raise ProtocolError("scores round to zero weights; raise weight_bits")
+    return {k: int(c) for k, c in zip(phi, ints, strict=True)}
+
+
+class AggregationClient:
+    """A data custodian uploading its update as encrypted replicated shares."""
+
+    def __init__(
+        self, *, client_id: int, config: AggregationConfig, node_public_keys: Mapping[int, bytes]
+    ) -> None:
+        self.client_id = client_id
+        self.config = config
+        self._scheme = config.scheme
+        self._codec = config.fixed_point
+        self._keys = dict(node_public_keys)
+
+    def upload(self, update: np.ndarray, *, round_id: int) -> SealedShares:
+        """Encode (raising :class:`EncodingRangeError` when out of range) and seal ``update``."""
+        encoded = self._codec.encode(np.asarray(update, dtype=np.float64).reshape(-1))
+        correction = self.client_id % len(self._scheme.components)
+        return self._scheme.seal(
+            encoded,
+            self._keys,
+            aad=_aad(round_id, self.client_id),
+            scale_bits=self.config.frac_bits,
+            correction=correction,
+        )
+
+
+class AggregationNode:
+    """A compute node: stores its shares of each client's update and combines them."""
+
+    def __init__(self, *, index: int, config: AggregationConfig, keypair: KeyPair | None = None):
+        self.index = index
+        self.config = config
+        self._scheme = config.scheme
+        self._keypair = keypair or KeyPair.generate()
+        self._inbox: dict[tuple[int, int], NodeShare] = {}
+
+    @property
+    def public_key(self) -> bytes:
+        """The node's X25519 public key (published, e.g. in its on-chain registration)."""
+        return self._keypair.public_bytes
+
+    def receive(self, sealed: SealedShares, *, round_id: int, client_id: int) -> None:
+        """Open and store this node's part of a client upload (a second upload is refused)."""
+        key = (round_id, client_id)
+        if key in self._inbox:
+            raise ProtocolError(f"client {client_id} already uploaded in round {round_id}")
+        self._inbox[key] = self._scheme.open(
+            sealed, node=self.index, keypair=self._keypair, aad=_aad(round_id, client_id)
+        )
+
+    def weighted_partial(self, *, round_id: int, weights: Mapping[int, int]) -> NodeShare:
+        """This node's share of Σ_k c_k · w_k for the integer weights of :func:`encode_weights`."""
+        missing = [k for k in weights if (round_id, k) not in self._inbox]
+        if missing:
+            raise ProtocolError(f"node {self.index} has no upload from clients {missing}")
+        shares = [self._inbox[(round_id, k)] for k in weights]
+        return self._scheme.linear_combination(shares, list(weights.values()))
+
+    def forget(self, round_id: int) -> None:
+        """Drop every stored share of ``round_id``."""
+        for key in [k for k in self._inbox if k[0] == round_id]:
+            del self._inbox[key]
+
+
+def reconstruct_aggregate(
+    config: AggregationConfig, partials: Iterable[NodeShare], weights: Mapping[int, int]
+) -> np.ndarray:
+    """Reconstruct Σ c_k w_k / Σ c_k from at least t + 1 nodes' partials.
+
+    Raises
+    ------
+    ThresholdError
+        Fewer than t + 1 distinct nodes.
+    EncodingRangeError
+        The result lies outside what in-range inputs can produce (a wrapped sum).
+    """
+    total_weight = sum(weights.values())
+    if total_weight * (config.max_abs * 2.0**config.frac_bits + 1) >= 2.0 ** (config.ring_bits - 1):
+        raise EncodingRangeError(
+            value=float(total_weight), limit=2.0**config.weight_bits, what="weight sum"
+        )
+    summed = config.scheme.reconstruct(partials)
+    codec = config.fixed_point
+    raw = codec.decode(summed, scale_bits=0) / total_weight
+    bound = config.max_abs + codec.resolution
+    if raw.size and float(np.max(np.abs(raw))) > bound * codec.scale:
+        raise EncodingRangeError(
+            value=float(np.max(np.abs(raw))) / codec.scale, limit=bound, what="aggregate"
+        )
+    return raw / codec.scale
+
+
+def secure_weighted_average(
+    updates: Sequence[np.ndarray],
+    phi: Sequence[float],
+    *,
+    config: AggregationConfig | None = None,
+    available_nodes: Iterable[int] | None = None,
+    round_id: int = 0,
+) -> np.ndarray:
+    """Run the whole protocol in-process and return the φ-weighted average (eq. 6).
+
+    Parameters
+    ----------
+    updates
+        One array per client, all of the same shape.
+    phi
+        Public non-negative contribution scores.
+    available_nodes
+        Nodes that take part in the aggregation (default: all); at least t + 1.
+    """
+    cfg = config or AggregationConfig()
+    if len(updates) != len(phi) or not updates:
+        raise ProtocolError("need one score per update")
+    shape = np.shape(updates[0])
+    nodes = [AggregationNode(index=j, config=cfg) for j in range(cfg.n_nodes)]
+    keys = {n.index: n.public_key for n in nodes}
+    for k, update in enumerate(updates):
+        if np.shape(update) != shape:
+            raise ProtocolError(f"update {k} has shape {np.shape(update)}, expected {shape}")
+        sealed = AggregationClient(client_id=k, config=cfg, node_public_keys=keys).upload(
+            update, round_id=round_id
+        )
+        for node in nodes:
+            node.receive(sealed, round_id=round_id, client_id=k)
+    weights = encode_weights(dict(enumerate(phi)), weight_bits=cfg.weight_bits)
+    active = range(cfg.n_nodes) if available_nodes is None else available_nodes
+    partials = [nodes[j].weighted_partial(round_id=round_id, weights=weights) for j in active]
+    return reconstruct_aggregate(cfg, partials, weights).reshape(shape)

@@ -20,10 +20,12 @@ from scipy.stats import rankdata
 from flai.fl.errors import ConfigError, DataError
 
 __all__ = [
+    "DECOMPOSABLE",
     "Metric",
     "accuracy_columns",
     "metric_columns",
     "neg_log_loss_columns",
+    "per_sample_columns",
     "roc_auc",
     "roc_auc_columns",
 ]
@@ -79,3 +81,23 @@ def metric_columns(metric: Metric, y: NDArray[np.int64], scores: FloatArray) -> 
     except KeyError:
         raise ConfigError(f"unknown metric {metric!r}; choose from {sorted(_METRICS)}") from None
     return fn(y, scores)
+
+
+DECOMPOSABLE: frozenset[str] = frozenset({"accuracy", "neg_log_loss"})
+"""Metrics that are a mean of per-sample terms (AUC is a pairwise statistic, it is not)."""
+
+
+def per_sample_columns(metric: Metric, y: NDArray[np.int64], scores: FloatArray) -> FloatArray:
+    """Per-sample terms (``n × m``) whose column means are the metric, for decomposable ones.
+
+    Raises
+    ------
+    ConfigError
+        If the metric is not a mean of per-sample terms.
+    """
+    if metric == "neg_log_loss":
+        sign = np.where(y[:, None] == 1, 1.0, -1.0)
+        return np.asarray(log_expit(sign * scores), dtype=np.float64)
+    if metric == "accuracy":
+        return np.asarray((scores > 0.0) == (y[:, None] == 1), dtype=np.float64)
+    raise ConfigError(f"metric {metric!r} is not a mean of per-sample terms")

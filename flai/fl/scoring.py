@@ -23,6 +23,11 @@ Estimators
   coalition aggregate; ``1 − cos`` is the "gradient divergence" of 001 §3.2.
 * :func:`scores_to_phi` clips negatives to 0 and normalises to shares; :func:`composite_phi`
   is 000 §8.2.1's ``α·LMV + β·GMV``.
+
+With a per-sample metric (log-loss, the default) every estimator also returns standard
+errors over the holdout, and :func:`score_contributions` credits the lower confidence
+bound ``SV − z·SE``: a validator pays only for contributions its holdout can distinguish
+from noise (see :class:`ScoringConfig`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -38,7 +44,7 @@ from numpy.typing import NDArray
 
 from flai.fl.data import Dataset
 from flai.fl.errors import ConfigError, ScoringError
-from flai.fl.metrics import Metric, metric_columns
+from flai.fl.metrics import DECOMPOSABLE, Metric, metric_columns, per_sample_columns
 from flai.fl.model import LogisticModel
 
 __all__ = [
@@ -86,6 +92,13 @@ class CoalitionGame:
         Coalition value metric (see :class:`ScoringConfig` for why log-loss is default).
     weights
         Averaging weights ``a_k`` inside a coalition (default uniform).
+
+    Notes
+    -----
+    For metrics that are a mean over holdout samples (log-loss, accuracy) the game keeps
+    the per-sample terms too. Shapley values are linear in ``v``, so each estimator also
+    yields per-sample Shapley values, whose spread gives a standard error of ``SV_k`` with
+    respect to the finite holdout.
     """
 
     def __init__(
@@ -112,12 +125,24 @@ class CoalitionGame:
         self._X = holdout.X
         self._y = holdout.y
         self._metric: Metric = metric
+        self._decomposable = metric in DECOMPOSABLE
         self._cache: dict[int, float] = {}
+        self._samples: dict[int, FloatArray] = {}
 
     @property
     def num_players(self) -> int:
         """``K``."""
         return int(self._params.shape[0])
+
+    @property
+    def num_samples(self) -> int:
+        """Holdout size."""
+        return int(self._y.shape[0])
+
+    @property
+    def decomposable(self) -> bool:
+        """Whether per-sample values (and hence standard errors) are available."""
+        return self._decomposable
 
     @property
     def evaluations(self) -> int:
@@ -140,19 +165,44 @@ class CoalitionGame:
         out[empty] = self._base
         return np.asarray(out, dtype=np.float64)
 
-    def _evaluate(self, masks: NDArray[np.int64]) -> FloatArray:
+    def _evaluate(self, masks: NDArray[np.int64]) -> None:
         params = self.coalition_params(masks)
         logits = self._X @ params[:, :-1].T + params[:, -1]
-        return metric_columns(self._metric, self._y, logits)
+        if self._decomposable:
+            terms = per_sample_columns(self._metric, self._y, logits)
+            for j, mask in enumerate(masks.tolist()):
+                self._samples[mask] = terms[:, j]
+                self._cache[mask] = float(terms[:, j].mean())
+        else:
+            vals = metric_columns(self._metric, self._y, logits)
+            for mask, val in zip(masks.tolist(), vals.tolist(), strict=True):
+                self._cache[mask] = val
+
+    def _ensure(self, masks: Sequence[int] | NDArray[np.int64]) -> NDArray[np.int64]:
+        m = np.asarray(masks, dtype=np.int64).reshape(-1)
+        if m.size:
+            missing = np.unique(m[[int(x) not in self._cache for x in m]])
+            if missing.size:
+                self._evaluate(missing)
+        return m
 
     def values(self, masks: Sequence[int] | NDArray[np.int64]) -> FloatArray:
         """``v(S)`` for many coalitions, evaluating the uncached ones in one batch."""
-        m = np.asarray(masks, dtype=np.int64)
-        missing = np.unique(m[[int(x) not in self._cache for x in m]]) if m.size else m
-        if missing.size:
-            for mask, val in zip(missing.tolist(), self._evaluate(missing).tolist(), strict=True):
-                self._cache[mask] = val
+        m = self._ensure(masks)
         return np.array([self._cache[int(x)] for x in m], dtype=np.float64)
+
+    def sample_values(self, masks: Sequence[int] | NDArray[np.int64]) -> FloatArray:
+        """Per-sample terms of ``v(S)``, ``n × len(masks)`` (decomposable metrics only).
+
+        Raises
+        ------
+        ScoringError
+            If the metric is not a mean of per-sample terms.
+        """
+        if not self._decomposable:
+            raise ScoringError(f"metric {self._metric!r} has no per-sample decomposition")
+        m = self._ensure(masks)
+        return np.stack([self._samples[int(x)] for x in m], axis=1)
 
     def is_cached(self, mask: int) -> bool:
         """Whether ``v(S)`` is already known (evaluating it again is free)."""
@@ -162,19 +212,22 @@ class CoalitionGame:
         """``v(S)`` of one coalition (bitmask over players)."""
         cached = self._cache.get(mask)
         if cached is None:
-            cached = float(self._evaluate(np.array([mask], dtype=np.int64))[0])
-            self._cache[mask] = cached
+            self._evaluate(np.array([mask], dtype=np.int64))
+            cached = self._cache[mask]
         return cached
 
 
 @dataclass(frozen=True, eq=False)
 class ShapleyEstimate:
-    """Shapley values with their cost.
+    """Shapley values with their cost and holdout standard errors.
 
     Attributes
     ----------
     values
         ``SV_k`` per player.
+    standard_errors
+        Standard error of each ``SV_k`` over the holdout samples (the spread of the
+        per-sample Shapley values over ``√n``); zeros for a non-decomposable metric.
     v_empty, v_full
         ``v(∅)`` and ``v(N)``.
     evaluations
@@ -186,11 +239,19 @@ class ShapleyEstimate:
     """
 
     values: FloatArray
+    standard_errors: FloatArray
     v_empty: float
     v_full: float
     evaluations: int
     permutations: int
     method: str
+
+
+def _standard_errors(per_sample: FloatArray) -> FloatArray:
+    n = per_sample.shape[0]
+    if n < 2:
+        return np.zeros(per_sample.shape[1])
+    return np.asarray(per_sample.std(axis=0, ddof=1) / np.sqrt(n), dtype=np.float64)
 
 
 def exact_shapley(game: CoalitionGame, *, max_players: int = 10) -> ShapleyEstimate:
@@ -215,17 +276,65 @@ def exact_shapley(game: CoalitionGame, *, max_players: int = 10) -> ShapleyEstim
         ]
     )
     values = np.empty(k_players)
+    samples = game.sample_values(masks) if game.decomposable else None
+    per_sample = np.empty((game.num_samples, k_players)) if samples is not None else None
     for k in range(k_players):
         without = masks[((masks >> k) & 1) == 0]
-        values[k] = float(np.sum(coef[sizes[without]] * (v[without | (1 << k)] - v[without])))
+        c = coef[sizes[without]]
+        values[k] = float(np.sum(c * (v[without | (1 << k)] - v[without])))
+        if samples is not None and per_sample is not None:
+            per_sample[:, k] = (samples[:, without | (1 << k)] - samples[:, without]) @ c
     return ShapleyEstimate(
         values=values,
+        standard_errors=(
+            _standard_errors(per_sample) if per_sample is not None else np.zeros(k_players)
+        ),
         v_empty=float(v[0]),
         v_full=float(v[-1]),
         evaluations=game.evaluations,
         permutations=0,
         method="exact",
     )
+
+
+class _Terms:
+    """An estimator written as ``SV_k = Σ w · (v(with) − v(without))`` per player.
+
+    Every estimator here is linear in the coalition values, so the same terms give the
+    point estimate and the per-sample estimates (for standard errors).
+    """
+
+    def __init__(self, k_players: int) -> None:
+        self.k = k_players
+        self.items: list[dict[tuple[int, int], float]] = [{} for _ in range(k_players)]
+
+    def add(self, player: int, with_mask: int, without_mask: int, weight: float) -> None:
+        key = (with_mask, without_mask)
+        self.items[player][key] = self.items[player].get(key, 0.0) + weight
+
+    def extend(self, player: int, other: dict[tuple[int, int], float], scale: float) -> None:
+        for (a, b), w in other.items():
+            self.add(player, a, b, w * scale)
+
+    def values(self, game: CoalitionGame) -> FloatArray:
+        out = np.zeros(self.k)
+        for k, terms in enumerate(self.items):
+            out[k] = sum(w * (game.value(a) - game.value(b)) for (a, b), w in terms.items())
+        return out
+
+    def per_sample(self, game: CoalitionGame) -> FloatArray:
+        masks = sorted({m for terms in self.items for key in terms for m in key})
+        index = {m: j for j, m in enumerate(masks)}
+        samples = game.sample_values(masks)
+        out = np.zeros((game.num_samples, self.k))
+        for k, terms in enumerate(self.items):
+            if not terms:
+                continue
+            pos = np.array([index[a] for a, _ in terms])
+            neg = np.array([index[b] for _, b in terms])
+            w = np.array(list(terms.values()))
+            out[:, k] = (samples[:, pos] - samples[:, neg]) @ w
+        return out
 
 
 def monte_carlo_shapley(
@@ -246,13 +355,15 @@ def monte_carlo_shapley(
     ``SV_k = (1/K) Σ_{s=0}^{K−1} E_{|S|=s}[v(S∪k) − v(S)]``: the mean over coalition sizes
     (strata) of the expected marginal. The first and last strata cost ``2K + 2``
     evaluations in total (``v(∅)``, ``v({k})``, ``v(N∖k)``, ``v(N)``), so with
-    ``exact_extremes`` they are computed exactly and permutations only estimate the middle
-    strata, each (player, size) stratum averaged on its own and empty strata filled with
-    the player's pooled middle mean — stratified sampling in the sense of Maleki et al. (2013) and Castro et al.,
-    "Improving polynomial estimation of the Shapley value by stratified random sampling
-    with optimum allocation" (Computers & OR 2017). For FL games the first stratum (an
-    update alone against the global model) carries most of the value, which is why
-    GTG-Shapley's guided sampling helps; computing it exactly helps more.
+    ``exact_extremes`` they are computed exactly, and when a budget leaves room (at most
+    half of it) the second and second-to-last strata too (``K(K−1)`` more). Permutations
+    then estimate only the remaining strata, each (player, size) stratum averaged on its
+    own and empty strata filled with the player's pooled sampled mean — stratified
+    sampling in the sense of Maleki et al. (2013) and Castro et al., "Improving
+    polynomial estimation of the Shapley value by stratified random sampling with optimum
+    allocation" (Computers & OR 2017). For FL games the first stratum (an update alone
+    against the global model) carries most of the value, which is why GTG-Shapley's
+    guided sampling helps; computing it exactly helps more.
 
     Parameters
     ----------
@@ -280,7 +391,7 @@ def monte_carlo_shapley(
         GTG-Shapley guided sampling: permutation ``t`` starts with player ``t mod K``
         (redundant when ``exact_extremes`` already fixes the first stratum).
     exact_extremes
-        Compute the first and last strata exactly (see above).
+        Compute the extreme strata exactly (see above).
 
     Returns
     -------
@@ -292,11 +403,13 @@ def monte_carlo_shapley(
     if max_permutations < 1:
         raise ConfigError(f"max_permutations must be >= 1, got {max_permutations}")
     k_players = game.num_players
+    full = game.full
     v_empty = game.value(0)
-    v_full = game.value(game.full)
+    v_full = game.value(full)
     if abs(v_full - v_empty) <= round_tolerance:
         return ShapleyEstimate(
             values=np.zeros(k_players),
+            standard_errors=np.zeros(k_players),
             v_empty=v_empty,
             v_full=v_full,
             evaluations=game.evaluations,
@@ -304,65 +417,79 @@ def monte_carlo_shapley(
             method="monte_carlo",
         )
     stratify = exact_extremes and k_players >= 3
-    # exact strata: size -> per-player mean marginal over that stratum
-    exact_strata: dict[int, FloatArray] = {}
+    # exact[k]: terms of Σ over the exactly computed strata of player k's stratum means
+    exact = _Terms(k_players)
+    exact_positions: set[int] = set()
     if stratify:
-        singles = [1 << k for k in range(k_players)]
-        leave = [game.full & ~(1 << k) for k in range(k_players)]
-        exact_strata[0] = game.values(singles) - v_empty
-        exact_strata[k_players - 1] = v_full - game.values(leave)
-        pair_cost = k_players * (k_players - 1)  # all pairs and all (K−2)-coalitions
+        game.values(
+            [1 << k for k in range(k_players)] + [full & ~(1 << k) for k in range(k_players)]
+        )
+        for k in range(k_players):
+            exact.add(k, 1 << k, 0, 1.0)
+            exact.add(k, full, full & ~(1 << k), 1.0)
+        exact_positions = {0, k_players - 1}
+        pair_cost = k_players * (k_players - 1)
         if (
             k_players >= 6
             and max_evaluations is not None
             and game.evaluations + pair_cost <= max_evaluations // 2
         ):
-            # The second and second-to-last strata exactly too, when they take at most
-            # half of the budget: small and near-full coalitions vary most.
             pairs = [(i, j) for i in range(k_players) for j in range(i + 1, k_players)]
-            vp = game.values([(1 << i) | (1 << j) for i, j in pairs])
-            vq = game.values([game.full & ~((1 << i) | (1 << j)) for i, j in pairs])
-            single_v = exact_strata[0] + v_empty
-            leave_v = v_full - exact_strata[k_players - 1]
-            s1 = np.zeros(k_players)
-            s2 = np.zeros(k_players)
-            for (i, j), a, b in zip(pairs, vp.tolist(), vq.tolist(), strict=True):
-                s1[i] += a - single_v[j]
-                s1[j] += a - single_v[i]
-                s2[i] += leave_v[j] - b
-                s2[j] += leave_v[i] - b
-            exact_strata[1] = s1 / (k_players - 1)
-            exact_strata[k_players - 2] = s2 / (k_players - 1)
-    sampled = [p for p in range(k_players) if p not in exact_strata]
-
-    sums = np.zeros(k_players)
-    counts = np.zeros(k_players)
-    cell_sums = np.zeros((k_players, k_players))  # [player, position]
-    cell_counts = np.zeros((k_players, k_players))
+            game.values([(1 << i) | (1 << j) for i, j in pairs])
+            game.values([full & ~((1 << i) | (1 << j)) for i, j in pairs])
+            share = 1.0 / (k_players - 1)
+            for i, j in pairs:
+                both, rest = (1 << i) | (1 << j), full & ~((1 << i) | (1 << j))
+                exact.add(i, both, 1 << j, share)
+                exact.add(j, both, 1 << i, share)
+                exact.add(i, full & ~(1 << j), rest, share)
+                exact.add(j, full & ~(1 << i), rest, share)
+            exact_positions |= {1, k_players - 2}
+    sampled_positions = [p for p in range(k_players) if p not in exact_positions]
+    # cells[k][pos]: sampled (with, without) pairs of player k at permutation position pos
+    cells: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(k_players)]
+    plain = _Terms(k_players)  # un-stratified TMC: every marginal, weight 1 (÷ permutations)
     done = 0
     floor_perms = 2 * k_players if min_permutations is None else min_permutations
     snapshot: FloatArray | None = None
 
-    def estimate() -> FloatArray:
+    def build() -> _Terms:
         if not stratify:
-            return sums / max(done, 1)
-        known = np.sum(list(exact_strata.values()), axis=0)
-        fallback = known / len(exact_strata)
-        pooled = np.where(counts > 0, sums / np.maximum(counts, 1), fallback)
-        cells = cell_sums[:, sampled] / np.maximum(cell_counts[:, sampled], 1)
-        cells = np.where(cell_counts[:, sampled] > 0, cells, pooled[:, None])
-        return np.asarray((known + cells.sum(axis=1)) / k_players)
+            out = _Terms(k_players)
+            for k in range(k_players):
+                out.extend(k, plain.items[k], 1.0 / max(done, 1))
+            return out
+        out = _Terms(k_players)
+        n_exact = len(exact_positions)
+        for k in range(k_players):
+            out.extend(k, exact.items[k], 1.0 / k_players)
+            pooled = [pair for pos in sampled_positions for pair in cells[k].get(pos, [])]
+            empty = 0
+            for pos in sampled_positions:
+                samples = cells[k].get(pos, [])
+                if samples:
+                    for a, b in samples:
+                        out.add(k, a, b, 1.0 / (k_players * len(samples)))
+                else:
+                    empty += 1
+            if empty and pooled:
+                for a, b in pooled:
+                    out.add(k, a, b, empty / (k_players * len(pooled)))
+            elif empty:
+                out.extend(k, exact.items[k], empty / (k_players * n_exact))
+        return out
 
     for t in range(max_permutations):
         perm = rng.permutation(k_players)
         if guided:
             where = int(np.flatnonzero(perm == t % k_players)[0])
             perm[0], perm[where] = perm[where], perm[0]
-        marginals = np.zeros(k_players)
+        steps: list[tuple[int, int, int, int]] = []  # (player, position, with, without)
         mask, prev, aborted = 0, v_empty, False
-        for k in perm.tolist():
+        for pos, k in enumerate(perm.tolist()):
             if abs(v_full - prev) <= truncation_tolerance:
-                break
+                break  # truncated: the remaining marginals count as 0
+            before = mask
             mask |= 1 << k
             if (
                 max_evaluations is not None
@@ -371,29 +498,36 @@ def monte_carlo_shapley(
             ):
                 aborted = True
                 break
-            cur = game.value(mask)
-            marginals[k] = cur - prev
-            prev = cur
+            prev = game.value(mask)
+            steps.append((k, pos, mask, before))
         if aborted:
             break
-        if stratify:
-            middle_players = perm[sampled]
-            sums[middle_players] += marginals[middle_players]
-            counts[middle_players] += 1
-            cell_sums[middle_players, sampled] += marginals[middle_players]
-            cell_counts[middle_players, sampled] += 1
-        else:
-            sums += marginals
+        # truncated players still count as samples of their cell, with marginal 0
+        reached = {k for k, _, _, _ in steps}
+        for pos, k in enumerate(perm.tolist()):
+            if k not in reached:
+                steps.append((k, pos, 0, 0))
+        for k, pos, a, b in steps:
+            if stratify:
+                if pos in exact_positions:
+                    continue
+                cells[k].setdefault(pos, []).append((a, b))
+            elif a != b:
+                plain.add(k, a, b, 1.0)
         done += 1
-        if done >= floor_perms and done % k_players == 0:
-            est = estimate()
+        if done >= floor_perms and done % k_players == 0 and convergence_tolerance > 0:
+            est = build().values(game)
             if snapshot is not None:
                 scale = max(float(np.mean(np.abs(est))), 1e-12)
                 if float(np.mean(np.abs(est - snapshot))) / scale < convergence_tolerance:
                     break
             snapshot = est
+    terms = build()
+    values = terms.values(game)
+    errors = _standard_errors(terms.per_sample(game)) if game.decomposable else np.zeros(k_players)
     return ShapleyEstimate(
-        values=estimate(),
+        values=values,
+        standard_errors=errors,
         v_empty=v_empty,
         v_full=v_full,
         evaluations=game.evaluations,
@@ -436,13 +570,27 @@ def cosine_similarity_to_aggregate(
     return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64)
 
 
+def _cap_exact_sum(phi: FloatArray) -> FloatArray:
+    """Nudge the largest entries down by ulps until the *exact* binary sum is ≤ 1.
+
+    Float shares ``s_k/Σs`` can sum to ``1 + ε``; capping keeps the invariant that the
+    1e18 fixed-point images (floored) sum to at most ``10¹⁸``.
+    """
+    out = phi.copy()
+    while sum(Fraction(float(x)) for x in out) > 1:
+        k = int(np.argmax(out))
+        out[k] = np.nextafter(out[k], 0.0)
+    return out
+
+
 def scores_to_phi(
     scores: Sequence[float] | FloatArray, *, normalization: Normalization = "sum"
 ) -> FloatArray:
     """Map raw contribution scores to ``φ ∈ [0, 1]``: clip negatives to 0, then normalise.
 
-    ``"sum"`` gives shares (``Σφ = 1``), ``"max"`` scales the best contributor to 1. All
-    zeros when no score is positive.
+    ``"sum"`` gives shares (``Σφ = 1`` up to ulps, never above: the exact binary sum is
+    capped at 1 so the floored 1e18 images sum to at most ``10¹⁸``), ``"max"`` scales the
+    best contributor to 1. All zeros when no score is positive.
     """
     s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, None)
     if not np.all(np.isfinite(s)):
@@ -452,7 +600,8 @@ def scores_to_phi(
         raise ConfigError(f"unknown normalization {normalization!r}")
     if denom <= 0.0:
         return np.zeros_like(s)
-    return np.asarray(np.clip(s / denom, 0.0, 1.0), dtype=np.float64)
+    phi = np.asarray(np.clip(s / denom, 0.0, 1.0), dtype=np.float64)
+    return _cap_exact_sum(phi) if normalization == "sum" else phi
 
 
 def composite_phi(
@@ -473,7 +622,8 @@ def composite_phi(
     out = alpha * scores_to_phi(lmv, normalization=normalization) + beta * scores_to_phi(
         gmv, normalization=normalization
     )
-    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+    out = np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+    return _cap_exact_sum(out) if normalization == "sum" else out
 
 
 @dataclass(frozen=True)
@@ -506,6 +656,14 @@ class ScoringConfig:
         poisoner, while a label-flipper's large negative value is flagged.
     free_rider_tolerance
         An update within this L2 distance of the global model is flagged a free-rider.
+    confidence_z
+        Credit ``SV_k − z·SE_k`` instead of ``SV_k`` (its lower confidence bound over the
+        finite holdout, from the per-sample Shapley values), so a contribution the
+        holdout cannot tell from noise — e.g. a free-rider's random perturbation that
+        happens to help — earns nothing. 0 disables it. AUC is not a per-sample mean,
+        so its standard errors are 0 and the bound is the value itself. Measured on the
+        breast-cancer federation (5 custodians, 10 seeds × 5 rounds), ``z = 2`` cut the
+        rounds where a σ = 0.1 noise free-rider got φ > 0.05 from 22 % to 2 %.
     mc_max_permutations, mc_max_evaluations, mc_truncation_tolerance,
     mc_convergence_tolerance
         Monte Carlo settings, see :func:`monte_carlo_shapley`.
@@ -521,6 +679,7 @@ class ScoringConfig:
     poison_tolerance: float = 1e-3
     poison_relative_tolerance: float = 0.25
     free_rider_tolerance: float = 1e-12
+    confidence_z: float = 2.0
     mc_max_permutations: int = 500
     mc_max_evaluations: int | None = None
     mc_truncation_tolerance: float = 1e-3
@@ -544,6 +703,8 @@ class ScoringConfig:
             < 0
         ):
             raise ConfigError("tolerances must be non-negative")
+        if not self.confidence_z >= 0:
+            raise ConfigError(f"confidence_z must be >= 0, got {self.confidence_z}")
         if self.exact_max_players < 1:
             raise ConfigError("exact_max_players must be >= 1")
 
@@ -638,9 +799,11 @@ def score_contributions(
         else:
             flags.append(frozenset())
     credited = np.array([not f for f in flags])
+    # Pessimistic credit: the Shapley value's lower confidence bound over the holdout.
+    gmv = estimate.values - config.confidence_z * estimate.standard_errors
     phi = composite_phi(
         np.where(credited, lmv, 0.0),
-        np.where(credited, estimate.values, 0.0),
+        np.where(credited, gmv, 0.0),
         alpha=config.lmv_weight,
         beta=config.gmv_weight,
         normalization=config.normalization,

@@ -26,6 +26,7 @@ from flai.fl import (
     federation_from_split,
     leave_one_out,
     monte_carlo_shapley,
+    score_contributions,
     scores_to_phi,
     split_federated,
 )
@@ -230,3 +231,60 @@ def test_monte_carlo_converges_to_exact(breast_cancer, budget):
     assert mc.permutations == 3000
     scale = np.abs(exact.values).max()
     assert np.abs(mc.values - exact.values).max() <= 0.02 * scale
+
+
+def test_per_sample_shapley_gives_values_and_standard_errors(split5):
+    game = CoalitionGame(
+        base=START, updates=_updates(split5, {4: LabelFlipper()}), holdout=split5.validators[0]
+    )
+    est = exact_shapley(game)
+    assert np.all(est.standard_errors > 0)
+    # the flipper's harm is many standard errors from zero
+    assert est.values[4] / est.standard_errors[4] < -5
+    auc_game = CoalitionGame(
+        base=START, updates=_updates(split5), holdout=split5.validators[0], metric="auc"
+    )
+    assert np.all(exact_shapley(auc_game).standard_errors == 0.0)
+    with pytest.raises(ScoringError, match="'auc' has no per-sample decomposition"):
+        auc_game.sample_values([0])
+
+
+def test_monte_carlo_standard_errors_approach_exact(breast_cancer):
+    split = split_federated(breast_cancer, SplitConfig(num_custodians=6, min_size=5, seed=2))
+    ups = _updates(split)
+    holdout = split.validators[0]
+    exact = exact_shapley(CoalitionGame(base=START, updates=ups, holdout=holdout))
+    mc = monte_carlo_shapley(
+        CoalitionGame(base=START, updates=ups, holdout=holdout),
+        rng=np.random.default_rng(0),
+        max_permutations=2000,
+        truncation_tolerance=0.0,
+        convergence_tolerance=0.0,
+    )
+    assert_allclose(mc.standard_errors, exact.standard_errors, rtol=0.1)
+
+
+def test_confidence_bound_discounts_uncertain_credit(split5):
+    ups = _updates(split5, {4: FreeRider("noise", 0.3)})
+    rng = np.random.default_rng(0)
+    plain = score_contributions(
+        base=START,
+        updates=ups,
+        holdout=split5.validators[0],
+        rng=rng,
+        config=ScoringConfig(confidence_z=0.0),
+    )
+    bounded = score_contributions(
+        base=START,
+        updates=ups,
+        holdout=split5.validators[0],
+        rng=rng,
+        config=ScoringConfig(confidence_z=2.0),
+    )
+    assert_allclose(plain.shapley, bounded.shapley)
+    lcb = np.clip(bounded.shapley - 2.0 * bounded.estimate.standard_errors, 0, None)
+    credited = np.array([not f for f in bounded.flags])
+    expected = np.where(credited, lcb, 0.0)
+    assert_allclose(bounded.phi, expected / expected.sum(), rtol=1e-12)
+    with pytest.raises(ConfigError, match="confidence_z must be >= 0"):
+        ScoringConfig(confidence_z=-1.0)

@@ -654,6 +654,13 @@ class ScoringConfig:
         v(∅)|)`` flags the update as a poisoner (φ = 0). The relative part keeps an honest
         custodian whose small, skewed data slightly hurts a round from being branded a
         poisoner, while a label-flipper's large negative value is flagged.
+    poison_cosine
+        Also flag an update whose Shapley value is below ``−poison_tolerance`` *and*
+        whose direction opposes the other updates' mean, ``cos < poison_cosine`` (001
+        §3.2's gradient divergence): this catches a small label-flipper whose harm is
+        below the relative tolerance. On the breast-cancer federations (10 seeds, K = 5
+        and 8, α = 0.2 and 0.5, 5 rounds) no honest update met both conditions, and every
+        label-flipper's cosine was below −0.4.
     free_rider_tolerance
         An update within this L2 distance of the global model is flagged a free-rider.
     confidence_z
@@ -678,6 +685,7 @@ class ScoringConfig:
     normalization: Normalization = "sum"
     poison_tolerance: float = 1e-3
     poison_relative_tolerance: float = 0.25
+    poison_cosine: float = -0.4
     free_rider_tolerance: float = 1e-12
     confidence_z: float = 2.0
     mc_max_permutations: int = 500
@@ -703,6 +711,8 @@ class ScoringConfig:
             < 0
         ):
             raise ConfigError("tolerances must be non-negative")
+        if not -1.0 <= self.poison_cosine <= 1.0:
+            raise ConfigError(f"poison_cosine must lie in [-1, 1], got {self.poison_cosine}")
         if not self.confidence_z >= 0:
             raise ConfigError(f"confidence_z must be >= 0, got {self.confidence_z}")
         if self.exact_max_players < 1:
@@ -794,7 +804,9 @@ def score_contributions(
     for k, u in enumerate(updates):
         if float(np.linalg.norm(u.params - base.params)) <= config.free_rider_tolerance:
             flags.append(frozenset({Flag.FREE_RIDER}))
-        elif estimate.values[k] < -poison_bar:
+        elif estimate.values[k] < -poison_bar or (
+            estimate.values[k] < -config.poison_tolerance and cosine[k] < config.poison_cosine
+        ):
             flags.append(frozenset({Flag.POISONER}))
         else:
             flags.append(frozenset())

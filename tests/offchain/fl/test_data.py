@@ -138,3 +138,18 @@ def test_dirichlet_impossible_min_size_raises():
 def test_errors_derive_from_flai_error():
     assert issubclass(DataError, FLError)
     assert issubclass(FLError, FlaiError)
+
+
+def test_held_out_rows_never_influence_training_data(breast_cancer):
+    """Perturbing every test and validation row leaves custodians and scaler unchanged."""
+    config = SplitConfig(num_custodians=4, seed=5)
+    base = split_federated(breast_cancer, config)
+    held_out = np.setdiff1d(np.arange(breast_cancer.num_samples), np.concatenate(base.partition))
+    X = breast_cancer.X.copy()
+    X[held_out] += 1e3
+    shifted = split_federated(Dataset(X=X, y=breast_cancer.y), config)
+    assert_array_equal(shifted.standardizer.mean, base.standardizer.mean)
+    assert_array_equal(shifted.standardizer.scale, base.standardizer.scale)
+    for a, b in zip(base.custodians, shifted.custodians, strict=True):
+        assert_array_equal(a.X, b.X)
+    assert not np.allclose(shifted.test.X, base.test.X)

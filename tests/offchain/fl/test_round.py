@@ -321,3 +321,39 @@ def test_fedavg_aggregation_mode(split5):
     np.testing.assert_allclose(r.model.params, n @ ups / n.sum(), rtol=1e-12)
     with pytest.raises(ConfigError, match="unknown aggregation 'median'"):
         RoundConfig(aggregation="median")  # type: ignore[arg-type]
+
+
+def test_any_dataset_drops_in_and_large_k_uses_monte_carlo():
+    """A synthetic data set and K = 12 > 10: the round switches to Monte Carlo Shapley."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=1200, n_features=8, n_informative=5, random_state=3)
+    split = split_federated(
+        Dataset(X=X, y=y, name="synthetic"),
+        SplitConfig(num_custodians=12, alpha=1.0, min_size=10, seed=3),
+    )
+    custodians, validators = federation_from_split(split, behaviours={11: LabelFlipper()})
+    result = run_training(
+        custodians=custodians,
+        validators=validators,
+        rounds=2,
+        config=RoundConfig(seed=3),
+        test=split.test,
+    )
+    first = result.rounds[0]
+    assert first.scoring_method == "monte_carlo"
+    assert first.coalition_evaluations < 2**12
+    assert first.outcome("custodian-11").phi == 0.0
+    assert Flag.POISONER in first.outcome("custodian-11").flags
+    assert result.rounds[-1].test_metric > 0.85
+
+
+def test_composite_score_in_a_round(split5):
+    from flai.fl import ScoringConfig as SC
+
+    custodians, validators = federation_from_split(split5, behaviours={4: LabelFlipper()})
+    config = RoundConfig(scoring=SC(lmv_weight=0.3, gmv_weight=0.7))
+    r = run_round(custodians=custodians, validators=validators, global_model=ZERO, config=config)
+    assert r.outcome("custodian-4").phi == 0.0
+    assert all(0.0 < p <= 1.0 for p in r.phi[:4])
+    assert sum(r.phi) == pytest.approx(1.0)

@@ -68,7 +68,7 @@ def bench_aggregation() -> None:
             for k, sealed in enumerate(uploads):
                 node.receive(sealed, round_id=0, client_id=k)
 
-        ingest_ms.append(_best_ms(ingest, repeats=3))
+        ingest_ms.append(_best_ms(ingest, repeats=5))
 
     weights = encode_weights(dict(enumerate(phi)), weight_bits=cfg.weight_bits)
     online_ms = [

@@ -9,20 +9,23 @@ Round 0 (advertise)  every client u publishes two X25519 public keys: c_u for en
 Round 1 (share keys) u draws a self-mask seed b_u and Shamir-shares (degree t) both b_u
                      and its mask private key s_u^SK among all clients in U1, sealing each
                      share to the recipient's c key (:func:`flai.mpc.envelope.seal`) and
-                     sending it through the server.
-Round 2 (masked)     u sends y_u = x_u + PRG(b_u) + Σ_{v∈U1, v≠u} ±PRG(s_{u,v}) over
+                     sending it through the server; the senders form U2.
+Round 2 (masked)     u sends y_u = x_u + PRG(b_u) + Σ_{v∈U2, v≠u} ±PRG(s_{u,v}) over
                      Z_{2^ℓ}, where s_{u,v} = HKDF(X25519(s_u^SK, s_v^PK)) and the sign is
                      + for u < v and − for u > v, so r_{u,v} = −r_{v,u} (000 §2.2.1).
-Round 3 (unmask)     the server announces the survivors U2 (whose y arrived) and the
-                     dropped clients U1 \\ U2. Each survivor returns its shares of b_u for
-                     u ∈ U2 and of s_v^SK for v ∉ U2, never both for the same client. With
-                     t + 1 responses the server rebuilds the dropped clients' pairwise masks
+Round 3 (unmask)     the server announces the survivors U3 (whose y arrived) and the
+                     dropped clients U2 \\ U3 (U2 ⊆ U1: the clients that completed
+                     round 1). Each survivor returns its shares of b_u for u ∈ U3 and of
+                     s_v^SK for v ∉ U3, never both for the same client. With t + 1
+                     responses the server rebuilds the dropped clients' pairwise masks
                      and the survivors' self masks, and removes them from Σ y_u.
 
 A client that drops after round 1 but before its y arrives is therefore recovered: its
 pairwise masks, left uncancelled in the survivors' y, are reconstructed from the
-threshold shares. Any t clients (even with the server) learn nothing about another
-client's input beyond the sum. Out of scope: the active-security variant (signatures and
+threshold shares. A semi-honest server together with up to t clients learns nothing
+about another client's input beyond the sum; the server is trusted to announce the
+dropped set honestly (a malicious server could claim a live client dropped; the active
+variant's consistency round addresses this). Out of scope: the active-security variant (signatures and
 the consistency check round) and the SecAgg+ sparse graph.
 
 Masks are AES-256-CTR streams (:func:`flai.mpc.prg.expand`) of 32-byte HKDF outputs;
@@ -164,6 +167,8 @@ class MaskingClient:
         """Round 1: Shamir-share b_u and s_u^SK; return recipient → sealed share."""
         if self.client_id not in roster:
             raise ProtocolError(f"client {self.client_id} missing from the roster")
+        if self._roster:
+            raise ProtocolError(f"client {self.client_id} already shared its keys")
         t = self.config.threshold
         if len(roster) < t + 1:
             raise ThresholdError(available=len(roster), required=t + 1, what="clients")
@@ -191,6 +196,8 @@ class MaskingClient:
         """Round 1 (receiving side): open the shares other clients sent to this client."""
         index = self.client_id + 1
         for sender, envelope in sealed.items():
+            if sender not in self._roster:
+                raise ProtocolError(f"shares from {sender}, who is not in the roster")
             aad = _envelope_aad(self.config.round_id, sender, self.client_id)
             plain = open_sealed(envelope, self._envelope_keys, aad=aad)
             if len(plain) != 16 + 2 * _SHARE_BYTES:
@@ -204,18 +211,33 @@ class MaskingClient:
             sb = int.from_bytes(plain[16 + _SHARE_BYTES :], "big")
             self._held[sender] = (ShamirShare(index, sk), ShamirShare(index, sb))
 
+    @property
+    def peers(self) -> set[int]:
+        """Clients that completed round 1 as seen by this client (those whose shares it holds)."""
+        return set(self._held)
+
     def masked_input(self, x: np.ndarray) -> np.ndarray:
-        """Round 2: y_u = x_u + PRG(b_u) + Σ_v ±PRG(s_{u,v}) over Z_{2^ℓ}."""
+        """Round 2: y_u = x_u + PRG(b_u) + Σ_v ±PRG(s_{u,v}) over Z_{2^ℓ}.
+
+        The pairwise masks are with every peer whose round-1 shares arrived: a client that
+        advertised keys but never shared them is left out, since nobody could recover its
+        masks if it then dropped.
+        """
         if not self._roster:
             raise ProtocolError("share_keys must run before masked_input")
-        self.config.check_capacity(len(self._roster))
+        if len(self._held) < self.config.threshold + 1:
+            raise ThresholdError(
+                available=len(self._held), required=self.config.threshold + 1, what="peers"
+            )
+        self.config.check_capacity(len(self._held))
         codec = self.config.fixed_point
         y = codec.encode(np.asarray(x, dtype=np.float64).reshape(-1))
         n = len(y)
         y += _self_mask(self._self_seed, n)
-        for v, keys in self._roster.items():
+        for v in sorted(self._held):
             if v == self.client_id:
                 continue
+            keys = self._roster[v]
             seed = _pair_seed(
                 self._mask_keys.agree(keys.mask_public), self.client_id, v, self.config.round_id
             )
@@ -238,8 +260,8 @@ class MaskingClient:
             Fewer than t + 1 survivors.
         """
         alive, gone = set(survivors), set(dropped)
-        if alive & gone or alive | gone != set(self._roster):
-            raise ProtocolError("survivors and dropped clients must partition the roster")
+        if alive & gone or alive | gone != set(self._held):
+            raise ProtocolError("survivors and dropped clients must partition the round-1 peers")
         if self.client_id not in alive:
             raise ProtocolError(f"client {self.client_id} is not listed as a survivor")
         if len(alive) < self.config.threshold + 1:
@@ -269,6 +291,7 @@ class MaskingServer:
     def __init__(self, *, config: MaskingConfig) -> None:
         self.config = config
         self.roster: dict[int, AdvertisedKeys] = {}
+        self.shared: set[int] = set()
         self._masked: dict[int, np.ndarray] = {}
 
     def collect_keys(self, adverts: Collection[AdvertisedKeys]) -> dict[int, AdvertisedKeys]:
@@ -284,19 +307,33 @@ class MaskingServer:
         self.roster = roster
         return dict(roster)
 
-    @staticmethod
-    def route(outgoing: Mapping[int, Mapping[int, bytes]]) -> dict[int, dict[int, bytes]]:
-        """Round 1 relay: sender → {recipient: envelope} becomes recipient → {sender: envelope}."""
+    def route(self, outgoing: Mapping[int, Mapping[int, bytes]]) -> dict[int, dict[int, bytes]]:
+        """Round 1 relay: sender → {recipient: envelope} becomes recipient → {sender: envelope}.
+
+        The senders form the set of clients that completed round 1; only they may send a
+        masked input, and only shares between them are delivered.
+        """
+        unknown = set(outgoing) - set(self.roster)
+        if unknown:
+            raise ProtocolError(
+                f"round-1 messages from clients outside the roster: {sorted(unknown)}"
+            )
+        if len(outgoing) < self.config.threshold + 1:
+            raise ThresholdError(
+                available=len(outgoing), required=self.config.threshold + 1, what="clients"
+            )
+        self.shared = set(outgoing)
         inbox: dict[int, dict[int, bytes]] = {}
         for sender, messages in outgoing.items():
             for recipient, envelope in messages.items():
-                inbox.setdefault(recipient, {})[sender] = envelope
+                if recipient in self.shared:
+                    inbox.setdefault(recipient, {})[sender] = envelope
         return inbox
 
     def collect_masked(self, client_id: int, y: np.ndarray) -> None:
         """Round 2: store a masked input."""
-        if client_id not in self.roster:
-            raise ProtocolError(f"client {client_id} is not in the roster")
+        if client_id not in self.shared:
+            raise ProtocolError(f"client {client_id} did not complete round 1")
         if client_id in self._masked:
             raise ProtocolError(f"client {client_id} already sent its masked input")
         self._masked[client_id] = np.asarray(y, dtype=np.uint64)
@@ -308,8 +345,8 @@ class MaskingServer:
 
     @property
     def dropped(self) -> set[int]:
-        """Clients of the roster whose masked input did not arrive."""
-        return set(self.roster) - set(self._masked)
+        """Round-1 clients whose masked input did not arrive."""
+        return self.shared - set(self._masked)
 
     def aggregate(self, responses: Collection[UnmaskResponse]) -> np.ndarray:
         """Round 3: remove every mask and return Σ_{u∈U2} x_u (decoded).

@@ -34,7 +34,9 @@ def random_seed() -> bytes:
     return secrets.token_bytes(SEED_BYTES)
 
 
-def expand(seed: bytes, n_words: int, *, label: bytes = b"") -> np.ndarray:
+def expand(
+    seed: bytes, n_words: int, *, label: bytes = b"", out: np.ndarray | None = None
+) -> np.ndarray:
     """Expand ``seed`` into ``n_words`` pseudo-random 64-bit words.
 
     Parameters
@@ -45,11 +47,16 @@ def expand(seed: bytes, n_words: int, *, label: bytes = b"") -> np.ndarray:
         Number of uint64 words to produce.
     label
         Domain-separation label; different labels give independent streams.
+    out
+        Optional reusable buffer: a C-contiguous ``uint64`` array of at least
+        ``n_words + 2`` words (OpenSSL needs a block of slack). Reusing buffers across
+        rounds avoids page-faulting fresh memory for every share.
 
     Returns
     -------
     numpy.ndarray
-        A writable ``uint64`` array of length ``n_words`` (AES-256-CTR keystream).
+        A writable ``uint64`` array of length ``n_words`` (AES-256-CTR keystream), a view
+        of ``out`` when given.
     """
     if len(seed) != SEED_BYTES:
         raise ProtocolError(f"PRG seed must be {SEED_BYTES} bytes, got {len(seed)}")
@@ -58,9 +65,12 @@ def expand(seed: bytes, n_words: int, *, label: bytes = b"") -> np.ndarray:
     nonce = hashlib.sha256(_PRG_DOMAIN + label).digest()[:8] + bytes(8)
     encryptor = Cipher(algorithms.AES(seed), modes.CTR(nonce)).encryptor()
     # Encrypt zeros straight into the result array (two spare words for OpenSSL's slack).
-    out = np.empty(n_words + 2, dtype="<u8")
-    encryptor.update_into(_zeros(8 * n_words), out.data.cast("B"))
-    return out[:n_words].view(np.uint64)
+    if out is None:
+        out = np.empty(n_words + 2, dtype=np.uint64)
+    elif out.dtype != np.uint64 or not out.flags.c_contiguous or len(out) < n_words + 2:
+        raise ProtocolError(f"PRG buffer must be contiguous uint64 of >= {n_words + 2} words")
+    encryptor.update_into(_zeros(8 * n_words), out.data.cast("B")[: 8 * n_words + 16])
+    return out[:n_words]
 
 
 _ZEROS = bytes(0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -220,8 +220,19 @@ class ReplicatedScheme:
             envelope=envelope, length=len(x), scale_bits=scale_bits, correction=corr_index
         )
 
-    def open(self, sealed: SealedShares, *, node: int, keypair: KeyPair, aad: bytes) -> NodeShare:
+    def open(
+        self,
+        sealed: SealedShares,
+        *,
+        node: int,
+        keypair: KeyPair,
+        aad: bytes,
+        allocate: Callable[[int], np.ndarray] | None = None,
+    ) -> NodeShare:
         """Decrypt and expand ``node``'s part of a client upload.
+
+        ``allocate(n)``, if given, supplies a reusable ``uint64`` buffer of at least n + 2
+        words for each component (see :class:`~flai.mpc.secure_aggregation.AggregationNode`).
 
         Raises
         ------
@@ -238,11 +249,13 @@ class ReplicatedScheme:
         parts: dict[int, np.ndarray] = {}
         for i, c in enumerate(seeded):
             seed = seed_bytes[i * SEED_BYTES : (i + 1) * SEED_BYTES]
-            parts[c] = expand(seed, sealed.length, label=_component_label(c))
+            buffer = allocate(sealed.length) if allocate else None
+            parts[c] = expand(seed, sealed.length, label=_component_label(c), out=buffer)
         if sealed.correction in self.held_by(node):
             if payload is None:
                 raise ProtocolError(f"node {node} holds the correction but got no data key")
-            parts[sealed.correction] = self.ring.unpack(payload, sealed.length)
+            buffer = allocate(sealed.length) if allocate else None
+            parts[sealed.correction] = self.ring.unpack(payload, sealed.length, out=buffer)
         return NodeShare(node=node, parts=dict(sorted(parts.items())), scale_bits=sealed.scale_bits)
 
     # ---------------------------------------------------------- reconstruction

@@ -102,8 +102,12 @@ class Ring:
             return n * self.bits // 8
         return (n + 1) // 2 * self.bits // 4
 
-    def unpack(self, data: bytes, n: int) -> np.ndarray:
-        """Inverse of :meth:`pack` for ``n`` elements (strided 8-byte window reads)."""
+    def unpack(self, data: bytes, n: int, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Inverse of :meth:`pack` for ``n`` elements (strided 8-byte window reads).
+
+        ``out`` is an optional reusable ``uint64`` buffer of at least ``n + 1`` words; the
+        result is then a view of it.
+        """
         if len(data) != self.packed_size(n):
             raise ProtocolError(
                 f"expected {self.packed_size(n)} bytes for {n} elements, got {len(data)}"
@@ -118,7 +122,10 @@ class Ring:
             width, groups, per_group = self.bits // 8, n, 1
         else:
             width, groups, per_group = self.bits // 4, (n + 1) // 2, 2
-        out = np.empty(groups * per_group, dtype=np.uint64)
+        if out is None:
+            out = np.empty(groups * per_group, dtype=np.uint64)
+        elif out.dtype != np.uint64 or len(out) < groups * per_group:
+            raise ProtocolError(f"unpack buffer must be uint64 of >= {groups * per_group} words")
         high_offset = self.bits // 8 if per_group == 2 else 0
         safe = max(0, min(groups, (len(data) - 8 - high_offset) // width + 1))
         tail = bytes(data[safe * width :]) + bytes(16)

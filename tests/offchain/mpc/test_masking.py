@@ -92,6 +92,7 @@ def test_shares_are_sealed_to_their_recipient():
     clients = [MaskingClient(client_id=i, config=cfg) for i in range(3)]
     roster = MaskingServer(config=cfg).collect_keys([c.advertise() for c in clients])
     outgoing = clients[0].share_keys(roster)
+    clients[2].share_keys(roster)
     with pytest.raises(EnvelopeError):
         clients[2].receive_shares({0: outgoing[1]})  # server misroutes 0->1 to client 2
 
@@ -110,3 +111,37 @@ def test_duplicate_or_unknown_masked_inputs_are_refused():
         server.collect_masked(0, y)
     with pytest.raises(ProtocolError):
         server.collect_masked(9, y)
+
+
+def test_client_missing_round_one_is_left_out_of_the_masks():
+    cfg = MaskingConfig(threshold=1)
+    clients = [MaskingClient(client_id=i, config=cfg) for i in range(4)]
+    server = MaskingServer(config=cfg)
+    roster = server.collect_keys([c.advertise() for c in clients])
+    # Client 2 advertised keys but never sent its round-1 shares.
+    inbox = server.route({c.client_id: c.share_keys(roster) for c in clients if c.client_id != 2})
+    for c in clients:
+        if c.client_id != 2:
+            c.receive_shares(inbox.get(c.client_id, {}))
+    assert server.shared == {0, 1, 3} and clients[0].peers == {0, 1, 3}
+    x = np.arange(12, dtype=np.float64).reshape(4, 3)
+    for c in (clients[0], clients[1], clients[3]):
+        server.collect_masked(c.client_id, c.masked_input(x[c.client_id]))
+    responses = [c.unmask(survivors=server.survivors, dropped=server.dropped) for c in clients[:2]]
+    np.testing.assert_allclose(server.aggregate(responses), x[[0, 1, 3]].sum(axis=0), atol=1e-4)
+    with pytest.raises(ProtocolError):
+        server.collect_masked(2, np.zeros(3, dtype=np.uint64))
+
+
+def test_keys_are_shared_once_and_only_from_roster_members():
+    cfg = MaskingConfig(threshold=1)
+    clients = [MaskingClient(client_id=i, config=cfg) for i in range(3)]
+    server = MaskingServer(config=cfg)
+    roster = server.collect_keys([c.advertise() for c in clients])
+    clients[0].share_keys(roster)
+    with pytest.raises(ProtocolError):
+        clients[0].share_keys(roster)
+    with pytest.raises(ProtocolError):
+        server.route({7: {}, 0: {}})
+    with pytest.raises(ThresholdError):
+        server.route({0: {}})

@@ -94,7 +94,9 @@ def _masked_vector(value, samples):
     clients = [MaskingClient(client_id=i, config=cfg) for i in range(3)]
     server = MaskingServer(config=cfg)
     roster = server.collect_keys([c.advertise() for c in clients])
-    clients[0].share_keys(roster)
+    inbox = server.route({c.client_id: c.share_keys(roster) for c in clients})
+    for c in clients:
+        c.receive_shares(inbox[c.client_id])
     return clients[0].masked_input(np.full(samples, value)), cfg
 
 

@@ -185,3 +185,29 @@ def test_invalid_scores_are_rejected(phi):
 def test_config_rejects_parameters_without_headroom():
     with pytest.raises(ValueError):
         AggregationConfig(ring_bits=36, frac_bits=16, weight_bits=16, max_abs=64.0)
+
+
+def test_consecutive_rounds_reuse_buffers_without_aliasing():
+    cfg = AggregationConfig()
+    rng = np.random.default_rng(9)
+    nodes = [AggregationNode(index=j, config=cfg) for j in range(3)]
+    keys = {n.index: n.public_key for n in nodes}
+    clients = [AggregationClient(client_id=k, config=cfg, node_public_keys=keys) for k in range(3)]
+    weights = encode_weights({0: 1.0, 1: 1.0, 2: 2.0}, weight_bits=cfg.weight_bits)
+    results, expected = [], []
+    for round_id in range(3):
+        updates = rng.normal(size=(3, 64))
+        for k, client in enumerate(clients):
+            sealed = client.upload(updates[k], round_id=round_id)
+            for node in nodes:
+                node.receive(sealed, round_id=round_id, client_id=k)
+        partials = [n.weighted_partial(round_id=round_id, weights=weights) for n in nodes[:2]]
+        for node in nodes:
+            node.forget(round_id)  # buffers go back to the pool for the next round
+        results.append(partials)
+        expected.append(np.average(updates, axis=0, weights=[1.0, 1.0, 2.0]))
+    for partials, want in zip(results, expected, strict=True):
+        out = reconstruct_aggregate(cfg, partials, weights)
+        np.testing.assert_allclose(out, want, atol=2.0**-16)
+    with pytest.raises(ProtocolError):
+        nodes[0].weighted_partial(round_id=0, weights=weights)

@@ -11,6 +11,11 @@ shares of z to the client only. Protocol per query (Beaver, CRYPTO 1991):
    component 0) and then [z] = Σ_i [x_i w_i] + [b], all locally.
 4. The client reconstructs z from any t + 1 nodes and applies the sigmoid itself.
 
+Transport (:meth:`SecureLogisticRegression.predict_logit`, ``encrypted=True``): the query
+is a sealed, seed-compressed replicated upload (:meth:`ReplicatedScheme.seal`) and each
+node seals its logit share to the client's ephemeral X25519 key, so a relay (or the
+marketplace's encrypted-input/output CIDs) carries only ciphertext.
+
 Where the sigmoid runs: **client-side**. σ is a bijection, so revealing z to the client
 reveals exactly what revealing σ(z) would; computing σ in MPC would cost a polynomial or
 piecewise approximation for no privacy gain. The nodes never see z.

@@ -146,8 +146,8 @@ class ReplicatedScheme:
 
     # ---------------------------------------------------------------- sharing
     def share(self, secret: np.ndarray, *, scale_bits: int = 0) -> dict[int, NodeShare]:
-        """Share a ``uint64`` vector; every component except the last is a PRG stream."""
-        x = np.asarray(secret, dtype=np.uint64)
+        """Share a ``uint64`` vector (flattened); every component but the last is a PRG stream."""
+        x = np.asarray(secret, dtype=np.uint64).reshape(-1)
         components = self._split(x, correction=len(self.components) - 1, seeds=None)
         return {
             j: NodeShare(

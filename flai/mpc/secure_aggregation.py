@@ -223,6 +223,8 @@ def reconstruct_aggregate(
         The result lies outside what in-range inputs can produce (a wrapped sum).
     """
     total_weight = sum(weights.values())
+    if total_weight <= 0 or any(c < 0 for c in weights.values()):
+        raise ProtocolError(f"integer weights must be non-negative with a positive sum: {weights}")
     if total_weight * (config.max_abs * 2.0**config.frac_bits + 1) >= 2.0 ** (config.ring_bits - 1):
         raise EncodingRangeError(
             value=float(total_weight), limit=2.0**config.weight_bits, what="weight sum"

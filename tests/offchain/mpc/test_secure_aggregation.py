@@ -211,3 +211,11 @@ def test_consecutive_rounds_reuse_buffers_without_aliasing():
         np.testing.assert_allclose(out, want, atol=2.0**-16)
     with pytest.raises(ProtocolError):
         nodes[0].weighted_partial(round_id=0, weights=weights)
+
+
+def test_reconstruct_rejects_degenerate_integer_weights():
+    cfg = AggregationConfig()
+    nodes, _ = _deploy(cfg, np.ones((2, 3)))
+    partials = [n.weighted_partial(round_id=0, weights={0: 0, 1: 0}) for n in nodes]
+    with pytest.raises(ProtocolError):
+        reconstruct_aggregate(cfg, partials, {0: 0, 1: 0})

@@ -3,7 +3,7 @@
 Contribution-aware federated learning (001 §3.1–3.3, §5.3; 000 §8): custodians train a
 logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
 (:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
-(:mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
+(:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
 :mod:`~flai.fl.round` drives a round and returns what the chain needs, with
 :mod:`~flai.fl.fixed` mapping floats to on-chain fixed point.
 """
@@ -48,18 +48,20 @@ from flai.fl.round import (
     run_training,
 )
 from flai.fl.scoring import (
-    CoalitionGame,
     ContributionScores,
     Flag,
     ScoringConfig,
-    ShapleyEstimate,
     composite_phi,
     cosine_similarity_to_aggregate,
+    score_contributions,
+    scores_to_phi,
+)
+from flai.fl.shapley import (
+    CoalitionGame,
+    ShapleyEstimate,
     exact_shapley,
     leave_one_out,
     monte_carlo_shapley,
-    score_contributions,
-    scores_to_phi,
 )
 
 __all__ = [

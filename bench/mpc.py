@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,7 +56,8 @@ def bench_aggregation() -> None:
     clients = [AggregationClient(client_id=k, config=cfg, node_public_keys=keys) for k in range(K)]
 
     plain_avg = _best_ms(lambda: np.average(updates, axis=0, weights=phi))
-    plain_blas = _best_ms(lambda: phi @ updates / phi.sum())
+    with threadpool_limits(limits=1):  # one BLAS thread: stable on a shared 2-core box
+        plain_blas = _best_ms(lambda: phi @ updates / phi.sum())
 
     uploads = [c.upload(updates[k], round_id=0) for k, c in enumerate(clients)]
     client_ms = _best_ms(lambda: clients[0].upload(updates[0], round_id=1))
@@ -89,7 +91,7 @@ def bench_aggregation() -> None:
         f"ring Z_2^{cfg.ring_bits}, f={cfg.frac_bits}, b={cfg.weight_bits}"
     )
     print(f"plaintext np.average (float64)            : {plain_avg:8.3f} ms")
-    print(f"plaintext phi @ W / sum(phi) (BLAS)       : {plain_blas:8.3f} ms")
+    print(f"plaintext phi @ W / sum(phi) (BLAS, 1 thr): {plain_blas:8.3f} ms")
     print(f"client: encode + share + seal (per client): {client_ms:8.3f} ms")
     print(
         "node ingest: open + unpack + PRG, K uploads: "

@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup compile test demo bench slither clean
+.PHONY: setup compile test demo bench lint slither clean
 
 setup: $(VENV)/.installed node_modules/.installed .brownie-network
 
@@ -47,6 +47,10 @@ demo: compile
 bench: compile
 	$(BIN)/python bench/gas.py
 	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+lint: setup
+	$(BIN)/ruff check flai
+	$(BIN)/mypy flai
 
 slither: compile
 	$(BIN)/slither . --compile-force-framework brownie --filter-paths "node_modules|contracts/test"

@@ -1,0 +1,44 @@
+"""Fixtures of the pipeline tests: the shipped scenario, an embedded IPFS node, ledgers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flai.pipeline import InMemoryLedger, ScenarioConfig, load_config
+from flai.storage import IpfsHttpStorage, IpfsNode
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIO = ROOT / "configs" / "scenario.yaml"
+
+
+def make_ledger(config: ScenarioConfig) -> InMemoryLedger:
+    """The test ledger for ``config``'s parties."""
+    return InMemoryLedger(
+        custodians=config.hospital_names,
+        stakes={v.name: v.stake for v in config.validators},
+        requester=config.requester,
+        base_price=config.inference.base_price,
+        points_per_round=config.points_per_round,
+        decay_wad=round(config.points_decay * 10**18),
+    )
+
+
+@pytest.fixture(scope="session")
+def scenario() -> ScenarioConfig:
+    """``configs/scenario.yaml``."""
+    return load_config(SCENARIO)
+
+
+@pytest.fixture
+def ipfs(tmp_path: Path) -> Iterator[tuple[IpfsNode, IpfsHttpStorage]]:
+    """An embedded IPFS node on an ephemeral loopback port and a client for it."""
+    node = IpfsNode(repo=tmp_path / "ipfs").start()
+    storage = IpfsHttpStorage(address=node.address, timeout=10)
+    try:
+        yield node, storage
+    finally:
+        storage.close()
+        node.stop()

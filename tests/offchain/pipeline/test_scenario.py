@@ -1,0 +1,184 @@
+"""The whole off-chain scenario through the pipeline, the test ledger and the embedded IPFS node."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from flai.fl import LogisticModel, run_round
+from flai.fl import Validator as EngineValidator
+from flai.pipeline import KeyStore, build_setting, run_scenario, write_report
+from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore
+from tests.offchain.pipeline.conftest import make_ledger
+
+ONE = 10**18
+
+
+@pytest.fixture(scope="module")
+def run(scenario, tmp_path_factory):
+    base = tmp_path_factory.mktemp("scenario")
+    node = IpfsNode(repo=base / "ipfs").start()
+    storage = IpfsHttpStorage(address=node.address, timeout=10)
+    ledger = make_ledger(scenario)
+    try:
+        result = run_scenario(config=scenario, port=ledger, storage=storage, workdir=base / "work")
+        yield {"result": result, "ledger": ledger, "storage": storage, "base": base}
+    finally:
+        storage.close()
+        node.stop()
+
+
+def _engine(scenario, base):
+    setting = build_setting(scenario, keys=KeyStore(directory=base / "work" / "keys"))
+    fed = setting.federation
+    custodians = [h.custodian for h in fed.hospitals]
+    validators = [EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators]
+    return fed, custodians, validators
+
+
+def test_every_round_matches_the_engine(run, scenario):
+    result, ledger, storage = run["result"], run["ledger"], run["storage"]
+    fed, custodians, validators = _engine(scenario, run["base"])
+    model = LogisticModel.zeros(custodians[0].data.num_features)
+    assert len(result["rounds"]) == scenario.rounds
+    for t, rec in enumerate(result["rounds"]):
+        assert LogisticModel.from_bytes(storage.get(rec["global_cid"])) == model
+        engine = run_round(
+            custodians=custodians,
+            validators=validators,
+            global_model=model,
+            config=fed.round_config,
+            round_index=t,
+        )
+        # consensus φ in 1e18 fixed point: engine == pipeline == ledger, exactly
+        assert tuple(rec["consensus"]) == engine.phi_fixed
+        assert ledger.consensus(rec["round_id"]) == (tuple(rec["submitters"]), engine.phi_fixed)
+        assert {v: tuple(s) for v, s in rec["validator_scores"].items()} == dict(
+            zip(engine.validator_ids, engine.validator_phi_fixed, strict=True)
+        )
+        # the posted aggregate CID re-fetched from IPFS is exactly the aggregate computed
+        cid, metric = ledger.aggregate(rec["round_id"])
+        assert cid == rec["aggregate_cid"] and metric == rec["metric_fixed"]
+        aggregate = LogisticModel.from_bytes(storage.get(cid))
+        # secure aggregation equals the engine's plaintext φ-FedAvg within the sMPC bound
+        assert_allclose(aggregate.params, engine.model.params, atol=2e-4)
+        assert rec["phase"] == "accepted"
+        model = aggregate
+    version, version_cid = ledger.model_version()
+    assert version == scenario.rounds
+    assert version_cid == result["rounds"][-1]["aggregate_cid"] == result["model_cid"]
+
+
+def test_free_rider_and_label_flipper(run):
+    for rec in run["result"]["rounds"]:
+        phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
+        assert phi["free-clinic"] <= ONE // 100  # φ ≈ 0
+        assert "free_rider" in rec["flags"]["free-clinic"]
+        assert phi["rogue-lab"] == 0
+        assert "poisoner" in rec["flags"]["rogue-lab"]
+        honest = [phi[h] for h in ("st-mary", "charite", "karolinska")]
+        assert min(honest) > ONE // 10
+    points = run["ledger"].points()
+    assert points["rogue-lab"] == 0 and points["free-clinic"] <= ONE
+    assert run["result"]["ranks"][-2:] == ["free-clinic", "rogue-lab"]
+
+
+def test_round_with_a_compute_node_down_completes(run, scenario):
+    down = scenario.compute.down_in(1)
+    assert down == (2,)
+    rec = run["result"]["rounds"][1]
+    assert rec["nodes_used"] == [0, 1] and rec["phase"] == "accepted"
+    assert run["result"]["rounds"][0]["nodes_used"] == [0, 1, 2]
+
+
+def test_secret_shared_inference_equals_plaintext(run, scenario):
+    served = run["result"]["inference"]
+    assert len(served) == scenario.inference.total >= 50
+    diffs = [abs(o["probability"] - o["plaintext"]) for o in served]
+    assert max(diffs) < 1e-4
+    assert len({round(o["plaintext"], 3) for o in served}) > 10  # varied inputs
+    tiers = Counter(o["tier"] for o in served)
+    assert tiers == {"external": 30, "requester": 12, "member": 15}
+    ledger, ranks, x = run["ledger"], run["result"]["ranks"], scenario.inference.base_price
+    for o in served:
+        if o["tier"] == "external":
+            assert o["fee"] == 10 * x
+        elif o["tier"] == "requester":
+            assert o["fee"] == 3 * x
+        else:
+            assert o["fee"] == x * ranks.index(o["user"]) // (len(ranks) - 1)
+        request = ledger.request(o["request_id"])
+        assert request.input_cid == o["input_cid"] and request.output_cid == o["output_cid"]
+
+
+def test_federated_analytics_query(run, scenario):
+    fa = run["result"]["analytics"]
+    assert fa["count"] == sum(h["samples"] for h in run["result"]["hospitals"])
+    assert_allclose(fa["mean"], fa["plaintext_mean"], atol=1e-5)
+    assert_allclose(fa["variance"], fa["plaintext_variance"], rtol=1e-5, atol=1e-5)
+    request = run["ledger"].request(fa["request_id"])
+    assert request.kind == "query" and request.output_cid == fa["result_cid"]
+    assert run["storage"].get_json(fa["result_cid"])["count"] == fa["count"]
+
+
+def test_no_ledger_write_is_duplicated(run, scenario):
+    log = run["ledger"].log
+    ops = Counter(entry[0] for entry in log)
+    k, v, r = len(scenario.hospitals), len(scenario.validators), scenario.rounds
+    assert ops["open_round"] == r and ops["close_commits"] == r and ops["finalize_round"] == r
+    assert ops["commit_update"] == r * k and ops["submit_scores"] == r * v
+    assert ops["vote_aggregate"] == r * v and ops["settle_round"] == r
+    assert ops["request_inference"] == scenario.inference.total and ops["request_query"] == 1
+    assert ops["fulfil"] == scenario.inference.total + 1
+    keys = [(e[0], e[1], e[2]) for e in log if e[0] in ("commit_update", "submit_scores")]
+    assert len(keys) == len(set(keys))
+
+
+def test_revenue_split_follows_eq_10_11(run, scenario):
+    rev = run["result"]["revenue"]
+    total = rev["total"]
+    assert total == run["ledger"].revenue()
+    assert rev["sides"]["platform"] == total * 3000 // 10_000
+    last = run["result"]["rounds"][-1]
+    phi = dict(zip(last["submitters"], last["consensus"], strict=True))
+    for name, amount in rev["sbgt"].items():
+        assert amount == rev["sides"]["sbgt"] * phi[name] // sum(phi.values())
+    assert rev["sbgt"]["rogue-lab"] == 0
+    paid = sum(rev["sbgt"].values()) + sum(rev["sdt"].values())
+    assert (
+        paid + rev["sides"]["platform"] + rev["sides"]["treasury"] + rev["sides"]["dust"] == total
+    )
+    assert 0 <= rev["sides"]["dust"] < len(rev["sbgt"]) + len(rev["sdt"])
+
+
+def test_report_files(run, tmp_path):
+    paths = write_report(run["result"], directory=tmp_path / "reports" / "demo")
+    import json
+
+    assert json.loads(paths["json"].read_text()) == run["result"]
+    md = paths["markdown"].read_text()
+    assert "| free-clinic |" in md and "auc_by_round.png" in md
+    for name in ("auc_by_round", "phi_points_by_hospital", "revenue_by_party"):
+        assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_same_cids(run, scenario, tmp_path):
+    again = run_scenario(
+        config=scenario,
+        port=make_ledger(scenario),
+        storage=LocalStore(root=tmp_path / "store"),
+        workdir=tmp_path / "work",
+    )
+    first = run["result"]["rounds"]
+    for a, b in zip(first, again["rounds"], strict=True):
+        assert a["global_cid"] == b["global_cid"]
+        assert a["aggregate_cid"] == b["aggregate_cid"]
+        assert a["consensus"] == b["consensus"] and a["metric_fixed"] == b["metric_fixed"]
+        # sealed bundles use fresh ephemeral keys and seeds: randomized by design
+        assert set(a["update_cids"].values()).isdisjoint(b["update_cids"].values())
+    assert again["analytics"]["result_cid"] == run["result"]["analytics"]["result_cid"]
+    assert again["points"] == run["result"]["points"]
+    assert np.isclose(again["rounds"][-1]["test_auc"], first[-1]["test_auc"])

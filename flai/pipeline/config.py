@@ -97,6 +97,7 @@ class TrainingPlan:
     test_fraction: float = 0.2
     validation_fraction: float = 0.25
     vote_tolerance: float = 0.0
+    max_update_norm: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def _compute(raw: Any) -> ComputePlan:
 def _training(raw: Any) -> TrainingPlan:
     entry = _mapping(raw, "training")
     fields = ("epochs", "learning_rate", "batch_size", "test_fraction", "validation_fraction")
-    _check_keys(entry, (*fields, "vote_tolerance"), "training")
+    _check_keys(entry, (*fields, "vote_tolerance", "max_update_norm"), "training")
     plan = TrainingPlan(
         epochs=_get(entry, "epochs", int, "training", 2),
         learning_rate=_get(entry, "learning_rate", float, "training", 0.1),
@@ -273,8 +274,9 @@ def _training(raw: Any) -> TrainingPlan:
         test_fraction=_get(entry, "test_fraction", float, "training", 0.2),
         validation_fraction=_get(entry, "validation_fraction", float, "training", 0.25),
         vote_tolerance=_get(entry, "vote_tolerance", float, "training", 0.0),
+        max_update_norm=_get(entry, "max_update_norm", float, "training", 10.0),
     )
-    for name in ("epochs", "learning_rate", "batch_size"):
+    for name in ("epochs", "learning_rate", "batch_size", "max_update_norm"):
         _positive(getattr(plan, name), f"training.{name}")
     for name in ("test_fraction", "validation_fraction"):
         if not 0.0 < getattr(plan, name) < 0.5:

@@ -36,7 +36,7 @@ ledger holds CIDs, scores and metrics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ from flai.fl import (
     Flag,
     LogisticModel,
     RoundConfig,
+    SerializationError,
     UpdateCheckError,
     check_update,
     metric_to_fixed,
@@ -56,6 +57,8 @@ from flai.mpc import (
     AggregationClient,
     AggregationConfig,
     AggregationNode,
+    EnvelopeError,
+    ProtocolError,
     ThresholdError,
     encode_weights,
     open_for,
@@ -212,16 +215,21 @@ def assess(
     counts: list[int] = []
     accepted: list[int] = []
     rejected: dict[str, str] = {}
+    index = {h.name: h.index for h in fed.hospitals}
     for i, name in enumerate(submitters):
-        header, envelope, _ = decode_bundle(bundles[name])
-        payload, _ = open_for(
-            envelope,
-            validator.index,
-            validator.keypair,
-            aad=update_aad(round_id, int(header["client_id"])),
-        )
-        assert payload is not None
-        update = LogisticModel.from_bytes(payload)
+        try:
+            header, envelope, _ = decode_bundle(bundles[name])
+            # the associated data binds the round and the sender as the *ledger* knows them,
+            # so a bundle replayed from another round or custodian does not open
+            payload, _ = open_for(
+                envelope, validator.index, validator.keypair, aad=update_aad(round_id, index[name])
+            )
+            if payload is None:
+                raise EnvelopeError("validator was not given the data key")
+            update = LogisticModel.from_bytes(payload)
+        except (EnvelopeError, SerializationError, ValueError, KeyError, TypeError):
+            rejected[name] = "envelope"
+            continue
         try:
             check_update(update, global_model, custodian=name, config=fed.round_config.checks)
         except UpdateCheckError as err:
@@ -299,9 +307,14 @@ def secure_aggregate(
     for name, weight in phi.items():
         if weight <= 0:
             continue
-        _, _, sealed = decode_bundle(bundles[name])
-        for node in nodes.values():
-            node.receive(sealed, round_id=round_id, client_id=index[name])
+        try:
+            _, _, sealed = decode_bundle(bundles[name])
+            for node in nodes.values():
+                node.receive(sealed, round_id=round_id, client_id=index[name])
+        except (EnvelopeError, ProtocolError, ValueError, KeyError) as exc:
+            raise PipelineError(
+                f"{step}: the compute nodes cannot open the shares of {name}: {exc}"
+            ) from exc
     weights = encode_weights(
         {index[n]: w / 10**18 for n, w in phi.items() if w > 0},
         weight_bits=cfg.weight_bits,
@@ -329,7 +342,7 @@ def run_round_flow(
     port: ChainPort,
     storage: Storage,
     journal: Journal,
-    test_auc_of: Any,
+    test_auc_of: Callable[[LogisticModel], float],
     down_nodes: Sequence[int] = (),
 ) -> tuple[RoundRecord, LogisticModel]:
     """Run (or resume) training round ``t``; return its record and the next global model.

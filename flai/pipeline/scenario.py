@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from flai.fl import (
+    CheckConfig,
     Custodian,
     Dataset,
     LogisticModel,
@@ -115,6 +116,7 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
             train=TrainConfig(
                 epochs=tr.epochs, learning_rate=tr.learning_rate, batch_size=tr.batch_size
             ),
+            checks=CheckConfig(max_update_norm=tr.max_update_norm),
             seed=config.seed,
         ),
         aggregation=AggregationConfig(

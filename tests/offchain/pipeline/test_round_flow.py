@@ -1,0 +1,125 @@
+"""Round-flow details: rejected updates, malformed bundles, replayed bundles, inference nodes."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from flai.fl import LogisticModel, run_round
+from flai.fl import Validator as EngineValidator
+from flai.mpc import InferenceClient, InferenceConfig
+from flai.pipeline import (
+    ChainPort,
+    KeyStore,
+    ThresholdUnavailableError,
+    build_setting,
+    parse_config,
+    run_scenario,
+)
+from flai.pipeline.codec import decode_outputs, encode_sealed_shares
+from flai.pipeline.inference import SecretSharedService
+from flai.pipeline.round_flow import _seal_update, _train, assess
+from flai.storage import LocalStore
+from tests.offchain.pipeline.conftest import SCENARIO, make_ledger
+
+ONE = 10**18
+
+
+@pytest.fixture(scope="module")
+def small():
+    raw = yaml.safe_load(SCENARIO.read_text())
+    raw = copy.deepcopy(raw)
+    raw["name"] = "small"
+    raw["rounds"] = 1
+    raw["hospitals"] = [
+        {"name": "a", "size": 1.0},
+        {"name": "b", "size": 1.0},
+        {"name": "c", "size": 1.0},
+        {"name": "booster", "behaviour": "scaled", "size": 1.0},
+    ]
+    raw["compute"]["offline"] = {}
+    raw["training"]["max_update_norm"] = 3.0  # honest updates ≈ 0.6, the booster's ≈ 6
+    raw["inference"]["requests"] = {"external": 2, "requester": 1, "member": 1}
+    raw["backers"] = {}
+    return parse_config(raw)
+
+
+def test_ledger_double_is_a_chain_port(scenario):
+    assert isinstance(make_ledger(scenario), ChainPort)
+
+
+def test_update_failing_a_check_is_rejected_with_phi_zero(small, tmp_path):
+    ledger = make_ledger(small)
+    result = run_scenario(
+        config=small, port=ledger, storage=LocalStore(root=tmp_path / "s"), workdir=tmp_path / "w"
+    )
+    rec = result["rounds"][0]
+    phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
+    assert phi["booster"] == 0 and "rejected" in rec["flags"]["booster"]
+    assert all(phi[n] > 0 for n in ("a", "b", "c"))
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "w" / "keys"))
+    fed = setting.federation
+    engine = run_round(
+        custodians=[h.custodian for h in fed.hospitals],
+        validators=[
+            EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators
+        ],
+        global_model=LogisticModel.zeros(30),
+        config=fed.round_config,
+        round_index=0,
+    )
+    assert engine.outcome("booster").rejection == "norm"
+    assert tuple(rec["consensus"]) == engine.phi_fixed
+
+
+def _bundles(setting, round_id: int):
+    fed = setting.federation
+    base = LogisticModel.zeros(30)
+    return base, {
+        h.name: _seal_update(fed, h, _train(fed, h, base, 0), round_id=round_id)
+        for h in fed.hospitals
+    }
+
+
+def test_malformed_and_replayed_bundles_are_rejected(small, tmp_path):
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "keys"))
+    fed = setting.federation
+    base, bundles = _bundles(setting, round_id=5)
+    _, old = _bundles(setting, round_id=4)
+    names = tuple(bundles)
+    bundles["a"] = b"not a bundle"
+    bundles["b"] = old["b"]  # replayed from round 4: the associated data does not match
+    bundles["c"] = bundles["booster"]  # c re-posts someone else's bundle
+    v = fed.validators[0]
+    got = assess(fed, v, t=0, round_id=5, global_model=base, submitters=names, bundles=bundles)
+    assert got.rejected == {"a": "envelope", "b": "envelope", "c": "envelope", "booster": "norm"}
+    assert got.scores == (0, 0, 0, 0)
+
+
+def test_inference_with_one_node_down_and_below_threshold(small, tmp_path):
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "keys"))
+    rng = np.random.default_rng(1)
+    model = LogisticModel(params=rng.normal(size=31))
+    config = InferenceConfig()
+    service = SecretSharedService(
+        model=model, nodes=setting.federation.compute_nodes, config=config
+    )
+    user = InferenceClient(config=config)
+    x = setting.test.X[3]
+    for query_id, available in enumerate(([0, 2], [1, 2], [0, 1, 2])):
+        sealed = user.seal_query(x, service.public_keys, query_id=query_id)
+        blob = service.evaluate(
+            encode_sealed_shares(sealed, kind="inference-query"),
+            query_id=query_id,
+            user_public=user.public_key,
+            available=available,
+        )
+        shares = user.open_outputs(decode_outputs(blob), query_id=query_id)
+        assert sorted(s.node for s in shares) == available
+        assert abs(user.probability(shares) - model.predict_proba(x[None, :])[0]) < 1e-4
+    with pytest.raises(ThresholdUnavailableError) as info:
+        service.evaluate(b"", query_id=9, user_public=user.public_key, available=[1])
+    assert (info.value.available, info.value.required) == (1, 2)

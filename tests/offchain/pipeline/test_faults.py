@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from flai.fl import LogisticModel
 from flai.pipeline import (
@@ -22,6 +23,7 @@ from flai.pipeline import (
     StorageUnavailableError,
     ThresholdUnavailableError,
     build_setting,
+    load_config,
     run_id,
     run_scenario,
 )
@@ -128,8 +130,18 @@ def test_aggregation_needs_threshold_plus_one_nodes(scenario, tmp_path):
     assert info.value.step == "round/0/aggregate"
 
 
+def _cli_config(directory: Path) -> Path:
+    """The shipped scenario cut to two rounds and five paid requests (subprocess speed)."""
+    raw = yaml.safe_load(SCENARIO.read_text())
+    raw["rounds"] = 2
+    raw["inference"]["requests"] = {"external": 2, "requester": 1, "member": 2}
+    path = directory / "scenario.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
 def _run_cli(
-    work: Path, result: Path, api: str, fault: str | None
+    config: Path, work: Path, result: Path, api: str, fault: str | None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
     env["FLAI_IPFS_API"] = api
@@ -142,7 +154,7 @@ def _run_cli(
             "-m",
             "flai.pipeline",
             "--config",
-            str(SCENARIO),
+            str(config),
             "--workdir",
             str(work),
             "--result",
@@ -176,9 +188,10 @@ def _normalized_ledger(path: Path) -> dict[str, Any]:
 def cli_reference(tmp_path_factory):
     base = tmp_path_factory.mktemp("cli")
     node = IpfsNode(repo=base / "ipfs").start()
-    proc = _run_cli(base / "clean", base / "clean.json", node.address, None)
+    config = _cli_config(base)
+    proc = _run_cli(config, base / "clean", base / "clean.json", node.address, None)
     assert proc.returncode == 0, proc.stderr
-    yield node, base
+    yield node, base, config
     node.stop()
 
 
@@ -192,21 +205,21 @@ def cli_reference(tmp_path_factory):
     ],
 )
 def test_sigkill_after_commits_before_scores_then_resume(cli_reference, scenario, tmp_path, fault):
-    node, base = cli_reference
+    node, base, config = cli_reference
     work = tmp_path / "work"
-    killed = _run_cli(work, tmp_path / "killed.json", node.address, fault)
+    killed = _run_cli(config, work, tmp_path / "killed.json", node.address, fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     state = json.loads((work / "ledger.json").read_text())
     live = state["rounds"][1]
     assert len(live["commits"]) == len(scenario.hospitals) and live["scores"] == {}
-    journal = Journal(path=work / "journal.jsonl", run_id=run_id(scenario))
+    journal = Journal(path=work / "journal.jsonl", run_id=run_id(load_config(config)))
     assert len(journal.pending) == 1 and journal.pending <= {
         "round/1/commit/rogue-lab",
         "round/1/scores/val-eu",
     }
     journal.close()
 
-    resumed = _run_cli(work, tmp_path / "resumed.json", node.address, None)
+    resumed = _run_cli(config, work, tmp_path / "resumed.json", node.address, None)
     assert resumed.returncode == 0, resumed.stderr
     assert _normalized_ledger(work / "ledger.json") == _normalized_ledger(
         base / "clean" / "ledger.json"

@@ -24,6 +24,7 @@ from flai.pipeline.errors import ConfigError
 __all__ = [
     "BEHAVIOURS",
     "KNOWN_NETWORKS",
+    "VALIDATOR_BEHAVIOURS",
     "AnalyticsPlan",
     "ComputePlan",
     "HospitalConfig",
@@ -41,6 +42,9 @@ KNOWN_NETWORKS = ("offline", "development", "anvil", "sepolia", "holesky", "main
 
 BEHAVIOURS = ("honest", "free_rider", "free_rider_noise", "label_flipper", "scaled")
 """Custodian behaviours (:mod:`flai.fl.behaviours`) a scenario may assign."""
+
+VALIDATOR_BEHAVIOURS = ("honest", "lazy")
+"""Validator behaviours (see :class:`flai.pipeline.roles.Validator`)."""
 
 _T = TypeVar("_T")
 
@@ -68,10 +72,11 @@ class HospitalConfig:
 
 @dataclass(frozen=True)
 class ValidatorConfig:
-    """A validator and its slashing deposit (whole FLAI; the consensus weight)."""
+    """A validator, its slashing deposit (the consensus weight) and behaviour."""
 
     name: str
     stake: int
+    behaviour: str = "honest"
 
 
 @dataclass(frozen=True)
@@ -231,10 +236,15 @@ def _validators(raw: Any) -> tuple[ValidatorConfig, ...]:
     for i, item in enumerate(raw):
         path = f"validators[{i}]"
         entry = _mapping(item, path)
-        _check_keys(entry, ("name", "stake"), path)
+        _check_keys(entry, ("name", "stake", "behaviour"), path)
         stake = _get(entry, "stake", int, path)
         _positive(stake, f"{path}.stake")
-        out.append(ValidatorConfig(name=_name(entry, path), stake=stake))
+        behaviour = _get(entry, "behaviour", str, path, "honest")
+        if behaviour not in VALIDATOR_BEHAVIOURS:
+            raise ConfigError(
+                f"{path}.behaviour", f"unknown {behaviour!r} (one of {VALIDATOR_BEHAVIOURS})"
+            )
+        out.append(ValidatorConfig(name=_name(entry, path), stake=stake, behaviour=behaviour))
     return tuple(out)
 
 

@@ -63,12 +63,18 @@ class Hospital:
 
 @dataclass(frozen=True, eq=False)
 class Validator:
-    """A validator: a private labelled holdout and the key updates are sealed to."""
+    """A validator: a private labelled holdout and the key updates are sealed to.
+
+    ``behaviour`` is ``"honest"`` or ``"lazy"``: a lazy validator submits equal shares
+    for every submitter without opening anything — the deviating party the consensus
+    rule slashes (004 §5.2, 003 §VI), used in tests and demos.
+    """
 
     name: str
     index: int
     holdout: Dataset
     keypair: KeyPair
+    behaviour: str = "honest"
 
 
 @dataclass(frozen=True, eq=False)

@@ -210,7 +210,15 @@ def assess(
     submitters: Sequence[str],
     bundles: Mapping[str, bytes],
 ) -> ValidatorAssessment:
-    """Open, check and score a round's bundles as ``validator`` (pure apart from crypto)."""
+    """Open, check and score a round's bundles as ``validator`` (pure apart from crypto).
+
+    A ``"lazy"`` validator returns equal shares ``⌊10¹⁸/n⌋`` without opening anything.
+    """
+    if validator.behaviour == "lazy":
+        share = phi_to_fixed(1.0 / len(submitters)) if submitters else 0
+        return ValidatorAssessment(
+            validator=validator.name, scores=(share,) * len(submitters), flags={}, rejected={}
+        )
     updates: list[LogisticModel] = []
     counts: list[int] = []
     accepted: list[int] = []
@@ -432,7 +440,12 @@ def run_round_flow(
             row = port.scores_of(round_id, v.name)
             return None if row is None else list(row)
 
-        journal.once(f"{key}/scores/{v.name}", submit, probe=scored)
+        submitted = journal.once(f"{key}/scores/{v.name}", submit, probe=scored)
+        if tuple(submitted) != a.scores:
+            raise PipelineError(
+                f"{key}: {v.name} posted {submitted} but now computes {list(a.scores)}; "
+                "scoring must be deterministic for a resumed run"
+            )
 
     # 4. consensus, the contract's rule over what the ledger holds (recorded before finalize)
     def consensus() -> dict[str, Any]:

@@ -100,6 +100,7 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
             index=i,
             holdout=Dataset(X=split.validators[i].X, y=split.validators[i].y, name=v.name),
             keypair=keys.key(v.name),
+            behaviour=v.behaviour,
         )
         for i, v in enumerate(config.validators)
     )

@@ -50,6 +50,11 @@ def _mutated(edit) -> dict[str, Any]:
         (lambda r: r["inference"].update(base_price=0.5), "inference.base_price", "expected int"),
         (lambda r: r.update(network="ropsten"), "network", "unknown network 'ropsten'"),
         (lambda r: r["hospitals"][3].update(behaviour="lazy"), "hospitals[3].behaviour", "unknown"),
+        (
+            lambda r: r["validators"][0].update(behaviour="sleepy"),
+            "validators[0].behaviour",
+            "unknown",
+        ),
         (lambda r: r["compute"].update(threshold=2), "compute.threshold", "t < nodes/2"),
         (lambda r: r["compute"]["offline"].update({1: [0, 2]}), "compute.offline.1", "fewer than"),
         (lambda r: r["hospitals"][0].update(name="val-eu"), "hospitals", "used twice"),

@@ -123,3 +123,33 @@ def test_inference_with_one_node_down_and_below_threshold(small, tmp_path):
     with pytest.raises(ThresholdUnavailableError) as info:
         service.evaluate(b"", query_id=9, user_public=user.public_key, available=[1])
     assert (info.value.available, info.value.required) == (1, 2)
+
+
+def test_lazy_validator_is_slashed_and_does_not_move_consensus(small, tmp_path):
+    raw_validators = [
+        {"name": v.name, "stake": v.stake, "behaviour": "lazy" if i == 2 else "honest"}
+        for i, v in enumerate(small.validators)
+    ]
+    from dataclasses import replace
+
+    from flai.pipeline.config import ValidatorConfig
+
+    lazy = replace(
+        small, name="lazy", validators=tuple(ValidatorConfig(**v) for v in raw_validators)
+    )
+    ledger = make_ledger(lazy)
+    result = run_scenario(
+        config=lazy, port=ledger, storage=LocalStore(root=tmp_path / "s"), workdir=tmp_path / "w"
+    )
+    rec = result["rounds"][0]
+    lazy_name = small.validators[2].name
+    assert set(rec["validator_scores"][lazy_name]) == {ONE // 4}
+    assert ledger.slashed() == {
+        v.name: (v.stake // 10 if v.name == lazy_name else 0) for v in small.validators
+    }
+    assert result["validators"][lazy_name] == {
+        "stake": small.validators[2].stake - small.validators[2].stake // 10,
+        "slashed": small.validators[2].stake // 10,
+    }
+    phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
+    assert phi["booster"] == 0  # two honest validators out of three still decide

@@ -492,8 +492,13 @@ def run_round_flow(
         return None if got is None else [got[0], got[1]]
 
     aggregate_cid, metric_fixed = journal.once(f"{key}/finalize", finalize, probe=posted)
+    # the posted CID is authoritative: a resumed run must continue from exactly that model
+    if LogisticModel.from_bytes(fetch(storage, aggregate_cid, step=f"{key}/finalize")) != model:
+        raise PipelineError(
+            f"{key}: the aggregate posted as {aggregate_cid} differs from the one recomputed"
+        )
     ledger_subs, ledger_phi = port.consensus(round_id)
-    local = tuple(phi[n] for n in ledger_subs)
+    local = tuple(phi.get(n, -1) for n in ledger_subs)
     if tuple(ledger_subs) != tuple(submitters) or tuple(ledger_phi) != local:
         raise ConsensusMismatchError(round_id=round_id, local=local, ledger=tuple(ledger_phi))
 

@@ -153,3 +153,41 @@ def test_lazy_validator_is_slashed_and_does_not_move_consensus(small, tmp_path):
     }
     phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
     assert phi["booster"] == 0  # two honest validators out of three still decide
+
+
+def test_ledger_consensus_differing_from_the_local_one_stops_the_round(small, tmp_path):
+    from flai.pipeline import ConsensusMismatchError, InMemoryLedger
+
+    class Tampered(InMemoryLedger):
+        def consensus(self, round_id):
+            subs, phi = super().consensus(round_id)
+            return subs, (phi[0] + 1, *phi[1:])
+
+    honest = make_ledger(small)
+    ledger = Tampered(
+        custodians=small.hospital_names,
+        stakes=honest.validator_stakes(),
+        requester=small.requester,
+        base_price=small.inference.base_price,
+    )
+    with pytest.raises(ConsensusMismatchError) as info:
+        run_scenario(
+            config=small,
+            port=ledger,
+            storage=LocalStore(root=tmp_path / "s"),
+            workdir=tmp_path / "w",
+        )
+    assert info.value.round_id == 1
+    assert info.value.ledger[0] == info.value.local[0] + 1
+    assert ledger.round_phase(1).value == "finalized"  # nothing voted on a wrong consensus
+
+
+def test_journal_of_another_scenario_is_refused(small, scenario, tmp_path):
+    from flai.pipeline import JournalError
+
+    storage = LocalStore(root=tmp_path / "s")
+    run_scenario(config=small, port=make_ledger(small), storage=storage, workdir=tmp_path / "w")
+    with pytest.raises(JournalError, match="written for run 'small:"):
+        run_scenario(
+            config=scenario, port=make_ledger(scenario), storage=storage, workdir=tmp_path / "w"
+        )

@@ -170,6 +170,7 @@ def _charts(result: Mapping[str, Any], directory: Path) -> list[Path]:
         label="posted (validators' median)",
     )
     ax.plot(xs, [r["test_auc"] for r in rounds], marker="s", label="test set")
+    ax.set_xticks(xs)
     ax.set_xlabel("round")
     ax.set_ylabel("AUC")
     ax.set_title("AUC by round")

@@ -9,9 +9,12 @@ propose 78,251 and castVote 86,020).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pathlib
 import sys
+import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,9 +29,12 @@ def main() -> int:
 
     from flai.chain import PlatformConfig, RFMRequest, action, deploy_platform, propose
 
-    project = brownie.project.load(ROOT, raise_if_loaded=False)
-    network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
-    try:
+    loaded = brownie.project.get_loaded_projects()  # bench/gas.py may run several sections
+    project = loaded[0] if loaded else brownie.project.load(ROOT)
+    if not network.is_connected():
+        network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction lines
         accounts = brownie.accounts
         deployer, pharma, alice, bob, carol = accounts[0], accounts[2], accounts[14], accounts[15], accounts[16]
         factory = project.RecordingFactory.deploy({"from": deployer})
@@ -98,14 +104,12 @@ def main() -> int:
         gas["execute (RFM approval, recording factory)"] = execute_tx.gas_used
         gas["queue+execute"] = queue_tx.gas_used + execute_tx.gas_used
 
-        width = max(len(k) for k in gas)
-        print(f"{'call':<{width}}  {'gas_used':>10}  target")
-        for name, used in gas.items():
-            target = TARGETS.get(name)
-            verdict = "" if target is None else f"<= {target:,} {'ok' if used <= target else 'OVER'}"
-            print(f"{name:<{width}}  {used:>10,}  {verdict}")
-    finally:
-        network.disconnect()
+    width = max(len(k) for k in gas)
+    print(f"{'call':<{width}}  {'gas_used':>10}  target")
+    for name, used in gas.items():
+        target = TARGETS.get(name)
+        verdict = "" if target is None else f"<= {target:,} {'ok' if used <= target else 'OVER'}"
+        print(f"{name:<{width}}  {used:>10,}  {verdict}")
     return 0
 
 

@@ -20,7 +20,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WAD = 10**18
-TARGETS = {"stake (account's first)": 130_000, "propose (1 action, RFM approval)": 80_000, "castVote (first vote)": 86_000}
+TARGETS = {
+    "stake (account's first)": 130_000,
+    "propose (1 action, RFM approval)": 80_000,
+    "castVote (first vote)": 86_000,
+}
 
 
 def main() -> int:
@@ -36,10 +40,21 @@ def main() -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction lines
         accounts = brownie.accounts
-        deployer, pharma, alice, bob, carol = accounts[0], accounts[2], accounts[14], accounts[15], accounts[16]
+        deployer, pharma, alice, bob, carol = (
+            accounts[0],
+            accounts[2],
+            accounts[14],
+            accounts[15],
+            accounts[16],
+        )
         factory = project.RecordingFactory.deploy({"from": deployer})
         platform = deploy_platform(deployer=deployer, config=PlatformConfig(), factory=factory)
-        token, staking, governor, registry = platform.token, platform.staking, platform.governor, platform.registry
+        token, staking, governor, registry = (
+            platform.token,
+            platform.staking,
+            platform.governor,
+            platform.registry,
+        )
         for account in (pharma, alice, bob, carol):
             token.transfer(account, 100_000 * WAD, {"from": deployer})
             token.approve(staking, 2**256 - 1, {"from": account})
@@ -48,7 +63,9 @@ def main() -> int:
         gas: dict[str, int] = {}
         # The very first stake also initialises the contract's FLAI balance and the total
         # checkpoint array (two extra zero->non-zero slots); every later member pays the second figure.
-        gas["stake (first ever in contract)"] = staking.stake(20_000 * WAD, {"from": alice}).gas_used
+        gas["stake (first ever in contract)"] = staking.stake(
+            20_000 * WAD, {"from": alice}
+        ).gas_used
         gas["stake (account's first)"] = staking.stake(10_000 * WAD, {"from": bob}).gas_used
         gas["stake (top-up)"] = staking.stake(1_000 * WAD, {"from": alice}).gas_used
         gas["unstake (partial)"] = staking.unstake(1_000 * WAD, {"from": alice}).gas_used
@@ -82,10 +99,14 @@ def main() -> int:
         pid, tx = propose(governor, proposer=alice, actions=approval, description=description)
         gas["propose (1 action, RFM approval)"] = tx.gas_used
         fee_action = [action(registry, "setCreationFee", 2_000 * WAD)]
-        _, tx = propose(governor, proposer=alice, actions=fee_action, description="Raise the RFM fee")
+        _, tx = propose(
+            governor, proposer=alice, actions=fee_action, description="Raise the RFM fee"
+        )
         gas["propose (1 action, Operational)"] = tx.gas_used
         upgrade_action = [action(staking, "grantCredentials", carol.address, 500 * WAD)]
-        _, tx = propose(governor, proposer=alice, actions=upgrade_action, description="Legacy credentials")
+        _, tx = propose(
+            governor, proposer=alice, actions=upgrade_action, description="Legacy credentials"
+        )
         gas["propose (1 action, PlatformUpdate)"] = tx.gas_used
 
         chain.mine(governor.votingDelay() + 1)
@@ -95,7 +116,11 @@ def main() -> int:
 
         from web3 import Web3
 
-        targets, values, calldatas = [a.target for a in approval], [0], [a.calldata for a in approval]
+        targets, values, calldatas = (
+            [a.target for a in approval],
+            [0],
+            [a.calldata for a in approval],
+        )
         dhash = Web3.keccak(text=description)
         queue_tx = governor.queue(targets, values, calldatas, dhash, {"from": carol})
         chain.sleep(platform.timelock.getMinDelay() + 1)

@@ -18,7 +18,7 @@ FLAI whitepaper (000) §6.2–6.3, §7.1; FLAI protocol (001) §2.1, §8.1–8.2
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -79,7 +79,9 @@ def _project() -> Any:
 
     loaded = project.get_loaded_projects()
     if not loaded:
-        raise ChainError("no brownie project is loaded (use `brownie run`, `brownie test` or project.load)")
+        raise ChainError(
+            "no brownie project is loaded (use `brownie run`, `brownie test` or project.load)"
+        )
     return loaded[0]
 
 
@@ -142,7 +144,9 @@ class PlatformConfig:
         if not 0 <= self.treasury_allocation <= self.total_supply:
             raise ConfigError("treasury_allocation must lie in [0, total_supply]")
         if not 0 <= self.exit_fee_bps <= 1_000:
-            raise ConfigError("exit_fee_bps must lie in [0, 1000] (the contract's MAX_EXIT_FEE_BPS)")
+            raise ConfigError(
+                "exit_fee_bps must lie in [0, 1000] (the contract's MAX_EXIT_FEE_BPS)"
+            )
         if self.voting_delay < 1:
             raise ConfigError("voting_delay must be at least one block")
         if self.voting_period < 1:
@@ -164,8 +168,9 @@ class PlatformConfig:
         unknown = set(values) - known
         if unknown:
             raise ConfigError(f"unknown platform config keys: {sorted(unknown)}")
-        fixed = {
-            k: tuple(tuple(p) for p in v) if k.endswith("_actions") else v for k, v in values.items()
+        fixed: dict[str, Any] = {
+            k: tuple(tuple(p) for p in v) if k.endswith("_actions") else v
+            for k, v in values.items()
         }
         return cls(**fixed)
 
@@ -230,7 +235,9 @@ def deploy_platform(
 
     token = p.FLAIToken.deploy(cfg.token_name, cfg.token_symbol, deployer, cfg.total_supply, tx)
     timelock = p.TimelockController.deploy(cfg.timelock_min_delay, [], [], deployer, tx)
-    staking = p.SuperDAOStaking.deploy(token, timelock, deployer, cfg.minimum_stake, cfg.exit_fee_bps, tx)
+    staking = p.SuperDAOStaking.deploy(
+        token, timelock, deployer, cfg.minimum_stake, cfg.exit_fee_bps, tx
+    )
     registry = p.RFMRegistry.deploy(
         token,
         staking,
@@ -357,7 +364,9 @@ def _columns(actions: Sequence[Action]) -> tuple[list[str], list[int], list[str]
     return [a.target for a in actions], [a.value for a in actions], [a.calldata for a in actions]
 
 
-def propose(governor: Any, *, proposer: Any, actions: Sequence[Action], description: str) -> tuple[int, Any]:
+def propose(
+    governor: Any, *, proposer: Any, actions: Sequence[Action], description: str
+) -> tuple[int, Any]:
     """Submits a proposal; returns ``(proposal_id, tx)``."""
     targets, values, calldatas = _columns(actions)
     tx = governor.propose(targets, values, calldatas, description, {"from": proposer})

@@ -30,7 +30,10 @@ PHARMA_SPEC = {
     "goal": "Predict binary response to an immunotherapy drug from EHR data; interpretable.",
     "model_class": "binary-classifier",
     "constraints": ["explainable (feature attributions per prediction)"],
-    "data_schema": {"standard": "HL7-FHIR-R4", "resources": ["Observation", "Condition", "Patient"]},
+    "data_schema": {
+        "standard": "HL7-FHIR-R4",
+        "resources": ["Observation", "Condition", "Patient"],
+    },
     "metric": {"id": "AUC", "threshold": 0.85, "stratified_by": "region"},
     "governance": {"min_validators": 3, "epoch_length_s": 604800, "quorum_bps": 5000},
     "price": {"per_inference": "0.50", "unit": "payment token"},
@@ -83,9 +86,13 @@ def run() -> None:
         token.transfer(account, (amount + 1_000) * WAD, {"from": deployer})
         token.approve(staking, amount * WAD, {"from": account})
         staking.stake(amount * WAD, {"from": account})
-        say(f"   {names[account]:<11} staked {flai(amount * WAD):>14}  votes {flai(staking.getVotes(account))}")
+        say(
+            f"   {names[account]:<11} staked {flai(amount * WAD):>14}  votes {flai(staking.getVotes(account))}"
+        )
     chain.mine()
-    say(f"   total staked {flai(staking.totalStaked())}; minimum stake {flai(staking.minimumStake())}")
+    say(
+        f"   total staked {flai(staking.totalStaked())}; minimum stake {flai(staking.minimumStake())}"
+    )
 
     say("\n== 3. PharmaCo submits its Request-for-Model (001 §8.1, §9.1)")
     spec = json.dumps(PHARMA_SPEC, sort_keys=True, separators=(",", ":")).encode()
@@ -127,16 +134,24 @@ def run() -> None:
     )
 
     say("\n== 5. The SuperDAO votes on the approval (000 §7.1.3: RFM approvals need >= 66%)")
-    description = f"Approve RFM #{rfm_id}: immunotherapy-response classifier (HL7 FHIR, AUC >= 0.85)"
+    description = (
+        f"Approve RFM #{rfm_id}: immunotherapy-response classifier (HL7 FHIR, AUC >= 0.85)"
+    )
     actions = [action(registry, "approve", rfm_id)]
-    proposal_id, _ = propose(governor, proposer=members[0], actions=actions, description=description)
-    say(f"   {names[members[0]]} proposed; approval threshold {governor.proposalApprovalThresholdBps(proposal_id) / 100:.0f}%")
+    proposal_id, _ = propose(
+        governor, proposer=members[0], actions=actions, description=description
+    )
+    say(
+        f"   {names[members[0]]} proposed; approval threshold {governor.proposalApprovalThresholdBps(proposal_id) / 100:.0f}%"
+    )
     chain.mine(governor.votingDelay() + 1)
     ballots = {members[0]: 1, members[1]: 1, members[2]: 0, members[3]: 1}
     ballots |= {h: 2 for h in hospitals[:2]}
     for voter, support in ballots.items():
         tx = governor.castVote(proposal_id, support, {"from": voter})
-        say(f"   {names[voter]:<11} voted {SUPPORT[support]:<7} with {flai(tx.events['VoteCast']['weight'])}")
+        say(
+            f"   {names[voter]:<11} voted {SUPPORT[support]:<7} with {flai(tx.events['VoteCast']['weight'])}"
+        )
     chain.mine(governor.votingPeriod())
     against, in_favour, abstain = governor.proposalVotes(proposal_id)
     share = in_favour / (in_favour + against)
@@ -148,21 +163,33 @@ def run() -> None:
     say(f"   proposal state: {STATES[governor.state(proposal_id)]}")
 
     say("\n== 6. Queue, wait out the timelock delay, execute")
-    queued, executed = queue_and_execute(governor, sender=members[0], actions=actions, description=description)
-    say(f"   queued in block {queued.block_number}; {timelock.getMinDelay()} s timelock delay elapsed; executed in block {executed.block_number}")
+    queued, executed = queue_and_execute(
+        governor, sender=members[0], actions=actions, description=description
+    )
+    say(
+        f"   queued in block {queued.block_number}; {timelock.getMinDelay()} s timelock delay elapsed; executed in block {executed.block_number}"
+    )
     approved = executed.events["RFMApproved"]
     say(f"   proposal state: {STATES[governor.state(proposal_id)]}")
     say(f"   RFMApproved: RFM #{approved['rfmId']} -> SubDAO {approved['subDAO']} (by vote)")
-    caller = "the RFM registry" if factory.lastCaller() == registry.address else factory.lastCaller()
-    say(f"   SubDAO factory called {factory.calls()} time(s), by {caller}, for requester {names[pharma]}")
+    caller = (
+        "the RFM registry" if factory.lastCaller() == registry.address else factory.lastCaller()
+    )
+    say(
+        f"   SubDAO factory called {factory.calls()} time(s), by {caller}, for requester {names[pharma]}"
+    )
 
     say("\n== 7. Fees and discovery")
     record = registry.getRFM(rfm_id)
     say(f"   RFM #{rfm_id} status {RFMStatus(record['status']).name}, SubDAO {record['subDAO']}")
-    say(f"   success reserve kept in escrow {flai(record['escrow'])} (partial refund once the model earns, 000 §6.3)")
+    say(
+        f"   success reserve kept in escrow {flai(record['escrow'])} (partial refund once the model earns, 000 §6.3)"
+    )
     before = token.balanceOf(timelock)
     registry.sweepToTreasury({"from": members[0]})
     say(f"   platform share swept to the treasury: {flai(token.balanceOf(timelock) - before)}")
     oncology = registry.idsByDomain(request.as_tuple()[1], 0, 10)
-    say(f"   RFMs in healthcare.oncology: {list(oncology)}; approved: {list(registry.idsByStatus(RFMStatus.APPROVED, 0, 10))}")
+    say(
+        f"   RFMs in healthcare.oncology: {list(oncology)}; approved: {list(registry.idsByStatus(RFMStatus.APPROVED, 0, 10))}"
+    )
     say("\nDone: the pharma RFM is approved and its SubDAO registered.")

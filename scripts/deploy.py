@@ -28,12 +28,16 @@ def load_config() -> PlatformConfig:
 
 
 def main() -> dict[str, str]:
-    deployer = accounts.load(os.environ["FLAI_DEPLOYER"]) if "FLAI_DEPLOYER" in os.environ else accounts[0]
+    deployer = (
+        accounts.load(os.environ["FLAI_DEPLOYER"]) if "FLAI_DEPLOYER" in os.environ else accounts[0]
+    )
     platform = deploy_platform(deployer=deployer, config=load_config())
     addresses = platform.addresses()
     DEPLOYMENTS.mkdir(exist_ok=True)
     out = DEPLOYMENTS / f"{network.show_active()}.json"
-    out.write_text(json.dumps({"network": network.show_active(), "platform": addresses}, indent=2) + "\n")
+    out.write_text(
+        json.dumps({"network": network.show_active(), "platform": addresses}, indent=2) + "\n"
+    )
     for name, address in addresses.items():
         print(f"{name:<20} {address}")
     print(f"wrote {out}")

@@ -21,7 +21,17 @@ AGAINST, FOR, ABSTAIN = 0, 1, 2
 
 
 def test_pharma_rfm_is_approved_by_superdao_vote(
-    flai, staking, governor, timelock, registry, recording_factory, pharma, pharma_rfm, hospitals, members, platform_config
+    flai,
+    staking,
+    governor,
+    timelock,
+    registry,
+    recording_factory,
+    pharma,
+    pharma_rfm,
+    hospitals,
+    members,
+    platform_config,
 ):
     # members and hospitals join the SuperDAO
     for member in members:
@@ -39,24 +49,37 @@ def test_pharma_rfm_is_approved_by_superdao_vote(
     # hospitals endorse; 5,000 of 25,000 votes is not yet "sufficient community support" (20%)
     for hospital in hospitals[:4]:
         registry.endorse(rfm_id, {"from": hospital})
-    with brownie.reverts(custom_error("RFMEndorsementBelowThreshold", rfm_id, 4_000 * WAD, 5_000 * WAD)):
+    with brownie.reverts(
+        custom_error("RFMEndorsementBelowThreshold", rfm_id, 4_000 * WAD, 5_000 * WAD)
+    ):
         registry.approveByEndorsement(rfm_id, {"from": pharma})
 
     # the SuperDAO votes on the approval: 15,000 for, 5,000 against, 5,000 abstain -> 75% of for+against
-    description = f"Approve RFM #{rfm_id}: immunotherapy-response classifier (HL7 FHIR, AUC >= 0.85)"
+    description = (
+        f"Approve RFM #{rfm_id}: immunotherapy-response classifier (HL7 FHIR, AUC >= 0.85)"
+    )
     actions = [action(registry, "approve", rfm_id)]
     votes = {members[0]: FOR, members[1]: FOR, members[2]: FOR, members[3]: AGAINST}
     votes.update({hospital: ABSTAIN for hospital in hospitals})
     pid = pass_proposal(governor, actions, description, votes)
-    assert governor.kindOf([a.target for a in actions], [a.calldata for a in actions]) == ProposalKind.RFM_APPROVAL
+    assert (
+        governor.kindOf([a.target for a in actions], [a.calldata for a in actions])
+        == ProposalKind.RFM_APPROVAL
+    )
     assert [int(v) for v in governor.proposalVotes(pid)] == [5_000 * WAD, 15_000 * WAD, 5_000 * WAD]
     assert governor.state(pid) == 4  # Succeeded
 
-    _, execute = queue_and_execute(governor, sender=pharma, actions=actions, description=description)
+    _, execute = queue_and_execute(
+        governor, sender=pharma, actions=actions, description=description
+    )
 
     subdao = recording_factory.predictSubDAO(rfm_id)
     approved = execute.events["RFMApproved"]
-    assert (approved["rfmId"], approved["subDAO"], approved["byEndorsement"]) == (rfm_id, subdao, False)
+    assert (approved["rfmId"], approved["subDAO"], approved["byEndorsement"]) == (
+        rfm_id,
+        subdao,
+        False,
+    )
     assert execute.events["ProposalExecuted"]["proposalId"] == pid
     assert execute.events["CreateSubDAOCalled"]["requester"] == pharma
     assert recording_factory.lastSpecCid() == pharma_rfm.spec_cid
@@ -73,11 +96,19 @@ def test_pharma_rfm_is_approved_by_superdao_vote(
 
     # the treasury (the timelock) pays a grant by an operational vote: 60% is enough
     grant = [action(flai, "transfer", hospitals[0].address, 10_000 * WAD)]
-    grant_votes = {members[0]: FOR, members[1]: FOR, members[2]: FOR, members[3]: AGAINST, hospitals[0]: AGAINST}
+    grant_votes = {
+        members[0]: FOR,
+        members[1]: FOR,
+        members[2]: FOR,
+        members[3]: AGAINST,
+        hospitals[0]: AGAINST,
+    }
     grant_pid = pass_proposal(governor, grant, "Data-readiness grant for hospital A", grant_votes)
     assert governor.proposalApprovalThresholdBps(grant_pid) == 5_100
     hospital_before = flai.balanceOf(hospitals[0])
-    _, paid = queue_and_execute(governor, sender=pharma, actions=grant, description="Data-readiness grant for hospital A")
+    _, paid = queue_and_execute(
+        governor, sender=pharma, actions=grant, description="Data-readiness grant for hospital A"
+    )
     assert paid.events["Transfer"]["from"] == timelock
     assert flai.balanceOf(hospitals[0]) == hospital_before + 10_000 * WAD
 
@@ -99,4 +130,6 @@ def test_community_endorsements_approve_without_a_vote(
 
     assert tx.events["RFMApproved"]["byEndorsement"] is True
     assert registry.getRFM(rfm_id)["subDAO"] == recording_factory.predictSubDAO(rfm_id)
-    assert registry.getParams(rfm_id)["domain"] == "0x" + b"finance.credit-risk".ljust(32, b"\0").hex()
+    assert (
+        registry.getParams(rfm_id)["domain"] == "0x" + b"finance.credit-risk".ljust(32, b"\0").hex()
+    )

@@ -24,8 +24,12 @@ WAD = 10**18
 UNIT = 10**17
 
 st_actor = strategy("uint8", max_value=4)
-st_flai = strategy("uint256", max_value=1_000)  # whole FLAI; ~10% of first stakes are below the 100 minimum
-st_percent = strategy("uint256", max_value=110)  # unstake: share of the current stake (> 100: too much)
+st_flai = strategy(
+    "uint256", max_value=1_000
+)  # whole FLAI; ~10% of first stakes are below the 100 minimum
+st_percent = strategy(
+    "uint256", max_value=110
+)  # unstake: share of the current stake (> 100: too much)
 st_units = strategy("uint256", max_value=6_000)
 st_action = strategy("uint8", max_value=4)  # transfer, donate, sweep, grant, revoke
 
@@ -66,7 +70,9 @@ def make_machine(flai, staking, actors, timelock):
                 with brownie.reverts(custom_error("StakingZeroAmount")):
                     staking.unstake(amount, {"from": account})
             elif amount > available:
-                with brownie.reverts(custom_error("StakingInsufficientStake", account, available, amount)):
+                with brownie.reverts(
+                    custom_error("StakingInsufficientStake", account, available, amount)
+                ):
                     staking.unstake(amount, {"from": account})
             elif 0 < remaining < self.minimum:
                 with brownie.reverts(custom_error("StakingBelowMinimum", remaining, self.minimum)):
@@ -86,7 +92,9 @@ def make_machine(flai, staking, actors, timelock):
             if action == 0:  # FLAI changes hands between holders
                 amount = min(units * UNIT, flai.balanceOf(account))
                 flai.transfer(actors[other], amount, {"from": account})
-            elif action == 1:  # FLAI sent to the contract directly: nobody's stake, swept like a fee
+            elif (
+                action == 1
+            ):  # FLAI sent to the contract directly: nobody's stake, swept like a fee
                 amount = min(units * UNIT // 10, flai.balanceOf(account))
                 flai.transfer(staking, amount, {"from": account})
                 self.pending += amount
@@ -96,7 +104,9 @@ def make_machine(flai, staking, actors, timelock):
                 credits = units % 500 * UNIT + UNIT
                 tx = staking.grantCredentials(account, credits, {"from": timelock})
                 self.credentials[account] += credits
-                assert tx.events["CredentialsGranted"]["newCredentials"] == self.credentials[account]
+                assert (
+                    tx.events["CredentialsGranted"]["newCredentials"] == self.credentials[account]
+                )
             else:
                 revoked = min(units * UNIT, self.credentials[account])
                 if revoked:

@@ -57,7 +57,13 @@ def _permit_signature(token, owner_key, owner, spender, value, nonce, deadline):
             {"name": "deadline", "type": "uint256"},
         ]
     }
-    message = {"owner": owner, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline}
+    message = {
+        "owner": owner,
+        "spender": spender,
+        "value": value,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
     signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
     return Account.sign_message(signable, owner_key)
 
@@ -91,7 +97,7 @@ def test_permit_with_expired_deadline_reverts(flai, staking, signer, outsider):
 
 
 def test_permit_signed_by_someone_else_reverts(flai, staking, signer, outsider):
-    key, owner = signer
+    _, owner = signer
     other = Account.create()
     deadline = brownie.chain.time() + 3600
     sig = _permit_signature(flai, other.key, owner, staking.address, WAD, 0, deadline)

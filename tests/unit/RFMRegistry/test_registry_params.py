@@ -20,23 +20,40 @@ def test_deployment_wiring(registry, flai, staking, timelock, recording_factory,
 
 def test_setters_update_and_emit(registry, as_timelock, outsider, platform_config):
     tx = registry.setCreationFee(5 * WAD, {"from": as_timelock})
-    assert (tx.events["CreationFeeUpdated"]["oldFee"], tx.events["CreationFeeUpdated"]["newFee"]) == (
+    assert (
+        tx.events["CreationFeeUpdated"]["oldFee"],
+        tx.events["CreationFeeUpdated"]["newFee"],
+    ) == (
         platform_config.creation_fee,
         5 * WAD,
     )
     tx = registry.setSubmissionTTL(7_200, {"from": as_timelock})
-    assert (tx.events["SubmissionTTLUpdated"]["oldTTL"], tx.events["SubmissionTTLUpdated"]["newTTL"]) == (
+    assert (
+        tx.events["SubmissionTTLUpdated"]["oldTTL"],
+        tx.events["SubmissionTTLUpdated"]["newTTL"],
+    ) == (
         platform_config.submission_ttl,
         7_200,
     )
     tx = registry.setEndorsementThresholdBps(3_000, {"from": as_timelock})
     assert tx.events["EndorsementThresholdUpdated"]["newThresholdBps"] == 3_000
     tx = registry.setRefundPolicy(10_000, 0, {"from": as_timelock})
-    assert (tx.events["RefundPolicyUpdated"]["rejectionRefundBps"], tx.events["RefundPolicyUpdated"]["successRefundBps"]) == (10_000, 0)
+    assert (
+        tx.events["RefundPolicyUpdated"]["rejectionRefundBps"],
+        tx.events["RefundPolicyUpdated"]["successRefundBps"],
+    ) == (10_000, 0)
     tx = registry.setFactory(outsider, {"from": as_timelock})
     assert (tx.events["FactoryUpdated"]["newFactory"]) == outsider
-    assert (registry.creationFee(), registry.submissionTTL(), registry.endorsementThresholdBps()) == (5 * WAD, 7_200, 3_000)
-    assert (registry.rejectionRefundBps(), registry.successRefundBps(), registry.factory()) == (10_000, 0, outsider)
+    assert (
+        registry.creationFee(),
+        registry.submissionTTL(),
+        registry.endorsementThresholdBps(),
+    ) == (5 * WAD, 7_200, 3_000)
+    assert (registry.rejectionRefundBps(), registry.successRefundBps(), registry.factory()) == (
+        10_000,
+        0,
+        outsider,
+    )
 
 
 def test_setters_reject_out_of_range_values(registry, as_timelock):
@@ -70,4 +87,6 @@ def test_only_governance_sets_parameters(registry, outsider):
 
 def test_constructor_rejects_zero_addresses(RFMRegistry, flai, staking, deployer):
     with brownie.reverts(custom_error("RFMZeroAddress")):
-        RFMRegistry.deploy(flai, staking, brownie.ZERO_ADDRESS, deployer, 0, 1, 1, 0, 0, {"from": deployer})
+        RFMRegistry.deploy(
+            flai, staking, brownie.ZERO_ADDRESS, deployer, 0, 1, 1, 0, 0, {"from": deployer}
+        )

@@ -69,7 +69,11 @@ def test_reject_refunds_policy_share(flai, registry, as_timelock, rfm_id, pharma
     tx = registry.reject(rfm_id, {"from": as_timelock})
 
     event = tx.events["RFMRejected"]
-    assert (event["rfmId"], event["refund"], event["treasuryShare"]) == (rfm_id, refund, fee - refund)
+    assert (event["rfmId"], event["refund"], event["treasuryShare"]) == (
+        rfm_id,
+        refund,
+        fee - refund,
+    )
     credited = tx.events["RefundCredited"]
     assert (credited["account"], credited["rfmId"], credited["amount"]) == (pharma, rfm_id, refund)
     assert registry.refundOf(pharma) == refund
@@ -80,7 +84,10 @@ def test_reject_refunds_policy_share(flai, registry, as_timelock, rfm_id, pharma
     balance = flai.balanceOf(pharma)
     claim = registry.claimRefund({"from": pharma})
     assert flai.balanceOf(pharma) == balance + refund
-    assert (claim.events["RefundClaimed"]["account"], claim.events["RefundClaimed"]["amount"]) == (pharma, refund)
+    assert (claim.events["RefundClaimed"]["account"], claim.events["RefundClaimed"]["amount"]) == (
+        pharma,
+        refund,
+    )
     assert registry.refundOf(pharma) == 0
 
 
@@ -120,7 +127,9 @@ def test_expiry_refunds_whole_fee(registry, as_timelock, rfm_id, pharma, outside
         registry.expire(rfm_id, {"from": outsider})
 
 
-def test_sweep_sends_accrued_fees_to_treasury(flai, registry, as_timelock, timelock, rfm_id, outsider):
+def test_sweep_sends_accrued_fees_to_treasury(
+    flai, registry, as_timelock, timelock, rfm_id, outsider
+):
     registry.reject(rfm_id, {"from": as_timelock})
     accrued = registry.treasuryAccrued()
     treasury_before = flai.balanceOf(timelock)
@@ -130,13 +139,21 @@ def test_sweep_sends_accrued_fees_to_treasury(flai, registry, as_timelock, timel
     assert tx.return_value == accrued > 0
     assert flai.balanceOf(timelock) == treasury_before + accrued
     assert registry.treasuryAccrued() == 0
-    assert (tx.events["TreasurySwept"]["treasury"], tx.events["TreasurySwept"]["amount"]) == (timelock, accrued)
+    assert (tx.events["TreasurySwept"]["treasury"], tx.events["TreasurySwept"]["amount"]) == (
+        timelock,
+        accrued,
+    )
     with brownie.reverts(custom_error("RFMNothingToSweep")):
         registry.sweepToTreasury({"from": outsider})
 
 
-def test_flai_held_matches_obligations(flai, registry, as_timelock, pharma, hospital_a, pharma_rfm, platform_config):
-    ids = [registry.submit(pharma_rfm.as_tuple(), {"from": who}).return_value for who in (pharma, hospital_a, pharma)]
+def test_flai_held_matches_obligations(
+    flai, registry, as_timelock, pharma, hospital_a, pharma_rfm, platform_config
+):
+    ids = [
+        registry.submit(pharma_rfm.as_tuple(), {"from": who}).return_value
+        for who in (pharma, hospital_a, pharma)
+    ]
     registry.approve(ids[0], {"from": as_timelock})
     registry.reject(ids[1], {"from": as_timelock})
     registry.claimRefund({"from": hospital_a})

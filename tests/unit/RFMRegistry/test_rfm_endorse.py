@@ -78,7 +78,16 @@ def test_approve_by_endorsement_below_threshold_reverts(registry, rfm_id, member
 
 
 def test_approve_by_endorsement_over_threshold_creates_subdao(
-    flai, registry, recording_factory, rfm_id, members, hospital_a, outsider, pharma, pharma_rfm, platform_config
+    flai,
+    registry,
+    recording_factory,
+    rfm_id,
+    members,
+    hospital_a,
+    outsider,
+    pharma,
+    pharma_rfm,
+    platform_config,
 ):
     registry.endorse(rfm_id, {"from": members[0]})
     registry.endorse(rfm_id, {"from": hospital_a})  # 4,000 >= 3,400
@@ -93,7 +102,11 @@ def test_approve_by_endorsement_over_threshold_creates_subdao(
     assert (event["rfmId"], event["subDAO"], event["byEndorsement"]) == (rfm_id, subdao, True)
     assert (event["successReserve"], event["treasuryShare"]) == (reserve, fee - reserve)
     record = registry.getRFM(rfm_id)
-    assert (record["status"], record["subDAO"], record["escrow"]) == (RFMStatus.APPROVED, subdao, reserve)
+    assert (record["status"], record["subDAO"], record["escrow"]) == (
+        RFMStatus.APPROVED,
+        subdao,
+        reserve,
+    )
     assert registry.treasuryAccrued() == fee - reserve
     # the factory got exactly this RFM, once, from the registry
     call = tx.events["CreateSubDAOCalled"]

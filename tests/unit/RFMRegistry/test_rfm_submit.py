@@ -1,8 +1,9 @@
 """RFMRegistry.submit: escrowed fee, structured params, validation, discovery indexes."""
 
+from dataclasses import replace
+
 import brownie
 import pytest
-from dataclasses import replace
 
 from flai.chain import RFMStatus
 from tests.helpers import bytes32, custom_error
@@ -15,7 +16,9 @@ def as_returned(request):
     return tuple("0x" + v.hex() if isinstance(v, bytes) else v for v in request.as_tuple())
 
 
-def test_submit_escrows_fee_and_records_request(flai, registry, pharma, pharma_rfm, platform_config):
+def test_submit_escrows_fee_and_records_request(
+    flai, registry, pharma, pharma_rfm, platform_config
+):
     fee = platform_config.creation_fee
     balance = flai.balanceOf(pharma)
 
@@ -107,9 +110,13 @@ def test_zero_fee_submission_moves_no_flai(flai, registry, as_timelock, pharma, 
     assert "Transfer" not in tx.events
 
 
-def test_fee_arriving_short_is_rejected(RFMRegistry, FeeOnTransferToken, staking, deployer, pharma, pharma_rfm):
+def test_fee_arriving_short_is_rejected(
+    RFMRegistry, FeeOnTransferToken, staking, deployer, pharma, pharma_rfm
+):
     token = FeeOnTransferToken.deploy(pharma, 10_000 * WAD, {"from": deployer})
-    registry = RFMRegistry.deploy(token, staking, deployer, deployer, 100 * WAD, 3600, 2000, 5000, 2500, {"from": deployer})
+    registry = RFMRegistry.deploy(
+        token, staking, deployer, deployer, 100 * WAD, 3600, 2000, 5000, 2500, {"from": deployer}
+    )
     token.approve(registry, 2**256 - 1, {"from": pharma})
 
     with brownie.reverts(custom_error("RFMFeeNotReceived", 100 * WAD, 99 * WAD)):
@@ -125,7 +132,9 @@ def test_unknown_id_reverts(registry):
         registry.endorsementRequired(7)
 
 
-def test_discovery_by_status_domain_class_and_schema(registry, as_timelock, pharma, hospital_a, pharma_rfm):
+def test_discovery_by_status_domain_class_and_schema(
+    registry, as_timelock, pharma, hospital_a, pharma_rfm
+):
     bank = replace(pharma_rfm, domain="finance.credit", data_schema="ISO-20022")
     regression = replace(pharma_rfm, model_class="regression")
     ids = [

@@ -58,10 +58,19 @@ def test_action_table_follows_config(governor, staking, registry, flai):
 def test_constructor_rejects_zero_target_rule(SuperDAOGovernor, staking, timelock, deployer):
     with brownie.reverts(custom_error("SuperDAOGovernorZeroTarget")):
         SuperDAOGovernor.deploy(
-            staking, timelock, 1, 20, 0, 10, [(brownie.ZERO_ADDRESS, "0x12345678", 2)], {"from": deployer}
+            staking,
+            timelock,
+            1,
+            20,
+            0,
+            10,
+            [(brownie.ZERO_ADDRESS, "0x12345678", 2)],
+            {"from": deployer},
         )
 
 
 def test_set_action_kind_only_through_governance(governor, registry, outsider):
     with brownie.reverts(custom_error("GovernorOnlyExecutor", outsider)):
-        governor.setActionKind(registry, registry.signatures["setRefundPolicy"], 2, {"from": outsider})
+        governor.setActionKind(
+            registry, registry.signatures["setRefundPolicy"], 2, {"from": outsider}
+        )

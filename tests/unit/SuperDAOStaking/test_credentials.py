@@ -17,7 +17,11 @@ def test_grant_adds_votes_but_no_stake(staking, as_timelock, validators):
     assert staking.stakeOf(early) == 0
     assert staking.totalStaked() == 0
     event = tx.events["CredentialsGranted"]
-    assert (event["account"], event["units"], event["newCredentials"]) == (early, 300 * WAD, 300 * WAD)
+    assert (event["account"], event["units"], event["newCredentials"]) == (
+        early,
+        300 * WAD,
+        300 * WAD,
+    )
     assert tx.events["DelegateVotesChanged"]["newVotes"] == 300 * WAD
 
 
@@ -40,7 +44,11 @@ def test_revoke_removes_votes(staking, as_timelock, validators):
     assert staking.getVotes(early) == 200 * WAD
     assert staking.totalCredentials() == 200 * WAD
     event = tx.events["CredentialsRevoked"]
-    assert (event["account"], event["units"], event["newCredentials"]) == (early, 100 * WAD, 200 * WAD)
+    assert (event["account"], event["units"], event["newCredentials"]) == (
+        early,
+        100 * WAD,
+        200 * WAD,
+    )
 
 
 def test_revoke_more_than_held_reverts(staking, as_timelock, validators):

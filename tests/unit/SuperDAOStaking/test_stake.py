@@ -22,7 +22,11 @@ def test_stake_pulls_flai_checkpoints_votes_and_emits(flai, staking, hospital_a)
     assert tx.events["Staked"]["amount"] == 250 * WAD
     assert tx.events["Staked"]["newStake"] == 250 * WAD
     moved = tx.events["DelegateVotesChanged"]
-    assert (moved["delegate"], moved["previousVotes"], moved["newVotes"]) == (hospital_a, 0, 250 * WAD)
+    assert (moved["delegate"], moved["previousVotes"], moved["newVotes"]) == (
+        hospital_a,
+        0,
+        250 * WAD,
+    )
     transfer = tx.events["Transfer"]
     assert (transfer["from"], transfer["to"], transfer["value"]) == (hospital_a, staking, 250 * WAD)
 
@@ -67,7 +71,9 @@ def test_delegation_is_disabled(staking, hospital_a, hospital_b):
     with brownie.reverts(custom_error("StakingDelegationDisabled")):
         staking.delegate(hospital_b, {"from": hospital_a})
     with brownie.reverts(custom_error("StakingDelegationDisabled")):
-        staking.delegateBySig(hospital_b, 0, 2**40, 27, b"\1" * 32, b"\1" * 32, {"from": hospital_a})
+        staking.delegateBySig(
+            hospital_b, 0, 2**40, 27, b"\1" * 32, b"\1" * 32, {"from": hospital_a}
+        )
 
 
 def test_clock_is_block_number(staking):

@@ -38,7 +38,10 @@ def test_set_exit_fee(staking, as_timelock):
     tx = staking.setExitFeeBps(250, {"from": as_timelock})
 
     assert staking.exitFeeBps() == 250
-    assert (tx.events["ExitFeeUpdated"]["oldExitFeeBps"], tx.events["ExitFeeUpdated"]["newExitFeeBps"]) == (100, 250)
+    assert (
+        tx.events["ExitFeeUpdated"]["oldExitFeeBps"],
+        tx.events["ExitFeeUpdated"]["newExitFeeBps"],
+    ) == (100, 250)
 
 
 def test_exit_fee_above_cap_reverts(staking, as_timelock):

@@ -46,7 +46,9 @@ def test_unstake_zero_reverts(staking, hospital_a):
 
 def test_unstake_more_than_stake_reverts(staking, hospital_a):
     staking.stake(150 * WAD, {"from": hospital_a})
-    with brownie.reverts(custom_error("StakingInsufficientStake", hospital_a, 150 * WAD, 151 * WAD)):
+    with brownie.reverts(
+        custom_error("StakingInsufficientStake", hospital_a, 150 * WAD, 151 * WAD)
+    ):
         staking.unstake(151 * WAD, {"from": hospital_a})
 
 
@@ -68,7 +70,10 @@ def test_sweep_sends_fees_and_stray_flai_to_treasury(flai, staking, timelock, ho
     assert flai.balanceOf(timelock) == treasury_before + 7 * WAD
     assert staking.pendingFees() == 0
     assert flai.balanceOf(staking) == staking.totalStaked() == 500 * WAD
-    assert (tx.events["FeesSwept"]["treasury"], tx.events["FeesSwept"]["amount"]) == (timelock, 7 * WAD)
+    assert (tx.events["FeesSwept"]["treasury"], tx.events["FeesSwept"]["amount"]) == (
+        timelock,
+        7 * WAD,
+    )
 
 
 def test_sweep_with_nothing_pending_reverts(staking, outsider):

@@ -148,6 +148,9 @@ interface IRFMRegistry {
     /// @notice A basis-point value above 10_000 (or zero where a positive one is needed).
     error RFMInvalidBps(uint16 bps);
 
+    /// @notice A creation fee above 2**128 - 1 (escrow amounts are uint128).
+    error RFMFeeTooLarge(uint256 fee);
+
     /// @notice A zero submission time-to-live.
     error RFMInvalidTTL(uint64 ttl);
 

@@ -81,7 +81,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRFMRegistry
     function submit(RFMParams calldata params) external nonReentrant returns (uint256 rfmId) {
         _checkParams(params);
-        address requester = _msgSender();
+        address requester = msg.sender;
         uint256 fee = _creationFee;
         if (fee != 0) {
             uint256 balanceBefore = _flai.balanceOf(address(this));
@@ -103,6 +103,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         record.escrow = SafeCast.toUint128(fee);
         _params[rfmId] = params;
 
+        // A fresh id is in no set yet, so add() returns true.
+        // slither-disable-next-line unused-return
         _idsByStatus[RFMStatus.Pending].add(rfmId);
         _idsByDomain[params.domain].push(rfmId);
         _idsByModelClass[params.modelClass].push(rfmId);
@@ -114,7 +116,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRFMRegistry
     function endorse(uint256 rfmId) external {
         RFMRecord storage record = _pendingRecord(rfmId);
-        address endorser = _msgSender();
+        address endorser = msg.sender;
         if (_endorsements[rfmId][endorser] != 0) revert RFMAlreadyEndorsed(rfmId, endorser);
         uint256 weight = _staking.getPastVotes(endorser, record.endorsementSnapshot);
         if (weight == 0) revert RFMNoEndorsementWeight(rfmId, endorser);
@@ -166,7 +168,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IRFMRegistry
     function claimRefund() external nonReentrant returns (uint256 amount) {
-        address account = _msgSender();
+        address account = msg.sender;
         amount = _refunds[account];
         if (amount == 0) revert RFMNothingToClaim(account);
         _refunds[account] = 0;
@@ -376,8 +378,12 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         emit RefundCredited(account, rfmId, amount);
     }
 
+    /// @dev The id is always in the set of its current status and never in the new one (status
+    /// only moves forward), so both calls return true; their results carry no information.
     function _setStatus(uint256 rfmId, RFMRecord storage record, RFMStatus newStatus) private {
+        // slither-disable-next-line unused-return
         _idsByStatus[record.status].remove(rfmId);
+        // slither-disable-next-line unused-return
         _idsByStatus[newStatus].add(rfmId);
         record.status = newStatus;
     }
@@ -417,8 +423,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     function _setCreationFee(uint256 newFee) private {
+        if (newFee > type(uint128).max) revert RFMFeeTooLarge(newFee); // escrow is a uint128
         uint256 oldFee = _creationFee;
-        SafeCast.toUint128(newFee); // escrow is a uint128
         _creationFee = newFee;
         emit CreationFeeUpdated(oldFee, newFee);
     }

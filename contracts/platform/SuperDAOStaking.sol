@@ -56,20 +56,19 @@ contract SuperDAOStaking is ISuperDAOStaking, Votes, Ownable, ReentrancyGuardTra
     /// @inheritdoc ISuperDAOStaking
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert StakingZeroAmount();
-        address account = _msgSender();
-        uint256 newStake = stakeOf(account) + amount;
+        uint256 newStake = stakeOf(msg.sender) + amount;
         uint256 minimum = _minimumStake;
         if (newStake < minimum) revert StakingBelowMinimum(newStake, minimum);
 
-        _flai.safeTransferFrom(account, address(this), amount);
-        _transferVotingUnits(address(0), account, amount);
-        emit Staked(account, amount, newStake);
+        _flai.safeTransferFrom(msg.sender, address(this), amount);
+        _transferVotingUnits(address(0), msg.sender, amount);
+        emit Staked(msg.sender, amount, newStake);
     }
 
     /// @inheritdoc ISuperDAOStaking
     function unstake(uint256 amount) external nonReentrant {
         if (amount == 0) revert StakingZeroAmount();
-        address account = _msgSender();
+        address account = msg.sender;
         uint256 available = stakeOf(account);
         if (amount > available) revert StakingInsufficientStake(account, available, amount);
         uint256 newStake;

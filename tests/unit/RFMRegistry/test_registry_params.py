@@ -69,7 +69,7 @@ def test_setters_reject_out_of_range_values(registry, as_timelock):
         registry.setRefundPolicy(0, 10_001, {"from": as_timelock})
     with brownie.reverts(custom_error("RFMZeroAddress")):
         registry.setFactory(brownie.ZERO_ADDRESS, {"from": as_timelock})
-    with brownie.reverts(custom_error("SafeCastOverflowedUintDowncast", 128, 2**128)):
+    with brownie.reverts(custom_error("RFMFeeTooLarge", 2**128)):
         registry.setCreationFee(2**128, {"from": as_timelock})
 
 

@@ -30,8 +30,8 @@ struct RFMRecord {
 /// @title Request-for-Model registry
 /// @notice The on-chain RFM registry of the FLAI-SuperDAO (001 §8.1–8.2, 000 §6.3).
 /// Anyone submits an RFM (spec CID + structured params) paying the governable creation fee
-/// in FLAI, which is escrowed here. Stakers endorse it with their staking votes at the block
-/// before submission (so stake bought after the submission cannot endorse, and each unit
+/// in FLAI, which is escrowed here. Stakers endorse it with their staking votes (stake plus
+/// legacy credentials) at the block before submission (so stake bought after the submission cannot endorse, and each unit
 /// endorses once per RFM). An RFM is approved either by the owner, the SuperDAO timelock
 /// (i.e. an executed RFMApproval proposal), or permissionlessly once its endorsement weight
 /// reaches the governable threshold in basis points of all voting units at the snapshot

@@ -53,6 +53,9 @@ interface ISuperDAOGovernor {
 
     /// @notice Sets the kind of calls to `selector` on `target` (governance only; itself a
     /// PlatformUpdate unless governance classified `setActionKind` otherwise).
+    /// @dev Only the top-level actions of a proposal are classified: never give a weaker kind
+    /// to a function that forwards arbitrary calls (multicall, relay, execute), or a proposer
+    /// could wrap a platform update in it.
     function setActionKind(address target, bytes4 selector, ProposalKind kind) external;
 
     /// @notice The kind of a call to `selector` on `target` (PlatformUpdate if unclassified).

@@ -90,3 +90,19 @@ def test_constructor_rejects_zero_addresses(RFMRegistry, flai, staking, deployer
         RFMRegistry.deploy(
             flai, staking, brownie.ZERO_ADDRESS, deployer, 0, 1, 1, 0, 0, {"from": deployer}
         )
+
+
+def test_deploy_platform_wires_a_factory_built_for_the_registry(RecordingFactory, deployer):
+    from flai.chain import deploy_platform
+
+    built = []
+
+    def build(registry):
+        built.append(registry.address)
+        return RecordingFactory.deploy({"from": deployer})
+
+    platform = deploy_platform(deployer=deployer, factory=build)
+
+    assert built == [platform.registry.address]
+    assert platform.registry.factory() == RecordingFactory[-1]
+    assert platform.registry.owner() == platform.timelock

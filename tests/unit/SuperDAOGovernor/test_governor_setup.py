@@ -74,3 +74,31 @@ def test_set_action_kind_only_through_governance(governor, registry, outsider):
         governor.setActionKind(
             registry, registry.signatures["setRefundPolicy"], 2, {"from": outsider}
         )
+
+
+def test_constructor_emits_initial_classification(governor, platform_config):
+    events = governor.tx.events["ActionKindSet"]
+    expected = len(platform_config.operational_actions) + len(platform_config.rfm_decision_actions)
+    assert len(events) == expected
+    for event in events:
+        assert governor.actionKind(event["target"], event["selector"]) == event["kind"]
+
+
+def test_proposer_cancels_a_pending_proposal(governor, staking, registry, members):
+    from flai.chain import action, propose
+
+    staking.stake(1_000 * WAD, {"from": members[0]})
+    chain.mine()
+    actions = [action(registry, "setCreationFee", 1)]
+    pid, _ = propose(governor, proposer=members[0], actions=actions, description="oops")
+
+    tx = governor.cancel(
+        [a.target for a in actions],
+        [0],
+        [a.calldata for a in actions],
+        brownie.web3.keccak(text="oops"),
+        {"from": members[0]},
+    )
+
+    assert tx.events["ProposalCanceled"]["proposalId"] == pid
+    assert governor.state(pid) == 2  # Canceled

@@ -15,7 +15,7 @@ import {ISuperDAOStaking} from "../../interfaces/ISuperDAOStaking.sol";
 /// own delegate ({delegates} returns the account; {delegate} and {delegateBySig} revert), so
 /// the account's checkpointed votes are exactly its own units and its stake is derived as
 /// `getVotes(account) - credentialsOf(account)`; no separate stake slot is written, which
-/// keeps a first stake at about 120k gas (bench/gas_platform.py).
+/// keeps an account's first stake near 125k gas (bench/gas_platform.py; target 130k).
 /// The owner is the SuperDAO timelock (`flai.chain.deploy_platform` hands it over).
 contract SuperDAOStaking is ISuperDAOStaking, Votes, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;

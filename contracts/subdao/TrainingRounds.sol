@@ -308,7 +308,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         if (r.status != RoundStatus.Finalized) revert RoundsWrongStatus(roundId, r.status);
         Member storage v = _validators[msg.sender];
         uint256 bit = 1 << v.index;
-        if (v.status == MemberStatus.None || _scored[roundId] & bit == 0) revert RoundsNotValidator(msg.sender);
+        if (!_indexed(v.status) || _scored[roundId] & bit == 0) revert RoundsNotValidator(msg.sender);
         uint256 voted = _voted[roundId];
         if (voted & bit != 0) revert RoundsAlreadyVoted(roundId, msg.sender);
         _voted[roundId] = voted | bit;
@@ -435,7 +435,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
     /// @inheritdoc ITrainingRounds
     function scoresOf(uint256 roundId, address validator_) external view returns (uint64[] memory) {
         Member memory v = _validators[validator_];
-        if (v.status == MemberStatus.None || _scored[roundId] & (1 << v.index) == 0) return new uint64[](0);
+        if (!_indexed(v.status) || _scored[roundId] & (1 << v.index) == 0) return new uint64[](0);
         return _unpack(_scores[roundId][v.index], _popcount(_committed[roundId]));
     }
 
@@ -474,7 +474,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         if (roundId == 0) return 0;
         uint256 bitmap = _committed[roundId];
         Member memory m = _contributors[account];
-        if (m.status == MemberStatus.None || bitmap & (1 << m.index) == 0) return 0;
+        if (!_indexed(m.status) || bitmap & (1 << m.index) == 0) return 0;
         uint256 pos = _popcount(bitmap & ((1 << m.index) - 1));
         return uint64(_consensus[roundId][pos >> 2] >> ((pos & 3) * 64));
     }
@@ -680,6 +680,11 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
 
     function _checkCaller(address expected) private view {
         if (msg.sender != expected) revert RoundsUnauthorized(msg.sender);
+    }
+
+    /// @dev Only whitelisted (or later revoked) members own their index; Applied/None read index 0.
+    function _indexed(MemberStatus status) private pure returns (bool) {
+        return status == MemberStatus.Whitelisted || status == MemberStatus.Revoked;
     }
 
     function _popcount(uint256 x) private pure returns (uint256 n) {

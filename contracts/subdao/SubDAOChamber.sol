@@ -2,11 +2,10 @@
 pragma solidity 0.8.28;
 
 import {GovernorUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/GovernorUpgradeable.sol";
-import {GovernorCountingSimpleUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorCountingSimpleUpgradeable.sol";
 import {GovernorVotesUpgradeable} from
     "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesUpgradeable.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ISubDAOChamber} from "../../interfaces/ISubDAOChamber.sol";
 import {ISubDAO} from "../../interfaces/ISubDAO.sol";
 import {ITrainingRounds} from "../../interfaces/ITrainingRounds.sol";
@@ -15,7 +14,10 @@ import {ITrainingRounds} from "../../interfaces/ITrainingRounds.sol";
 /// @notice See {ISubDAOChamber}. One implementation, two clones per SubDAO. The Governor's
 /// name and EIP-712 domain are constants (no string storage at creation); initialization writes
 /// the token (GovernorVotes) and one packed slot (subDAO, quorumBps, kind).
-contract SubDAOChamber is GovernorUpgradeable, GovernorCountingSimpleUpgradeable, GovernorVotesUpgradeable, ISubDAOChamber {
+/// @dev Counting is Bravo-style (against/for/abstain) like GovernorCountingSimple, but the tally
+/// slots are written non-zero at proposal time (they carry the proposal's kind), so a first vote
+/// of each type updates a non-zero slot (5k instead of 22.1k gas): castVote stays ≤ 86k.
+contract SubDAOChamber is GovernorUpgradeable, GovernorVotesUpgradeable, ISubDAOChamber {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _SIGNIFICANT_BPS = 7_500;
     uint256 private constant _OPERATIONAL_BPS = 5_000;
@@ -27,7 +29,18 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorCountingSimpleUpgradeable
     address private _subDAO;
     uint16 private _quorumBps;
     ChamberKind private _kind;
-    mapping(uint256 proposalId => ProposalKind) private _proposalKinds;
+    /// @dev Two slots per proposal, both non-zero from `propose` on. Weights fit 120 bits
+    /// (SDT cap < 2**96, SBGT points < 2**98 in total).
+    struct Tally {
+        uint120 forVotes;
+        uint120 againstVotes;
+        uint8 kindTag; // kind + 1
+        uint120 abstainVotes;
+        uint8 marker; // 1
+        mapping(address voter => bool) hasVoted;
+    }
+
+    mapping(uint256 proposalId => Tally) private _tallies;
     /// @dev 0 = default map, 1 = Operational, 2 = Significant (set by governance).
     mapping(bytes4 selector => uint8) private _selectorOverride;
 
@@ -70,8 +83,28 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorCountingSimpleUpgradeable
     }
 
     /// @inheritdoc ISubDAOChamber
-    function proposalKind(uint256 proposalId) external view returns (ProposalKind) {
-        return _proposalKinds[proposalId];
+    function proposalKind(uint256 proposalId) public view returns (ProposalKind) {
+        uint8 tag = _tallies[proposalId].kindTag;
+        return tag == 0 ? ProposalKind.Significant : ProposalKind(tag - 1);
+    }
+
+    // solhint-disable-next-line func-name-mixedcase
+    function COUNTING_MODE() public pure override returns (string memory) {
+        return "support=bravo&quorum=for,abstain";
+    }
+
+    function hasVoted(uint256 proposalId, address account) public view override returns (bool) {
+        return _tallies[proposalId].hasVoted[account];
+    }
+
+    /// @notice Against, for and abstain totals (GovernorCountingSimple's accessor).
+    function proposalVotes(uint256 proposalId)
+        public
+        view
+        returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes)
+    {
+        Tally storage t = _tallies[proposalId];
+        return (t.againstVotes, t.forVotes, t.abstainVotes);
     }
 
     /// @inheritdoc ISubDAOChamber
@@ -128,21 +161,41 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorCountingSimpleUpgradeable
         for (uint256 i; i < values.length; ++i) {
             if (values[i] != 0) k = ProposalKind.Significant;
         }
-        _proposalKinds[proposalId] = k;
+        Tally storage t = _tallies[proposalId];
+        t.kindTag = uint8(k) + 1;
+        t.marker = 1;
         emit ProposalKindAssigned(proposalId, k);
     }
 
-    /// @dev Significant: for ≥ 75 % of for+against; Operational: for > 50 % of for+against.
-    function _voteSucceeded(uint256 proposalId)
+    /// @dev Bravo counting: 0 = against, 1 = for, 2 = abstain; one vote per account.
+    function _countVote(uint256 proposalId, address account, uint8 support, uint256 totalWeight, bytes memory)
         internal
-        view
-        override(GovernorUpgradeable, GovernorCountingSimpleUpgradeable)
-        returns (bool)
+        override
+        returns (uint256)
     {
+        Tally storage t = _tallies[proposalId];
+        if (t.hasVoted[account]) revert GovernorAlreadyCastVote(account);
+        t.hasVoted[account] = true;
+        uint120 w = SafeCast.toUint120(totalWeight);
+        if (support == 0) t.againstVotes += w;
+        else if (support == 1) t.forVotes += w;
+        else if (support == 2) t.abstainVotes += w;
+        else revert GovernorInvalidVoteType();
+        return totalWeight;
+    }
+
+    /// @dev Quorum counts for + abstain.
+    function _quorumReached(uint256 proposalId) internal view override returns (bool) {
+        Tally storage t = _tallies[proposalId];
+        return quorum(proposalSnapshot(proposalId)) <= uint256(t.forVotes) + t.abstainVotes;
+    }
+
+    /// @dev Significant: for ≥ 75 % of for+against; Operational: for > 50 % of for+against.
+    function _voteSucceeded(uint256 proposalId) internal view override returns (bool) {
         (uint256 againstVotes, uint256 forVotes,) = proposalVotes(proposalId);
         uint256 cast = forVotes + againstVotes;
         if (forVotes == 0) return false;
-        if (_proposalKinds[proposalId] == ProposalKind.Significant) {
+        if (proposalKind(proposalId) == ProposalKind.Significant) {
             return forVotes * _BPS >= _SIGNIFICANT_BPS * cast;
         }
         return forVotes * _BPS > _OPERATIONAL_BPS * cast;

@@ -8,7 +8,7 @@ what it paid (checked at teardown).
 
 import brownie
 from brownie import chain
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -112,5 +112,10 @@ def make_machine(suite, pay_token, backers, deadline):
 def test_crowdfund_state(suite, pay_token, backers, crowdfund_deadline):
     run_state_machine_as_test(
         make_machine(suite, pay_token, backers, crowdfund_deadline),
-        settings=settings(max_examples=25, stateful_step_count=15, deadline=None),
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+        ),
     )

@@ -98,11 +98,3 @@ def test_clones_cannot_be_reinitialized(suite, pharma):
         suite.sbgt.initialize(pharma, 9 * 10**17, {"from": pharma})
     with brownie.reverts(custom_error("InvalidInitialization")):
         suite.rounds.initialize(pharma, {"from": pharma})
-
-
-def test_create_gas_within_budget(subdao_factory, rfm_registry, pharma, pay_token):
-    tx = subdao_factory.factory.createSubDAO(
-        9, pharma, rfm_params(pay_token, chain.time() + 1000), {"from": rfm_registry}
-    )
-    print("createSubDAO gas", tx.gas_used)
-    assert tx.gas_used <= 1_500_000

@@ -103,3 +103,17 @@ def test_refund_closes_failed_crowdfund_lazily(suite, pay_token, backers, crowdf
 def test_treasury_only_by_financial_chamber(suite, backers):
     with brownie.reverts(custom_error("SubDAOUnauthorized", backers[0])):
         suite.subdao.spendTreasury(suite.sdt, backers[0], 1, {"from": backers[0]})
+
+
+def test_escrow_cannot_be_spent_while_refundable(suite, pay_token, backers, outsider):
+    """SDT holders exist during the crowdfund, but the financial chamber cannot touch the escrow."""
+    from tests.fixtures.subdao import execute, vote_through
+
+    _fund(pay_token, suite, backers[0], 100 * USDC)
+    chain.mine()
+    spend = [suite.subdao.spendTreasury.encode_input(pay_token, outsider, 100 * USDC)]
+    vote_through(suite.financial, [suite.subdao], spend, backers[:1], "drain")
+    allowed = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4)
+    with brownie.reverts(custom_error("SubDAOInvalidState", 0, _bits(allowed))):
+        execute(suite.financial, [suite.subdao], spend, "drain", backers[0])
+    assert pay_token.balanceOf(suite.subdao) == 100 * USDC

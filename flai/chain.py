@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "SubDAOFactoryDeployment",
-    "SubDAOSuite",
     "DEFAULT_VOTING_DELAY",
     "DEFAULT_VOTING_PERIOD",
+    "SubDAOFactoryDeployment",
+    "SubDAOSuite",
     "deploy_subdao_factory",
     "load_subdao_suite",
 ]

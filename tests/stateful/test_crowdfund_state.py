@@ -53,7 +53,9 @@ def make_machine(suite, pay_token, backers, deadline):
             b = backers[who]
             state = suite.subdao.state()
             if state != 0:
-                with brownie.reverts(custom_error("SubDAOInvalidState", state, (1).to_bytes(32, "big"))):
+                with brownie.reverts(
+                    custom_error("SubDAOInvalidState", state, (1).to_bytes(32, "big"))
+                ):
                     suite.subdao.contribute(amount, {"from": b})
                 return
             if chain.time() + 1 > deadline:
@@ -101,9 +103,7 @@ def make_machine(suite, pay_token, backers, deadline):
 
         @invariant()
         def sdt_matches_unrefunded(self):
-            expected = sum(
-                self.paid[b] * RATE // WAD for b in backers if not self.refunded[b]
-            )
+            expected = sum(self.paid[b] * RATE // WAD for b in backers if not self.refunded[b])
             assert suite.sdt.totalSupply() == expected
 
     return CrowdfundMachine

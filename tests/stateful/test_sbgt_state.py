@@ -54,7 +54,9 @@ def make_machine(sbgt, operator, pool):
             assert tx.events["Locked"]["tokenId"] == int(account.address, 16)
             self.ref[who] = points
 
-        @rule(mask=st.integers(0, 2**9 - 1), phi=st.lists(st.integers(0, WAD), min_size=9, max_size=9))
+        @rule(
+            mask=st.integers(0, 2**9 - 1), phi=st.lists(st.integers(0, WAD), min_size=9, max_size=9)
+        )
         def accepted_round(self, mask, phi):
             self.steps += 1
             accounts, points = [], []
@@ -86,7 +88,9 @@ def make_machine(sbgt, operator, pool):
         def _chain_view(self):
             """Per-account (points, scaled) read once per step and shared by the invariants."""
             if getattr(self, "_view_step", None) != self.steps:
-                self._view = [(self.sbgt.pointsOf(a), self.sbgt.scaledPointsOf(a)) for a in self.pool]
+                self._view = [
+                    (self.sbgt.pointsOf(a), self.sbgt.scaledPointsOf(a)) for a in self.pool
+                ]
                 self._view_step = self.steps
             return self._view
 

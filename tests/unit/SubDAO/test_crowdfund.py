@@ -79,7 +79,9 @@ def test_missed_goal_refunds_in_full(suite, pay_token, backers, crowdfund_deadli
     assert tx.events["StateChanged"]["next"] == 5  # Failed
     tx = suite.subdao.refund({"from": backers[0]})
     ev = tx.events["Refunded"]
-    assert ev["backer"] == backers[0] and ev["amount"] == 300 * USDC and ev["sdtBurned"] == 300 * WAD
+    assert (
+        ev["backer"] == backers[0] and ev["amount"] == 300 * USDC and ev["sdtBurned"] == 300 * WAD
+    )
     assert pay_token.balanceOf(backers[0]) == 300 * USDC
     assert suite.sdt.balanceOf(backers[0]) == 0
     with brownie.reverts(custom_error("SubDAONothingToRefund", backers[0])):

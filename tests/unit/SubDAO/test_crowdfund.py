@@ -119,3 +119,15 @@ def test_escrow_cannot_be_spent_while_refundable(suite, pay_token, backers, outs
     with brownie.reverts(custom_error("SubDAOInvalidState", 0, _bits(allowed))):
         execute(suite.financial, [suite.subdao], spend, "drain", backers[0])
     assert pay_token.balanceOf(suite.subdao) == 100 * USDC
+
+
+def test_refund_requires_the_sdt_back(suite, pay_token, backers, crowdfund_deadline):
+    _fund(pay_token, suite, backers[0], 10 * USDC)
+    suite.sdt.transfer(backers[1], 4 * WAD, {"from": backers[0]})
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    with brownie.reverts(custom_error("ERC20InsufficientBalance", backers[0], 6 * WAD, 10 * WAD)):
+        suite.subdao.refund({"from": backers[0]})
+    suite.sdt.transfer(backers[0], 4 * WAD, {"from": backers[1]})
+    tx = suite.subdao.refund({"from": backers[0]})
+    assert tx.events["Refunded"]["amount"] == 10 * USDC

@@ -7,7 +7,7 @@ from tests.fixtures.subdao import DOMAIN, GOAL, MODEL_CLASS, RATE, SDT_CAP, rfm_
 from tests.helpers import bytes32, custom_error
 
 
-def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_token, flai):
+def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_token, flai_token):
     f = subdao_factory.factory
     deadline = chain.time() + 86_400
     tx = f.createSubDAO(7, pharma, rfm_params(pay_token, deadline), {"from": rfm_registry})
@@ -31,7 +31,7 @@ def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_to
     assert tech.token() == suite[1] and tech.chamberKind() == 0 and tech.quorumBps() == 2_000
     assert fin.token() == suite[2] and fin.chamberKind() == 1 and fin.subDAO() == hub_addr
     assert TrainingRounds.at(suite[5]).subDAO() == hub_addr
-    assert TrainingRounds.at(suite[5]).flaiToken() == flai
+    assert TrainingRounds.at(suite[5]).flaiToken() == flai_token
     assert f.subDAOOf(7) == hub_addr and f.isSubDAO(hub_addr) and f.subDAOCount() == 1
     assert f.subDAOsByDomain(DOMAIN) == [hub_addr]
     assert f.subDAOsByModelClass(MODEL_CLASS) == [hub_addr]
@@ -81,7 +81,7 @@ def test_fork_only_by_subdao(subdao_factory, pharma, pay_token):
         )
 
 
-def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai):
+def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai_token):
     d = subdao_factory
     with brownie.reverts(custom_error("InvalidInitialization")):
         d.sbgt_impl.initialize(pharma, 9 * 10**17, {"from": pharma})
@@ -90,7 +90,7 @@ def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai):
     with brownie.reverts(custom_error("InvalidInitialization")):
         d.rounds_impl.initialize(pharma, {"from": pharma})
     with brownie.reverts(custom_error("InvalidInitialization")):
-        d.chamber_impl.initialize(pharma, flai, 100, 0, {"from": pharma})
+        d.chamber_impl.initialize(pharma, flai_token, 100, 0, {"from": pharma})
     impls = d.factory.implementations()
     assert impls == (
         d.subdao_impl,

@@ -3,7 +3,7 @@
 import brownie
 from brownie import chain, web3
 
-from tests.fixtures.subdao import FOUNDER_POINTS, govern, plain
+from tests.fixtures.subdao import FOUNDER_POINTS, fund_flai, govern, plain
 from tests.helpers import custom_error
 
 WAD = 10**18
@@ -156,11 +156,11 @@ def test_consensus_is_stake_weighted_median(launched_suite, pharma, hospitals, v
     assert plain(s.rounds.aggregate(rid)) == ["bafyaggregate1", 870_000]
 
 
-def test_deviating_validator_is_slashed(launched_suite, pharma, hospitals, validators, flai):
+def test_deviating_validator_is_slashed(launched_suite, pharma, hospitals, validators, flai_token):
     s = launched_suite
     bad = [[0, WAD, WAD]]  # validator 2 (deposit 50) scores far from the others
     scores = GOOD[:2] + bad
-    treasury_before = flai.balanceOf(s.subdao)
+    treasury_before = flai_token.balanceOf(s.subdao)
     rid, tx = run_to_finalized(s, pharma, hospitals, validators, scores)
     phi = [weighted_median([v[i] for v in scores], DEPOSITS) for i in range(3)]
     dev = sum(abs(a - b) for a, b in zip(bad[0], phi)) // 3
@@ -174,7 +174,7 @@ def test_deviating_validator_is_slashed(launched_suite, pharma, hospitals, valid
         5 * WAD,
     )
     assert s.rounds.validator(validators[2])[2] == 45 * WAD
-    assert flai.balanceOf(s.subdao) - treasury_before == 5 * WAD
+    assert flai_token.balanceOf(s.subdao) - treasury_before == 5 * WAD
     assert s.rounds.totalSlashed() == 5 * WAD
 
 
@@ -319,14 +319,14 @@ def test_invalid_params(launched_suite, hospitals):
 
 
 def test_applied_validator_cannot_vote_with_index_zero(
-    launched_suite, pharma, hospitals, validators, accounts, flai
+    launched_suite, pharma, hospitals, validators, accounts, flai_token
 ):
     s = launched_suite
     set_params(s, hospitals, autoAccept=True)
     rid, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)
     applicant = accounts[14]
-    flai.mint(applicant, WAD, {"from": applicant})
-    flai.approve(s.rounds, WAD, {"from": applicant})
+    fund_flai(flai_token, applicant, WAD)
+    flai_token.approve(s.rounds, WAD, {"from": applicant})
     s.rounds.applyValidator(WAD, {"from": applicant})
     with brownie.reverts(custom_error("RoundsNotValidator", applicant)):
         s.rounds.voteAggregate(rid, False, {"from": applicant})

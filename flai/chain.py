@@ -393,7 +393,8 @@ def queue_and_execute(
     queue_tx = governor.queue(targets, values, calldatas, description_hash, {"from": sender})
     proposal_id = int(queue_tx.events["ProposalQueued"]["proposalId"])
     eta = int(governor.proposalEta(proposal_id))
-    wait = eta - chain[-1].timestamp  # the timelock compares block timestamps with the eta
+    latest: Any = chain[-1]  # type: ignore[index]  # web3's BlockData is a TypedDict; brownie's is attribute access
+    wait = eta - int(latest.timestamp)  # the timelock compares block timestamps with the eta
     if wait >= 0:
         chain.sleep(wait + 1)
     execute_tx = governor.execute(targets, values, calldatas, description_hash, {"from": sender})

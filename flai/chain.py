@@ -11,6 +11,7 @@ Sections
 - SuperDAO platform layer: :class:`PlatformConfig`, :func:`deploy_platform`,
   :class:`RFMRequest`, governance helpers (:func:`propose`, :func:`queue_and_execute`)
 - SubDAO suite: :func:`deploy_subdao_factory`, :func:`load_subdao_suite`
+- whole protocol: :func:`deploy_protocol` (platform + real SubDAO factory)
 
 References
 ----------
@@ -35,12 +36,14 @@ __all__ = [
     "PlatformConfig",
     "PlatformDeployment",
     "ProposalKind",
+    "ProtocolDeployment",
     "RFMRequest",
     "RFMStatus",
     "SubDAOFactoryDeployment",
     "SubDAOSuite",
     "action",
     "deploy_platform",
+    "deploy_protocol",
     "deploy_subdao_factory",
     "load_subdao_suite",
     "propose",
@@ -508,3 +511,34 @@ def load_subdao_suite(subdao_address: str) -> SubDAOSuite:
         financial=p.SubDAOChamber.at(hub.module(3)),
         rounds=p.TrainingRounds.at(hub.module(4)),
     )
+
+
+# --- whole protocol ---
+
+
+@dataclass(frozen=True)
+class ProtocolDeployment:
+    """The SuperDAO platform wired to the real SubDAO factory."""
+
+    platform: PlatformDeployment
+    subdao: SubDAOFactoryDeployment
+
+    def addresses(self) -> dict[str, str]:
+        """Component name -> address, for ``deployments/<network>.json``."""
+        return self.platform.addresses() | {"SubDAOFactory": _address(self.subdao.factory)}
+
+
+def deploy_protocol(*, deployer: Any, config: PlatformConfig | None = None) -> ProtocolDeployment:
+    """Deploys the platform (:func:`deploy_platform`) with the SubDAO factory of
+    :func:`deploy_subdao_factory` as the registry's factory, so an approved RFM creates its
+    whole suite in the approving transaction."""
+    built: list[SubDAOFactoryDeployment] = []
+
+    def factory(registry: Any) -> Any:
+        built.append(
+            deploy_subdao_factory(deployer=deployer, registry=registry, flai_token=registry.flai())
+        )
+        return built[0].factory
+
+    platform = deploy_platform(deployer=deployer, config=config, factory=factory)
+    return ProtocolDeployment(platform=platform, subdao=built[0])

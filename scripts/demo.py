@@ -1,13 +1,14 @@
-"""Demo of the SuperDAO platform layer: the pharma RFM of the worked scenario (001 §9.1–9.2).
+"""Demo of the worked scenario's on-chain start (001 §9.1–9.3), on a local Anvil chain.
 
-Usage: ``make demo`` (``brownie run scripts/demo.py``). Deploys the platform on a local
-Anvil chain, stakes FLAI with several members and hospitals, submits the pharmaceutical
+Usage: ``make demo`` (``brownie run scripts/demo.py``). Deploys the SuperDAO platform with the
+SubDAO factory, stakes FLAI with several members and hospitals, submits the pharmaceutical
 company's Request-for-Model, lets hospitals endorse it, runs the SuperDAO vote, queues and
-executes the approval through the timelock and prints what happened.
+executes the approval through the timelock (which creates the model's SubDAO suite), then
+backers fund the crowdfund, hospitals and validators onboard and the SubDAO launches into
+training. Prints what happened.
 
-The SubDAO factory here is ``RecordingFactory``, the test double of the pluggable
-``ISubDAOFactory`` interface: the real factory belongs to the SubDAO suite (its own issue)
-and replaces it through ``deploy_platform(factory=...)``.
+Training rounds, the marketplace and revenue are not driven from here yet: the off-chain
+half of those runs with ``python -m flai.pipeline`` (see ``flai/pipeline/README.md``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,21 @@ import json
 import sys
 import warnings
 
-from brownie import RecordingFactory, accounts, chain
+from brownie import accounts, chain
 
-from flai.chain import RFMRequest, RFMStatus, action, deploy_platform, propose, queue_and_execute
+from flai.chain import (
+    RFMRequest,
+    RFMStatus,
+    action,
+    deploy_protocol,
+    load_subdao_suite,
+    propose,
+    queue_and_execute,
+)
 
 WAD = 10**18
 SUPPORT = {0: "against", 1: "for", 2: "abstain"}
+SUBDAO_STATES = ["Crowdfunding", "Onboarding", "Training", "Deployed", "Retired", "Failed"]
 STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"]
 
 PHARMA_SPEC = {
@@ -69,14 +79,18 @@ def run() -> None:
     names = {pharma: "PharmaCo"} | {h: f"hospital-{i + 1}" for i, h in enumerate(hospitals)}
     names |= {m: f"member-{i + 1}" for i, m in enumerate(members)}
 
-    say("== 1. Deploy the SuperDAO platform")
-    factory = RecordingFactory.deploy({"from": deployer})
-    platform = deploy_platform(deployer=deployer, factory=factory)
+    validators, backers = accounts[8:11], accounts[11:14]
+    names |= {v: f"validator-{i + 1}" for i, v in enumerate(validators)}
+    names |= {b: f"backer-{i + 1}" for i, b in enumerate(backers)}
+
+    say("== 1. Deploy the SuperDAO platform and the SubDAO factory")
+    deployment = deploy_protocol(deployer=deployer)
+    platform, factory = deployment.platform, deployment.subdao.factory
     token, staking, governor = platform.token, platform.staking, platform.governor
     registry, timelock = platform.registry, platform.timelock
     for name, address in platform.addresses().items():
         say(f"   {name:<20} {address}")
-    say(f"   SubDAO factory       {factory.address} (RecordingFactory test double)")
+    say(f"   SubDAOFactory        {factory.address} (EIP-1167 clones of 6 implementations)")
     say(f"   treasury (timelock)  {flai(token.balanceOf(timelock))}; deployer keeps no admin role")
 
     say("\n== 2. Members and hospitals stake FLAI (000 §6.2)")
@@ -172,12 +186,17 @@ def run() -> None:
     approved = executed.events["RFMApproved"]
     say(f"   proposal state: {STATES[governor.state(proposal_id)]}")
     say(f"   RFMApproved: RFM #{approved['rfmId']} -> SubDAO {approved['subDAO']} (by vote)")
-    caller = (
-        "the RFM registry" if factory.lastCaller() == registry.address else factory.lastCaller()
-    )
-    say(
-        f"   SubDAO factory called {factory.calls()} time(s), by {caller}, for requester {names[pharma]}"
-    )
+    suite = load_subdao_suite(approved["subDAO"])
+    say(f"   the approval created the suite in the same transaction ({executed.gas_used:,} gas):")
+    for label, contract in [
+        ("SubDAO", suite.subdao),
+        ("SBGT (ERC-5192)", suite.sbgt),
+        ("SDT (ERC-20 votes)", suite.sdt),
+        ("technical chamber", suite.technical),
+        ("financial chamber", suite.financial),
+        ("TrainingRounds", suite.rounds),
+    ]:
+        say(f"     {label:<19} {contract.address}")
 
     say("\n== 7. Fees and discovery")
     record = registry.getRFM(rfm_id)
@@ -192,4 +211,42 @@ def run() -> None:
     say(
         f"   RFMs in healthcare.oncology: {list(oncology)}; approved: {list(registry.idsByStatus(RFMStatus.APPROVED, 0, 10))}"
     )
-    say("\nDone: the pharma RFM is approved and its SubDAO registered.")
+
+    say("\n== 8. Backers fund the SubDAO's crowdfund in FLAI and receive SDT (001 §8.2)")
+    hub = suite.subdao
+    goal = request.crowdfund_goal
+    for backer, amount in zip(
+        backers, [goal // 2, goal * 3 // 10, goal - goal // 2 - goal * 3 // 10]
+    ):
+        token.transfer(backer, amount, {"from": deployer})
+        token.approve(hub, amount, {"from": backer})
+        tx = hub.contribute(amount, {"from": backer})
+        say(
+            f"   {names[backer]} paid {flai(amount):>14} -> {tx.events['Contributed']['sdtMinted'] / WAD:,.0f} SDT"
+            f" (votes {suite.sdt.getVotes(backer) / WAD:,.0f}, no delegate call)"
+        )
+    hub.closeCrowdfund({"from": backers[0]})
+    say(f"   goal {flai(goal)} reached; SubDAO state: {SUBDAO_STATES[hub.state()]}")
+
+    say(
+        "\n== 9. Onboarding: hospitals attest, validators post deposits, PharmaCo launches (001 §8.3)"
+    )
+    for i, hospital in enumerate(hospitals):
+        token.approve(suite.rounds, 10 * WAD, {"from": hospital})
+        suite.rounds.applyContributor(
+            f"bafy-attestation-hospital-{i + 1}", 10 * WAD, {"from": hospital}
+        )
+    for validator in validators:
+        token.transfer(validator, 100 * WAD, {"from": deployer})
+        token.approve(suite.rounds, 100 * WAD, {"from": validator})
+        suite.rounds.applyValidator(100 * WAD, {"from": validator})
+    say("   5 hospitals applied with 10 FLAI collateral; 3 validators with 100 FLAI deposits")
+    founders, points = hospitals[:3], [300 * WAD, 200 * WAD, 100 * WAD]
+    suite.rounds.launch(founders, points, validators, {"from": pharma})
+    for hospital in founders:
+        say(
+            f"   {names[hospital]} founding SBGT #{suite.sbgt.tokenOf(hospital)}: "
+            f"{suite.sbgt.pointsOf(hospital) / WAD:,.0f} points, locked={suite.sbgt.locked(suite.sbgt.tokenOf(hospital))}"
+        )
+    say(f"   SubDAO state: {SUBDAO_STATES[hub.state()]}")
+    say("\nDone: the pharma RFM is approved, its SubDAO funded, onboarded and training.")

@@ -1,4 +1,4 @@
-"""Deploy the SuperDAO platform layer and record its addresses.
+"""Deploy the SuperDAO platform layer with the SubDAO factory and record their addresses.
 
 Usage: ``brownie run scripts/deploy.py [--network NAME]``. Reads an optional config file
 (YAML or JSON, keys of :class:`flai.chain.PlatformConfig`) from ``$FLAI_PLATFORM_CONFIG``,
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from brownie import accounts, network
 
-from flai.chain import PlatformConfig, deploy_platform
+from flai.chain import PlatformConfig, deploy_protocol
 
 DEPLOYMENTS = Path(__file__).resolve().parent.parent / "deployments"
 
@@ -31,8 +31,8 @@ def main() -> dict[str, str]:
     deployer = (
         accounts.load(os.environ["FLAI_DEPLOYER"]) if "FLAI_DEPLOYER" in os.environ else accounts[0]
     )
-    platform = deploy_platform(deployer=deployer, config=load_config())
-    addresses = platform.addresses()
+    deployment = deploy_protocol(deployer=deployer, config=load_config())
+    addresses = deployment.addresses()
     DEPLOYMENTS.mkdir(exist_ok=True)
     out = DEPLOYMENTS / f"{network.show_active()}.json"
     out.write_text(

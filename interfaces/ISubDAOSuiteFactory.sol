@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ISubDAOFactory, RFMParams} from "./ISubDAOFactory.sol";
+
+/// @title SubDAO factory: the full view (registry-facing `createSubDAO` + lookups + forks)
+/// @notice One call clones (EIP-1167) and initializes SubDAO, SBGT, SDT, technical chamber,
+/// financial chamber and TrainingRounds (the crowdfund lives in the SubDAO), wires them and
+/// registers the SubDAO by RFM id, domain and model class. Implementations are immutables of
+/// the factory; their constructors disable initializers.
+interface ISubDAOSuiteFactory is ISubDAOFactory {
+    /// @notice Addresses of one suite.
+    struct Suite {
+        address subDAO;
+        address sbgt;
+        address sdt;
+        address technicalChamber;
+        address financialChamber;
+        address trainingRounds;
+    }
+
+    /// @notice Emitted when a suite is created (parent is zero unless it is a fork).
+    event SubDAOCreated(
+        uint256 indexed rfmId,
+        address indexed subDAO,
+        address indexed requester,
+        bytes32 domain,
+        bytes32 modelClass,
+        string specCid,
+        Suite suite,
+        address parent,
+        uint32 parentModelVersion,
+        uint256 pricePerInference
+    );
+
+    error FactoryUnauthorized(address caller);
+    error FactoryRFMAlreadyRegistered(uint256 rfmId, address subDAO);
+    error FactoryInvalidDeadline(uint64 deadline, uint256 nowTimestamp);
+    error FactoryZeroAddress();
+    error FactoryInvalidAmount(uint256 goal, uint256 sdtPerPaymentUnit, uint256 sdtCap);
+    error FactoryInvalidQuorum(uint16 quorumBps);
+
+    /// @notice Creates a child suite for a registered SubDAO (msg.sender), recording lineage.
+    /// @param params The child's RFM parameters (chosen by the parent's technical chamber).
+    /// @param parentModelVersion The parent's model version at the fork.
+    function forkSubDAO(RFMParams calldata params, uint32 parentModelVersion) external returns (address child);
+
+    /// @notice The RFM registry allowed to call `createSubDAO`.
+    function registry() external view returns (address);
+
+    /// @notice Implementation addresses.
+    function implementations() external view returns (Suite memory);
+
+    /// @notice The SubDAO created for `rfmId` (zero if none).
+    function subDAOOf(uint256 rfmId) external view returns (address);
+
+    /// @notice All SubDAOs (incl. forks) in a domain.
+    function subDAOsByDomain(bytes32 domain) external view returns (address[] memory);
+
+    /// @notice All SubDAOs (incl. forks) of a model class.
+    function subDAOsByModelClass(bytes32 modelClass) external view returns (address[] memory);
+
+    /// @notice Whether `account` is a SubDAO this factory created.
+    function isSubDAO(address account) external view returns (bool);
+
+    /// @notice Number of SubDAOs created.
+    function subDAOCount() external view returns (uint256);
+}

@@ -1,0 +1,108 @@
+"""SubDAO crowdfund: contributions mint SDT at the RFM rate; goal → Onboarding; missed → refunds."""
+
+import brownie
+import pytest
+from brownie import chain
+
+from tests.fixtures.subdao import GOAL, RATE, USDC
+from tests.helpers import custom_error
+
+WAD = 10**18
+# state bitmaps for SubDAOInvalidState(current, allowed)
+CROWDFUNDING, FAILED = 1 << 0, 1 << 5
+
+
+def _bits(mask: int) -> bytes:
+    return mask.to_bytes(32, "big")
+
+
+def _fund(pay_token, suite, backer, amount):
+    pay_token.mint(backer, amount, {"from": backer})
+    pay_token.approve(suite.subdao, amount, {"from": backer})
+    return suite.subdao.contribute(amount, {"from": backer})
+
+
+def test_contribute_mints_sdt(suite, pay_token, backers):
+    tx = _fund(pay_token, suite, backers[0], 250 * USDC)
+    ev = tx.events["Contributed"]
+    assert ev["backer"] == backers[0] and ev["paid"] == 250 * USDC
+    assert ev["sdtMinted"] == 250 * USDC * RATE // WAD == 250 * WAD
+    assert ev["totalRaised"] == 250 * USDC
+    assert tx.return_value == 250 * WAD
+    assert suite.sdt.balanceOf(backers[0]) == 250 * WAD
+    assert suite.sdt.getVotes(backers[0]) == 250 * WAD  # no delegate call needed
+    assert pay_token.balanceOf(suite.subdao) == 250 * USDC
+    assert [int(x) for x in suite.subdao.contributionOf(backers[0])] == [250 * USDC, 250 * WAD]
+
+
+def test_zero_contribution(suite, backers):
+    with brownie.reverts(custom_error("SubDAOZeroContribution")):
+        suite.subdao.contribute(0, {"from": backers[0]})
+
+
+def test_late_contribution(suite, pay_token, backers, crowdfund_deadline):
+    pay_token.mint(backers[0], USDC, {"from": backers[0]})
+    pay_token.approve(suite.subdao, USDC, {"from": backers[0]})
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    try:
+        suite.subdao.contribute(USDC, {"from": backers[0]})
+        raise AssertionError("late contribution did not revert")
+    except brownie.exceptions.VirtualMachineError as exc:
+        assert exc.revert_msg.startswith(f"SubDAOCrowdfundClosed: {crowdfund_deadline}, ")
+
+
+def test_close_before_goal_or_deadline(suite, pay_token, backers, crowdfund_deadline):
+    _fund(pay_token, suite, backers[0], 10 * USDC)
+    with brownie.reverts(custom_error("SubDAOCrowdfundOpen", 10 * USDC, GOAL, crowdfund_deadline)):
+        suite.subdao.closeCrowdfund({"from": backers[0]})
+
+
+def test_goal_reached_moves_to_onboarding(suite, pay_token, backers):
+    _fund(pay_token, suite, backers[0], 600 * USDC)
+    _fund(pay_token, suite, backers[1], 400 * USDC)
+    tx = suite.subdao.closeCrowdfund({"from": backers[2]})
+    assert tx.events["StateChanged"]["previous"] == 0 and tx.events["StateChanged"]["next"] == 1
+    assert suite.subdao.state() == 1
+    # no more contributions, no refunds
+    with brownie.reverts(custom_error("SubDAOInvalidState", 1, _bits(CROWDFUNDING))):
+        suite.subdao.contribute(USDC, {"from": backers[0]})
+    with brownie.reverts(custom_error("SubDAOInvalidState", 1, _bits(FAILED))):
+        suite.subdao.refund({"from": backers[0]})
+
+
+def test_missed_goal_refunds_in_full(suite, pay_token, backers, crowdfund_deadline):
+    _fund(pay_token, suite, backers[0], 300 * USDC)
+    _fund(pay_token, suite, backers[1], 7 * USDC)
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    tx = suite.subdao.closeCrowdfund({"from": backers[2]})
+    assert tx.events["StateChanged"]["next"] == 5  # Failed
+    tx = suite.subdao.refund({"from": backers[0]})
+    ev = tx.events["Refunded"]
+    assert ev["backer"] == backers[0] and ev["amount"] == 300 * USDC and ev["sdtBurned"] == 300 * WAD
+    assert pay_token.balanceOf(backers[0]) == 300 * USDC
+    assert suite.sdt.balanceOf(backers[0]) == 0
+    with brownie.reverts(custom_error("SubDAONothingToRefund", backers[0])):
+        suite.subdao.refund({"from": backers[0]})
+    suite.subdao.refund({"from": backers[1]})
+    assert pay_token.balanceOf(suite.subdao) == 0
+    assert suite.sdt.totalSupply() == 0
+
+
+def test_refund_closes_failed_crowdfund_lazily(suite, pay_token, backers, crowdfund_deadline):
+    _fund(pay_token, suite, backers[0], 5 * USDC)
+    with brownie.reverts(custom_error("SubDAOInvalidState", 0, _bits(FAILED))):
+        suite.subdao.refund({"from": backers[0]})
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    tx = suite.subdao.refund({"from": backers[0]})
+    assert tx.events["StateChanged"]["next"] == 5
+    assert tx.events["Refunded"]["amount"] == 5 * USDC
+
+
+@pytest.mark.parametrize("idx", [0])
+def test_treasury_locked_during_crowdfund(suite, idx, backers):
+    # only the financial chamber may spend; the chamber cannot even exist with votes yet
+    with brownie.reverts(custom_error("SubDAOUnauthorized", backers[idx])):
+        suite.subdao.spendTreasury(suite.sdt, backers[idx], 1, {"from": backers[idx]})

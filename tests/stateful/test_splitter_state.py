@@ -28,7 +28,7 @@ SCALE = 10**36
 BPS = 10_000
 
 
-def make_machine(splitter, sdt, pay_token, subdao, payer, holders, contributors, deployer):
+def make_machine(splitter, tsdt, usd, tsubdao, payer, holders, contributors, deployer, minter):
     """A hypothesis machine bound to one splitter; each run starts from a chain snapshot.
 
     (brownie 1.22's mypyc-compiled ``state_machine`` helper rejects subclasses, so this uses
@@ -40,13 +40,14 @@ def make_machine(splitter, sdt, pay_token, subdao, payer, holders, contributors,
             super().__init__()
             chain.snapshot()
             self.splitter = splitter
-            self.sdt = sdt
-            self.token = pay_token
-            self.subdao = subdao
+            self.tsdt = tsdt
+            self.token = usd
+            self.tsubdao = tsubdao
             self.payer = payer
             self.holders = holders
             self.contributors = contributors
             self.deployer = deployer
+            self.minter = minter
             self.shares = splitter.shares()
             self.setup()
 
@@ -84,7 +85,7 @@ class _Rules:
     # --- helpers -------------------------------------------------------------------------
 
     def _bal(self, h):
-        return self.sdt.balanceOf(h)
+        return self.tsdt.balanceOf(h)
 
     def _touch(self, *accts):
         for a in accts:
@@ -108,7 +109,7 @@ class _Rules:
                 pool[0] += to_s
         self.treasury_alloc += to_t
         if to_sdt:
-            supply = self.sdt.totalSupply()
+            supply = self.tsdt.totalSupply()
             if supply == 0:
                 self.carry += to_sdt
             else:
@@ -138,26 +139,26 @@ class _Rules:
     @rule(holder_idx=HOLDER, sdt_amount=AMOUNT)
     def rule_mint(self, holder_idx, sdt_amount):
         h = self.holders[holder_idx]
-        self.sdt.mint(h, sdt_amount, {"from": h})
+        self.tsdt.mint(h, sdt_amount, {"from": self.minter})
         self._touch(h.address)
 
     @rule(holder_idx=HOLDER, other_idx=HOLDER, pct=PCT)
     def rule_transfer(self, holder_idx, other_idx, pct):
         a, b = self.holders[holder_idx], self.holders[other_idx]
         value = self._bal(a) * pct // 100
-        self.sdt.transfer(b, value, {"from": a})
+        self.tsdt.transfer(b, value, {"from": a})
         self._touch(a.address, b.address)
 
     @rule(holder_idx=HOLDER, pct=PCT)
     def rule_burn(self, holder_idx, pct):
         h = self.holders[holder_idx]
-        self.sdt.burn(h, self._bal(h) * pct // 100, {"from": h})
+        self.tsdt.burn(h, self._bal(h) * pct // 100, {"from": self.minter})
         self._touch(h.address)
 
     @rule(phis=PHIS)
     def rule_new_epoch(self, phis):
         self.round_id += 1
-        self.subdao.acceptRound(self.round_id, self.contributors, list(phis), {"from": self.deployer})
+        self.tsubdao.acceptRound(self.round_id, self.contributors, list(phis), {"from": self.deployer})
         self.epoch += 1
         phi = {c.address: int(p) for c, p in zip(self.contributors, phis)}
         self.pools[self.epoch] = [0, phi, sum(phi.values())]
@@ -225,9 +226,9 @@ class _Rules:
 
     @rule()
     def rule_distribute_carry(self):
-        if self.carry == 0 or self.sdt.totalSupply() == 0:
+        if self.carry == 0 or self.tsdt.totalSupply() == 0:
             return
-        supply = self.sdt.totalSupply()
+        supply = self.tsdt.totalSupply()
         self.splitter.distributeCarry({"from": self.payer})
         d, self.carry = self.carry, 0
         self.sdt_distributed += d
@@ -304,12 +305,12 @@ class _Rules:
         )
 
 
-def test_splitter_conservation(splitter, sdt, pay_token, subdao, members, backers, hospitals, deployer):
+def test_splitter_conservation(splitter, tsdt, usd, tsubdao, members, backers, hospitals, deployer, sdt_minter):
     payer = members[1]
-    pay_token.mint(payer, 10**30, {"from": payer})
-    pay_token.approve(splitter, 2**256 - 1, {"from": payer})
+    usd.mint(payer, 10**30, {"from": payer})
+    usd.approve(splitter, 2**256 - 1, {"from": payer})
     holders = [backers[0], backers[1], backers[2], members[0]]
-    machine = make_machine(splitter, sdt, pay_token, subdao, payer, holders, hospitals[:3], deployer)
+    machine = make_machine(splitter, tsdt, usd, tsubdao, payer, holders, hospitals[:3], deployer, sdt_minter)
     run_state_machine_as_test(
         machine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None)
     )

@@ -10,14 +10,14 @@ WAD = 10**18
 
 
 @pytest.fixture
-def funded(splitter, pay_token, backers):
+def funded(splitter, usd, backers):
     payer = backers[0]
-    pay_token.mint(payer, 10**6 * WAD, {"from": payer})
-    pay_token.approve(splitter, 2**256 - 1, {"from": payer})
+    usd.mint(payer, 10**6 * WAD, {"from": payer})
+    usd.approve(splitter, 2**256 - 1, {"from": payer})
     return payer
 
 
-def test_deposit_splits_by_bps_and_carries_sdt_side_at_zero_supply(splitter, pay_token, funded):
+def test_deposit_splits_by_bps_and_carries_sdt_side_at_zero_supply(splitter, usd, funded):
     # epoch 0 (no model version yet): the SBGT share has no scores and goes to the SubDAO treasury
     tx = splitter.deposit(1_000_001, {"from": funded})
     ev = tx.events["RevenueReceived"]
@@ -29,14 +29,14 @@ def test_deposit_splits_by_bps_and_carries_sdt_side_at_zero_supply(splitter, pay
     assert tx.events["SDTCarried"]["amount"] == ev["toSDT"]
     assert splitter.sdtCarry() == ev["toSDT"]
     assert plain(splitter.accrued()) == (300_000, 400_000)
-    assert splitter.accounted() == pay_token.balanceOf(splitter) == 1_000_001
+    assert splitter.accounted() == usd.balanceOf(splitter) == 1_000_001
     assert splitter.firstRevenueAt() == tx.timestamp
 
 
-def test_carry_reaches_first_holders(splitter, pay_token, sdt, funded, backers):
+def test_carry_reaches_first_holders(splitter, usd, tsdt, sdt_minter, funded, backers):
     splitter.deposit(10_000, {"from": funded})  # 3_000 carried
-    sdt.mint(backers[1], 3 * WAD, {"from": backers[1]})
-    sdt.mint(backers[2], 1 * WAD, {"from": backers[2]})
+    tsdt.mint(backers[1], 3 * WAD, {"from": sdt_minter})
+    tsdt.mint(backers[2], 1 * WAD, {"from": sdt_minter})
     tx = splitter.distributeCarry({"from": backers[0]})
     assert tx.events["SDTDistributed"]["amount"] == 3_000
     assert tx.events["SDTDistributed"]["supply"] == 4 * WAD
@@ -50,8 +50,8 @@ def test_distribute_carry_needs_supply_and_carry(splitter, backers):
         splitter.distributeCarry({"from": backers[0]})
 
 
-def test_sync_accounts_pushed_tokens(splitter, pay_token, backers):
-    pay_token.mint(splitter, 5_000, {"from": backers[0]})
+def test_sync_accounts_pushed_tokens(splitter, usd, backers):
+    usd.mint(splitter, 5_000, {"from": backers[0]})
     tx = splitter.sync({"from": backers[0]})
     assert tx.events["RevenueReceived"]["from"] == brownie.ZERO_ADDRESS
     assert tx.events["RevenueReceived"]["amount"] == 5_000
@@ -59,14 +59,14 @@ def test_sync_accounts_pushed_tokens(splitter, pay_token, backers):
         splitter.sync({"from": backers[0]})
 
 
-def test_release_treasuries_pays_platform_and_subdao(splitter, pay_token, funded, platform_treasury, subdao, outsider):
+def test_release_treasuries_pays_platform_and_subdao(splitter, usd, funded, platform_treasury, tsubdao, outsider):
     splitter.deposit(10_000, {"from": funded})
     tx = splitter.releaseTreasuries({"from": outsider})
-    assert plain(tx.events["TreasuriesReleased"].values()) == (platform_treasury.address, 3_000, subdao.address, 4_000)
-    assert pay_token.balanceOf(platform_treasury) == 3_000
-    assert pay_token.balanceOf(subdao) == 4_000
+    assert plain(tx.events["TreasuriesReleased"].values()) == (platform_treasury.address, 3_000, tsubdao.address, 4_000)
+    assert usd.balanceOf(platform_treasury) == 3_000
+    assert usd.balanceOf(tsubdao) == 4_000
     assert plain(splitter.totals()) == (10_000, 0, 3_000, 4_000)
-    assert splitter.accounted() == pay_token.balanceOf(splitter) == 3_000
+    assert splitter.accounted() == usd.balanceOf(splitter) == 3_000
     with brownie.reverts(custom_error("SplitterNothingToClaim", outsider)):
         splitter.releaseTreasuries({"from": outsider})
 
@@ -97,22 +97,22 @@ def test_platform_share_capped(splitter, treasury_admin):
         splitter.setPlatformShares(5_001, 1_000, 1_200, {"from": treasury_admin})
 
 
-def test_initialize_only_once(splitter, subdao, pay_token, platform_treasury, outsider):
+def test_initialize_only_once(splitter, tsubdao, usd, platform_treasury, outsider):
     with brownie.reverts(custom_error("InvalidInitialization")):
-        splitter.initialize(subdao, pay_token, platform_treasury, outsider, SHARES.as_tuple(), {"from": outsider})
+        splitter.initialize(tsubdao, usd, platform_treasury, outsider, SHARES.as_tuple(), {"from": outsider})
 
 
 def test_fee_on_transfer_deposit_accounts_what_arrived(
-    MarketFeeOnTransferToken, MarketTestSubDAO, cloner, sdt, deployer, pharma, platform_treasury, treasury_admin,
+    MarketFeeOnTransferToken, MarketTestSubDAO, market_cloner, tsdt, deployer, pharma, platform_treasury, treasury_admin,
     financial_chamber, backers,
 ):
     from flai.chain import deploy_revenue_splitter
 
     fee_token = MarketFeeOnTransferToken.deploy(100, {"from": deployer})  # 1% burnt per transfer
     s = MarketTestSubDAO.deploy(pharma, fee_token, {"from": deployer})
-    s.setModule(1, sdt, {"from": deployer})
+    s.setModule(1, tsdt, {"from": deployer})
     s.setModule(3, financial_chamber, {"from": deployer})
-    sp = deploy_revenue_splitter(deployer=deployer, cloner=cloner, subdao=s, token=fee_token,
+    sp = deploy_revenue_splitter(deployer=deployer, cloner=market_cloner, subdao=s, token=fee_token,
                                  platform_treasury=platform_treasury, platform_admin=treasury_admin, shares=SHARES)
     fee_token.mint(backers[0], 10_000, {"from": backers[0]})
     fee_token.approve(sp, 10_000, {"from": backers[0]})

@@ -70,10 +70,12 @@ interface IMarketplace {
 
     /// @notice The hot part of a listing (3 slots read per request).
     struct Listing {
-        // slot 0
+        // slot 0 (all a subscription-credit request reads)
         address subDAO;
-        uint64 nonce; // requests made so far (request id = listingId << 64 | nonce)
+        uint48 nonce; // requests made so far (request id = listingId << 64 | nonce)
         uint32 timeout;
+        ListingKind kind;
+        bool delisted;
         // slot 1
         address token;
         uint96 basePrice;
@@ -81,8 +83,6 @@ interface IMarketplace {
         address requester;
         uint32 rankGeneration; // bumped whenever the ranking is replaced
         uint16 rankCount; // n ranked members
-        ListingKind kind;
-        bool delisted;
         // slot 3
         address operator;
         // slot 4
@@ -149,10 +149,10 @@ interface IMarketplace {
         uint64 credits,
         uint64 expiresAt
     );
-    /// @notice A request was made; `request` is the record `fulfil`/`refund` take back.
+    /// @notice A request was made; `request` is the record `fulfil`/`refund` take back. The
+    /// listing is `requestId >> 64` (no separate topic: one topic less per request).
     event Requested(
         uint256 indexed requestId,
-        uint256 indexed listingId,
         address indexed payer,
         Tier tier,
         string inputCid,

@@ -28,11 +28,11 @@ import {ISDTBalanceHookMarket} from "../contracts/market/ISDTBalanceHookMarket.s
 /// scored version) goes to the SubDAO treasury.
 ///
 /// Invariants (tests/stateful/test_splitter_state.py):
-///  (I1) token.balanceOf(this) == accounted()
-///  (I2) totalReceived == totalClaimed + platformPaid + treasuryPaid + platformAccrued +
-///       treasuryAccrued + sdtCarry + Σ_i claimableSDT(i) + Σ_e Σ_k claimableSBGT(e, k) +
-///       Σ_e sbgtDust(e) + dust in wei, where the SDT-side dust is
-///       (dustScaled + Σ_i pendingScaled(i) mod 1e36) / 1e36 — an exact integer.
+///  (I1) token.balanceOf(this) == platformAccrued + treasuryAccrued + sdtCarry +
+///       Σ_i claimableSDT(i) + Σ_e Σ_k claimableSBGT(e, k) + Σ_e unswept SBGT remainder(e) +
+///       SDT-side dust in wei, where that dust is (dustScaled + Σ_i pendingScaled(i) mod 1e36) /
+///       1e36 — an exact integer; and totalReceived == that balance + Σ claimed + platformPaid +
+///       treasuryPaid (tokens sent to the splitter without `deposit` are not revenue).
 ///  (I3) no account's claimed + claimable exceeds its exact eq. 10/11 share.
 interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice Splitter parameters, in basis points.
@@ -47,20 +47,19 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice An SDT holder's accumulator state.
     struct Holder {
         uint128 credit; // settled, unclaimed wei
-        uint256 paidPerToken; // accumulator value at the last settlement
+        uint256 paidPerToken; // accumulator value at the last settlement (0 = never: reads as 1)
     }
 
-    /// @notice Per-epoch SBGT-side pool.
+    /// @notice Per-epoch SBGT-side pool (one slot).
     struct EpochPool {
-        uint128 pool; // SBGT-side revenue received during the epoch
-        uint128 claimed; // paid out to contributors
+        uint112 pool; // SBGT-side revenue received during the epoch
         uint32 version; // the model version whose φ share this pool
         uint96 phiSum; // Σφ of that version (0 = no scores: the SBGT share went to the treasury)
         bool seen; // revenue arrived during the epoch (version and phiSum are cached)
         bool dustSwept; // the rounding remainder went to the treasury
     }
 
-    /// @notice `amount` of revenue arrived (from `from`, zero for `sync`) during `epoch` and was split.
+    /// @notice `amount` of revenue arrived from `from` during `epoch` and was split.
     event RevenueReceived(
         address indexed from,
         uint32 indexed epoch,
@@ -134,10 +133,6 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @return received The amount actually received.
     function deposit(uint256 amount) external returns (uint256 received);
 
-    /// @notice Splits whatever the splitter holds beyond what it accounted for (push + sync).
-    /// @return received The newly accounted amount.
-    function sync() external returns (uint256 received);
-
     /// @notice Distributes the carried SDT-side revenue once the SDT supply is non-zero (anyone).
     function distributeCarry() external;
 
@@ -195,7 +190,7 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice An epoch's SBGT pool.
     function epochPool(uint32 epoch) external view returns (EpochPool memory);
 
-    /// @notice The SDT-side reward per token, scaled by 1e36.
+    /// @notice The SDT-side reward per token, scaled by 1e36 (starts at 1).
     function accPerToken() external view returns (uint256);
 
     /// @notice SDT-side rounding dust, scaled by 1e36 (not yet swept).
@@ -207,14 +202,9 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice Treasury shares accrued and not yet released.
     function accrued() external view returns (uint256 platform, uint256 subDAOTreasury);
 
-    /// @notice Lifetime totals: received, claimed by holders/contributors, paid to the platform, paid to the SubDAO.
-    function totals()
-        external
-        view
-        returns (uint256 received, uint256 claimed, uint256 platformPaid, uint256 treasuryPaid);
-
-    /// @notice Token amount the splitter accounts for (equals its balance).
-    function accounted() external view returns (uint256);
+    /// @notice Lifetime totals: received, paid to the platform, paid to the SubDAO (claims are
+    /// events: not storing their sum saves a write per claim).
+    function totals() external view returns (uint256 received, uint256 platformPaid, uint256 treasuryPaid);
 
     /// @notice Unix time of the first revenue (0 if none yet): the "deployed and earning" signal
     /// for the RFM success refund (000 §6.3).

@@ -59,13 +59,13 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             subDAO: subDAO,
             nonce: 0,
             timeout: p.timeout,
+            kind: p.kind,
+            delisted: false,
             token: token,
             basePrice: p.basePrice,
             requester: s.requester(),
             rankGeneration: 0,
             rankCount: 0,
-            kind: p.kind,
-            delisted: false,
             operator: p.operator,
             splitter: splitter
         });
@@ -78,6 +78,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             modelCardCid: p.modelCardCid
         });
         _listingOf[subDAO] = listingId;
+        // fees reach the splitter through its balance-delta `deposit`
+        IERC20(token).forceApprove(splitter, type(uint256).max);
         _byDomain[p.domain].push(listingId);
         _byModelClass[p.modelClass].push(listingId);
         _emitListed(listingId, s, token, p);
@@ -195,17 +197,16 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         a.credits = credits;
         a.creditsExpireAt = expiresAt;
 
-        IERC20 token = IERC20(l.token);
-        address splitter = l.splitter;
         uint256 paid;
         if (plan.price != 0) {
-            // paid straight to the splitter: subscription revenue is earned on purchase
-            uint256 before = token.balanceOf(splitter);
-            token.safeTransferFrom(msg.sender, splitter, plan.price);
-            paid = token.balanceOf(splitter) - before;
+            // subscription revenue is earned on purchase: straight on to the splitter
+            IERC20 token = IERC20(l.token);
+            uint256 before = token.balanceOf(address(this));
+            token.safeTransferFrom(msg.sender, address(this), plan.price);
+            paid = token.balanceOf(address(this)) - before;
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
-        if (paid != 0) IRevenueSplitter(splitter).sync();
+        if (paid != 0) IRevenueSplitter(l.splitter).deposit(paid);
     }
 
     /// @inheritdoc IMarketplace
@@ -235,11 +236,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         _requests[requestId] = _FULFILLED;
         uint256 revenue = request.paid;
         emit Fulfilled(requestId, msg.sender, outputCid, revenue);
-        if (revenue != 0) {
-            address splitter = l.splitter;
-            IERC20(l.token).safeTransfer(splitter, revenue);
-            IRevenueSplitter(splitter).sync();
-        }
+        if (revenue != 0) IRevenueSplitter(l.splitter).deposit(revenue);
     }
 
     /// @inheritdoc IMarketplace
@@ -351,12 +348,12 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
                 r.paid = uint128(token.balanceOf(address(this)) - before);
             }
         }
-        uint64 nonce = l.nonce + 1;
+        uint48 nonce = l.nonce + 1;
         l.nonce = nonce;
         r.deadline = uint64(block.timestamp) + l.timeout;
         requestId = (listingId << 64) | nonce;
         _requests[requestId] = keccak256(abi.encode(r));
-        emit Requested(requestId, listingId, msg.sender, tier, inputCid, r);
+        emit Requested(requestId, msg.sender, tier, inputCid, r);
     }
 
     function _priceOf(Listing storage l, Account storage a, address user)

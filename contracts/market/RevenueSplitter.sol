@@ -19,6 +19,10 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     uint256 private constant _BPS = 10_000;
     uint256 private constant _SCALE = 1e36;
+    /// @dev The accumulator starts at 1 and a holder's `paidPerToken` of 0 reads as 1, so the
+    /// first settlement (an SDT mint or transfer) writes a non-zero slot and a later claim only
+    /// updates it (no 20k zero-to-non-zero store inside `claimSDT`).
+    uint256 private constant _ACC_BASE = 1;
     uint8 private constant _MODULE_SDT = 1;
     uint8 private constant _MODULE_FINANCIAL_CHAMBER = 3;
     uint8 private constant _MODULE_TRAINING_ROUNDS = 4;
@@ -52,9 +56,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     // treasuries and totals
     uint256 private _platformAccrued;
     uint256 private _treasuryAccrued;
-    uint256 private _accounted;
     uint256 private _totalReceived;
-    uint256 private _totalClaimed;
     uint256 private _platformPaid;
     uint256 private _treasuryPaid;
 
@@ -85,6 +87,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         _financialChamber = chamber;
         _platformTreasury = platformTreasury_;
         _platformAdmin = platformAdmin_;
+        _accPerToken = _ACC_BASE;
         _setShares(shares_);
     }
 
@@ -97,13 +100,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function deposit(uint256 amount) external nonReentrant returns (uint256 received) {
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        received = _syncFrom(msg.sender);
-    }
-
-    /// @inheritdoc IRevenueSplitter
-    function sync() external nonReentrant returns (uint256 received) {
-        received = _syncFrom(address(0));
+        IERC20 token_ = _token;
+        uint256 before = token_.balanceOf(address(this));
+        token_.safeTransferFrom(msg.sender, address(this), amount);
+        received = token_.balanceOf(address(this)) - before;
+        _split(received);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -117,13 +118,16 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function claimSDT() external nonReentrant returns (uint256 amount) {
-        _settle(msg.sender);
         Holder storage h = _holders[msg.sender];
-        amount = h.credit;
+        uint256 acc = _accPerToken;
+        uint256 earnedScaled = _sdt.balanceOf(msg.sender) * (acc - _paid(h));
+        amount = h.credit + earnedScaled / _SCALE;
         if (amount == 0) revert SplitterNothingToClaim(msg.sender);
-        h.credit = 0;
-        _payOut(msg.sender, amount);
+        if (h.credit != 0) h.credit = 0;
+        h.paidPerToken = acc;
+        _dustScaled += earnedScaled % _SCALE;
         emit SDTRevenueClaimed(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -133,13 +137,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
             uint256 owed = _claimableSBGT(epoch, msg.sender);
             if (owed == 0) continue;
             _claimedSBGT[epoch][msg.sender] += owed;
-            // owed ≤ pool ≤ uint128 max (pool is a uint128 that only the split increases)
-            _epochs[epoch].claimed += uint128(owed);
             amount += owed;
             emit SBGTRevenueClaimed(msg.sender, epoch, owed);
         }
         if (amount == 0) revert SplitterNothingToClaim(msg.sender);
-        _payOut(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -180,7 +182,6 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         _treasuryAccrued = 0;
         _platformPaid += toPlatform;
         _treasuryPaid += toSubDAO;
-        _accounted -= toPlatform + toSubDAO;
         address platform = _platformTreasury;
         address subDAO_ = address(_subDAO);
         emit TreasuriesReleased(platform, toPlatform, subDAO_, toSubDAO);
@@ -235,7 +236,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     /// @inheritdoc IRevenueSplitter
     function claimableSDT(address account) external view returns (uint256) {
         Holder storage h = _holders[account];
-        uint256 pendingScaled = _sdt.balanceOf(account) * (_accPerToken - h.paidPerToken);
+        uint256 pendingScaled = _sdt.balanceOf(account) * (_accPerToken - _paid(h));
         return h.credit + pendingScaled / _SCALE;
     }
 
@@ -280,13 +281,8 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function totals() external view returns (uint256 received, uint256 claimed, uint256 platformPaid, uint256 treasuryPaid) {
-        return (_totalReceived, _totalClaimed, _platformPaid, _treasuryPaid);
-    }
-
-    /// @inheritdoc IRevenueSplitter
-    function accounted() external view returns (uint256) {
-        return _accounted;
+    function totals() external view returns (uint256 received, uint256 platformPaid, uint256 treasuryPaid) {
+        return (_totalReceived, _platformPaid, _treasuryPaid);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -294,11 +290,9 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         return _firstRevenueAt;
     }
 
-    /// @dev Accounts for the balance beyond `_accounted` as revenue and splits it.
-    function _syncFrom(address from) private returns (uint256 amount) {
-        amount = _token.balanceOf(address(this)) - _accounted;
+    /// @dev Splits `amount` of revenue just received.
+    function _split(uint256 amount) private {
         if (amount == 0) revert SplitterZeroRevenue();
-        _accounted += amount;
         _totalReceived += amount;
         if (_firstRevenueAt == 0) _firstRevenueAt = uint64(block.timestamp);
 
@@ -321,12 +315,12 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
                 toTreasury += toSBGT; // no scored contributors this epoch: the treasury keeps it
                 toSBGT = 0;
             } else {
-                p.pool += SafeCast.toUint128(toSBGT);
+                p.pool = SafeCast.toUint112(p.pool + toSBGT);
             }
         }
         _platformAccrued += toPlatform;
         _treasuryAccrued += toTreasury;
-        emit RevenueReceived(from, epoch, amount, toPlatform, toTreasury, toSBGT, toSDT);
+        emit RevenueReceived(msg.sender, epoch, amount, toPlatform, toTreasury, toSBGT, toSDT);
 
         if (toSDT != 0) {
             uint256 supply = _sdt.totalSupply();
@@ -355,9 +349,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     function _settle(address account) private {
         Holder storage h = _holders[account];
         uint256 acc = _accPerToken;
-        uint256 paid = h.paidPerToken;
-        if (acc == paid) return;
+        uint256 stored = h.paidPerToken;
+        if (acc == stored) return;
         h.paidPerToken = acc;
+        uint256 paid = stored == 0 ? _ACC_BASE : stored;
+        if (acc == paid) return;
         uint256 balance = _sdt.balanceOf(account);
         if (balance == 0) return;
         uint256 earnedScaled = balance * (acc - paid);
@@ -365,10 +361,9 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         _dustScaled += earnedScaled % _SCALE;
     }
 
-    function _payOut(address to, uint256 amount) private {
-        _totalClaimed += amount;
-        _accounted -= amount;
-        _token.safeTransfer(to, amount);
+    function _paid(Holder storage h) private view returns (uint256 paid) {
+        paid = h.paidPerToken;
+        if (paid == 0) paid = _ACC_BASE;
     }
 
     function _claimableSBGT(uint32 epoch, address account) private view returns (uint256) {

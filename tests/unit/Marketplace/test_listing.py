@@ -82,4 +82,4 @@ def test_sales_continue_while_next_round_trains(marketplace, market, deployer, b
     usd.mint(backers[0], 10**6, {"from": backers[0]})
     usd.approve(marketplace, 10**6, {"from": backers[0]})
     tx = marketplace.requestInference(lid, "cid", 10**6, {"from": backers[0]})
-    assert tx.events["Requested"]["listingId"] == lid
+    assert tx.events["Requested"]["requestId"] >> 64 == lid

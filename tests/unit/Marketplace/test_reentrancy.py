@@ -44,8 +44,9 @@ def test_reenter_claim_sdt(SDT, MarketTestSubDAO, retoken, attacker, market_clon
     sdt.setBalanceHook(splitter, {"from": sdt_minter})
     sdt.mint(attacker, 1, {"from": sdt_minter})
     sdt.mint(backers[0], 3, {"from": sdt_minter})
-    retoken.mint(splitter, 100_000, {"from": deployer})
-    splitter.sync({"from": deployer})  # SDT side 30_000: attacker 7_500
+    retoken.mint(deployer, 100_000, {"from": deployer})
+    retoken.approve(splitter, 100_000, {"from": deployer})
+    splitter.deposit(100_000, {"from": deployer})  # SDT side 30_000: attacker 7_500
     assert splitter.claimableSDT(attacker) == 7_500
     claim = splitter.claimSDT.encode_input()
     attacker.setReentry(splitter, claim, {"from": deployer})
@@ -60,8 +61,9 @@ def test_reenter_claim_sdt(SDT, MarketTestSubDAO, retoken, attacker, market_clon
 def test_reenter_claim_sbgt(make_market, retoken, attacker, deployer, hospitals):
     subdao, splitter, _ = make_market(retoken)
     subdao.acceptRound(2, [attacker, hospitals[0]], [1, 3], {"from": deployer})  # epoch 2
-    retoken.mint(splitter, 100_000, {"from": deployer})
-    splitter.sync({"from": deployer})  # SBGT pool 30_000: attacker 7_500
+    retoken.mint(deployer, 100_000, {"from": deployer})
+    retoken.approve(splitter, 100_000, {"from": deployer})
+    splitter.deposit(100_000, {"from": deployer})  # SBGT pool 30_000: attacker 7_500
     claim = splitter.claimSBGT.encode_input([2])
     attacker.setReentry(splitter, claim, {"from": deployer})
     retoken.setCallbackTarget(attacker, {"from": deployer})

@@ -29,7 +29,7 @@ def test_deposit_splits_by_bps_and_carries_sdt_side_at_zero_supply(splitter, usd
     assert tx.events["SDTCarried"]["amount"] == ev["toSDT"]
     assert splitter.sdtCarry() == ev["toSDT"]
     assert plain(splitter.accrued()) == (300_000, 400_000)
-    assert splitter.accounted() == usd.balanceOf(splitter) == 1_000_001
+    assert usd.balanceOf(splitter) == 1_000_001
     assert splitter.firstRevenueAt() == tx.timestamp
 
 
@@ -50,13 +50,16 @@ def test_distribute_carry_needs_supply_and_carry(splitter, backers):
         splitter.distributeCarry({"from": backers[0]})
 
 
-def test_sync_accounts_pushed_tokens(splitter, usd, backers):
-    usd.mint(splitter, 5_000, {"from": backers[0]})
-    tx = splitter.sync({"from": backers[0]})
-    assert tx.events["RevenueReceived"]["from"] == brownie.ZERO_ADDRESS
-    assert tx.events["RevenueReceived"]["amount"] == 5_000
+def test_zero_deposit_reverts(splitter, funded):
     with brownie.reverts(custom_error("SplitterZeroRevenue")):
-        splitter.sync({"from": backers[0]})
+        splitter.deposit(0, {"from": funded})
+
+
+def test_tokens_sent_without_deposit_are_not_revenue(splitter, usd, funded, backers):
+    usd.mint(splitter, 5_000, {"from": backers[0]})
+    tx = splitter.deposit(1_000, {"from": funded})
+    assert tx.events["RevenueReceived"]["amount"] == 1_000
+    assert splitter.totals()[0] == 1_000
 
 
 def test_release_treasuries_pays_platform_and_subdao(splitter, usd, funded, platform_treasury, tsubdao, outsider):
@@ -65,8 +68,8 @@ def test_release_treasuries_pays_platform_and_subdao(splitter, usd, funded, plat
     assert plain(tx.events["TreasuriesReleased"].values()) == (platform_treasury.address, 3_000, tsubdao.address, 4_000)
     assert usd.balanceOf(platform_treasury) == 3_000
     assert usd.balanceOf(tsubdao) == 4_000
-    assert plain(splitter.totals()) == (10_000, 0, 3_000, 4_000)
-    assert splitter.accounted() == usd.balanceOf(splitter) == 3_000
+    assert plain(splitter.totals()) == (10_000, 3_000, 4_000)
+    assert usd.balanceOf(splitter) == 3_000
     with brownie.reverts(custom_error("SplitterNothingToClaim", outsider)):
         splitter.releaseTreasuries({"from": outsider})
 
@@ -119,4 +122,4 @@ def test_fee_on_transfer_deposit_accounts_what_arrived(
     tx = sp.deposit(10_000, {"from": backers[0]})
     assert tx.return_value == 9_900
     assert tx.events["RevenueReceived"]["amount"] == 9_900
-    assert sp.accounted() == fee_token.balanceOf(sp) == 9_900
+    assert fee_token.balanceOf(sp) == 9_900

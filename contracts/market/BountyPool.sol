@@ -61,6 +61,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
         if (_closed) revert BountyClosed();
         _flai.safeTransferFrom(msg.sender, address(this), amount);
         received = _flai.balanceOf(address(this)) - _accounted;
+        // slither-disable-next-line incorrect-equality (a token that delivered nothing is rejected)
         if (received == 0) revert BountyZeroAmount();
         _accounted += received;
         _totalIn += received;
@@ -75,6 +76,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     /// @inheritdoc IBountyPool
     function sync() external nonReentrant returns (uint256 received) {
         received = _flai.balanceOf(address(this)) - _accounted;
+        // slither-disable-next-line incorrect-equality (nothing new arrived)
         if (received == 0) revert BountyZeroAmount();
         _accounted += received;
         _totalIn += received;
@@ -117,6 +119,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
             amount += owed;
             emit BountyClaimed(msg.sender, roundId, owed);
         }
+        // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
         if (amount == 0) revert BountyNothingToClaim(msg.sender);
         _totalClaimed += amount;
         _accounted -= amount;
@@ -129,10 +132,11 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
         if (b.version == 0) revert BountyUnknownRound(roundId);
         if (b.dustSwept) revert BountyDustSwept(roundId);
         b.dustSwept = true;
+        // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
         (, uint64[] memory phi,) = _rounds.versionScores(b.version);
         uint256 bounty = b.amount;
         uint256 phiSum = b.phiSum;
-        uint256 allocated;
+        uint256 allocated = 0;
         for (uint256 i; i < phi.length; ++i) {
             allocated += (bounty * phi[i]) / phiSum;
         }
@@ -156,7 +160,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
         _pool = 0;
         _roundsLeft = 0;
         address requester = _subDAO.requester();
-        uint256 toRequester;
+        uint256 toRequester = 0;
         if (_totalFunded != 0 && requester != _platformTreasury) {
             toRequester = (unspent * _funded[requester]) / _totalFunded;
         }
@@ -169,6 +173,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     /// @inheritdoc IBountyPool
     function withdraw(address account) external nonReentrant returns (uint256 amount) {
         amount = _credit[account];
+        // slither-disable-next-line incorrect-equality (nothing credited is exactly zero)
         if (amount == 0) revert BountyNothingToClaim(account);
         _credit[account] = 0;
         _totalWithdrawn += amount;

@@ -197,7 +197,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         a.credits = credits;
         a.creditsExpireAt = expiresAt;
 
-        uint256 paid;
+        uint256 paid = 0;
         if (plan.price != 0) {
             // subscription revenue is earned on purchase: straight on to the splitter
             IERC20 token = IERC20(l.token);
@@ -206,6 +206,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             paid = token.balanceOf(address(this)) - before;
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
+        // slither-disable-next-line unused-return (the splitter emits what it received)
         if (paid != 0) IRevenueSplitter(l.splitter).deposit(paid);
     }
 
@@ -236,6 +237,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         _requests[requestId] = _FULFILLED;
         uint256 revenue = request.paid;
         emit Fulfilled(requestId, msg.sender, outputCid, revenue);
+        // slither-disable-next-line unused-return (the splitter emits what it received)
         if (revenue != 0) IRevenueSplitter(l.splitter).deposit(revenue);
     }
 
@@ -273,6 +275,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
     /// @inheritdoc IMarketplace
     function modelVersionOf(uint256 listingId) external view returns (uint32 version) {
+        // slither-disable-next-line unused-return (only the version is asked for)
         (version,) = IMarketSubDAO(_listing(listingId).subDAO).modelVersion();
     }
 
@@ -308,14 +311,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
     /// @inheritdoc IMarketplace
     function requestStatus(uint256 requestId) external view returns (RequestStatus) {
-        bytes32 h = _requests[requestId];
-        if (h == bytes32(0)) return RequestStatus.None;
-        if (h == _FULFILLED) return RequestStatus.Fulfilled;
-        if (h == _REFUNDED) return RequestStatus.Refunded;
-        return RequestStatus.Pending;
+        return _statusOf(_requests[requestId]);
     }
 
     function _emitListed(uint256 listingId, IMarketSubDAO s, address token, ListingParams calldata p) private {
+        // slither-disable-next-line unused-return (only the version is listed)
         (uint32 version,) = s.modelVersion();
         emit Listed(listingId, address(s), p.domain, p.modelClass, p.kind, token, s.module(_MODULE_SDT), version, p);
     }
@@ -329,8 +329,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         if (l.kind != kind) revert MarketWrongKind(listingId, l.kind);
 
         Account storage a = _accounts[listingId][msg.sender];
-        Request memory r;
-        r.payer = msg.sender;
+        Request memory r = Request({payer: msg.sender, deadline: 0, paid: 0, credit: false});
         Tier tier;
         if (a.credits != 0 && block.timestamp < a.creditsExpireAt) {
             a.credits -= 1;
@@ -381,13 +380,20 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
     function _checkPending(uint256 requestId, Request calldata request) private view {
         bytes32 h = _requests[requestId];
-        if (h == bytes32(0) || h == _FULFILLED || h == _REFUNDED) {
-            RequestStatus status = h == bytes32(0)
-                ? RequestStatus.None
-                : (h == _FULFILLED ? RequestStatus.Fulfilled : RequestStatus.Refunded);
-            revert MarketRequestNotPending(requestId, status);
-        }
+        RequestStatus status = _statusOf(h);
+        if (status != RequestStatus.Pending) revert MarketRequestNotPending(requestId, status);
         if (h != keccak256(abi.encode(request))) revert MarketRequestMismatch(requestId);
+    }
+
+    /// @dev The stored word is a hash while pending, else one of the sentinels 0, 1, 2.
+    function _statusOf(bytes32 h) private pure returns (RequestStatus) {
+        // slither-disable-next-line incorrect-equality (sentinel words, not balances)
+        if (h == bytes32(0)) return RequestStatus.None;
+        // slither-disable-next-line incorrect-equality (sentinel words, not balances)
+        if (h == _FULFILLED) return RequestStatus.Fulfilled;
+        // slither-disable-next-line incorrect-equality (sentinel words, not balances)
+        if (h == _REFUNDED) return RequestStatus.Refunded;
+        return RequestStatus.Pending;
     }
 
     function _checkChamber(address subDAO, uint8 chamber) private view {

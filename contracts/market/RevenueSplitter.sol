@@ -122,6 +122,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         uint256 acc = _accPerToken;
         uint256 earnedScaled = _sdt.balanceOf(msg.sender) * (acc - _paid(h));
         amount = h.credit + earnedScaled / _SCALE;
+        // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
         if (amount == 0) revert SplitterNothingToClaim(msg.sender);
         if (h.credit != 0) h.credit = 0;
         h.paidPerToken = acc;
@@ -140,12 +141,14 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
             amount += owed;
             emit SBGTRevenueClaimed(msg.sender, epoch, owed);
         }
+        // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
         if (amount == 0) revert SplitterNothingToClaim(msg.sender);
         _token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IRevenueSplitter
     function sweepEpochDust(uint32 epoch) external nonReentrant returns (uint256 amount) {
+        // slither-disable-next-line unused-return (only the epoch is needed)
         (, uint32 current) = _subDAO.modelVersion();
         EpochPool storage p = _epochs[epoch];
         if (epoch >= current || !p.seen) revert SplitterEpochOpen(epoch, current);
@@ -153,9 +156,10 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         p.dustSwept = true;
         uint256 pool = p.pool;
         if (pool != 0) {
+            // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
             (, uint64[] memory phi, ) = _rounds.versionScores(p.version);
             uint256 phiSum = p.phiSum;
-            uint256 allocated;
+            uint256 allocated = 0;
             for (uint256 i; i < phi.length; ++i) {
                 allocated += (pool * phi[i]) / phiSum;
             }
@@ -167,8 +171,9 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function sweepDust() external nonReentrant returns (uint256 amount) {
-        amount = _dustScaled / _SCALE;
-        _dustScaled -= amount * _SCALE;
+        uint256 dust = _dustScaled;
+        amount = dust / _SCALE;
+        _dustScaled = dust % _SCALE;
         _treasuryAccrued += amount;
         emit DustSwept(amount);
     }
@@ -292,8 +297,10 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @dev Splits `amount` of revenue just received.
     function _split(uint256 amount) private {
+        // slither-disable-next-line incorrect-equality (a deposit that delivered nothing is rejected)
         if (amount == 0) revert SplitterZeroRevenue();
         _totalReceived += amount;
+        // slither-disable-next-line incorrect-equality (unset timestamp)
         if (_firstRevenueAt == 0) _firstRevenueAt = uint64(block.timestamp);
 
         Shares memory s = _shares;
@@ -350,11 +357,14 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         Holder storage h = _holders[account];
         uint256 acc = _accPerToken;
         uint256 stored = h.paidPerToken;
+        // slither-disable-next-line incorrect-equality (already settled at this accumulator value)
         if (acc == stored) return;
         h.paidPerToken = acc;
         uint256 paid = stored == 0 ? _ACC_BASE : stored;
+        // slither-disable-next-line incorrect-equality (nothing accrued since the base)
         if (acc == paid) return;
         uint256 balance = _sdt.balanceOf(account);
+        // slither-disable-next-line incorrect-equality (an empty balance earns nothing)
         if (balance == 0) return;
         uint256 earnedScaled = balance * (acc - paid);
         h.credit += SafeCast.toUint128(earnedScaled / _SCALE);

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
+import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensions/GovernorCountingSimple.sol";
+import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
+import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
+import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
+import {GovernorVotesQuorumFraction} from
+    "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {ActionKindRule, ISuperDAOGovernor, ProposalKind} from "../../interfaces/ISuperDAOGovernor.sol";
+
+/// @title SuperDAOGovernor
+/// @notice The FLAI-SuperDAO's governor: OZ Governor + Settings + Votes(staking) +
+/// QuorumFraction + TimelockControl, with kind-dependent approval thresholds layered on
+/// GovernorCountingSimple through its `_voteSucceeded` hook.
+/// @dev The staking contract uses OZ Votes' block-number clock; the governor reads the block
+/// number directly instead of asking the token on every call (tests assert the clocks agree).
+contract SuperDAOGovernor is
+    ISuperDAOGovernor,
+    Governor,
+    GovernorSettings,
+    GovernorCountingSimple,
+    GovernorVotes,
+    GovernorVotesQuorumFraction,
+    GovernorTimelockControl
+{
+    /// @inheritdoc ISuperDAOGovernor
+    uint16 public constant SUPERMAJORITY_BPS = 6_600;
+    /// @inheritdoc ISuperDAOGovernor
+    uint16 public constant SIMPLE_MAJORITY_BPS = 5_100;
+    uint256 private constant _BPS = 10_000;
+
+    mapping(address target => mapping(bytes4 selector => ProposalKind)) private _actionKind;
+    // Set only for Operational proposals; the 66% kinds are the zero default (see ISuperDAOGovernor).
+    mapping(uint256 proposalId => bool) private _simpleMajority;
+
+    /// @param staking The SuperDAO staking contract (ERC-5805 votes, block-number clock).
+    /// @param timelock The timelock that executes proposals and holds the treasury.
+    /// @param votingDelay_ Blocks between propose and the vote start (>= 1; the snapshot).
+    /// @param votingPeriod_ Blocks the vote stays open.
+    /// @param proposalThreshold_ Votes a proposer needs (at the previous block).
+    /// @param quorumPercent Quorum, in percent of all voting units at the snapshot.
+    /// @param rules Initial action classification.
+    constructor(
+        IVotes staking,
+        TimelockController timelock,
+        uint48 votingDelay_,
+        uint32 votingPeriod_,
+        uint256 proposalThreshold_,
+        uint256 quorumPercent,
+        ActionKindRule[] memory rules
+    )
+        Governor("FLAI SuperDAO")
+        GovernorSettings(votingDelay_, votingPeriod_, proposalThreshold_)
+        GovernorVotes(staking)
+        GovernorVotesQuorumFraction(quorumPercent)
+        GovernorTimelockControl(timelock)
+    {
+        for (uint256 i = 0; i < rules.length; ++i) {
+            _setActionKind(rules[i].target, rules[i].selector, rules[i].kind);
+        }
+    }
+
+    // --- classification -------------------------------------------------------------------
+
+    /// @inheritdoc ISuperDAOGovernor
+    function setActionKind(address target, bytes4 selector, ProposalKind kind) external onlyGovernance {
+        _setActionKind(target, selector, kind);
+    }
+
+    /// @inheritdoc ISuperDAOGovernor
+    function actionKind(address target, bytes4 selector) external view returns (ProposalKind) {
+        return _actionKind[target][selector];
+    }
+
+    /// @inheritdoc ISuperDAOGovernor
+    function proposalApprovalThresholdBps(uint256 proposalId) external view returns (uint16) {
+        if (proposalSnapshot(proposalId) == 0) revert GovernorNonexistentProposal(proposalId);
+        return _simpleMajority[proposalId] ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
+    }
+
+    /// @inheritdoc ISuperDAOGovernor
+    function kindOf(address[] memory targets, bytes[] memory calldatas) public view returns (ProposalKind kind) {
+        kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
+        for (uint256 i = 0; i < targets.length; ++i) {
+            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
+            if (k < kind) kind = k;
+        }
+    }
+
+    /// @inheritdoc ISuperDAOGovernor
+    function approvalThresholdBps(ProposalKind kind) public pure returns (uint16) {
+        return kind == ProposalKind.Operational ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
+    }
+
+    // --- clock ----------------------------------------------------------------------------
+
+    /// @notice Block number, the staking contract's clock.
+    function clock() public view override(Governor, GovernorVotes) returns (uint48) {
+        return Time.blockNumber();
+    }
+
+    /// @notice ERC-6372 clock mode: block numbers.
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() public pure override(Governor, GovernorVotes) returns (string memory) {
+        return "mode=blocknumber&from=default";
+    }
+
+    // --- OZ plumbing ----------------------------------------------------------------------
+
+    function votingDelay() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingDelay();
+    }
+
+    function votingPeriod() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingPeriod();
+    }
+
+    function proposalThreshold() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.proposalThreshold();
+    }
+
+    function quorum(uint256 timepoint) public view override(Governor, GovernorVotesQuorumFraction) returns (uint256) {
+        return super.quorum(timepoint);
+    }
+
+    function state(uint256 proposalId)
+        public
+        view
+        override(Governor, GovernorTimelockControl)
+        returns (ProposalState)
+    {
+        return super.state(proposalId);
+    }
+
+    function proposalNeedsQueuing(uint256 proposalId)
+        public
+        view
+        override(Governor, GovernorTimelockControl)
+        returns (bool)
+    {
+        return super.proposalNeedsQueuing(proposalId);
+    }
+
+    /// @dev Classifies the proposal after OZ validated and stored it; records only the relaxed class
+    /// (an Operational proposal), so the 66% kinds add no storage write or log to propose.
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        if (kindOf(targets, calldatas) == ProposalKind.Operational) {
+            _simpleMajority[proposalId] = true;
+            emit ProposalThresholdRelaxed(proposalId, SIMPLE_MAJORITY_BPS);
+        }
+    }
+
+    /// @dev for / (for + against) must reach the proposal's threshold; no votes never succeed.
+    function _voteSucceeded(uint256 proposalId)
+        internal
+        view
+        override(Governor, GovernorCountingSimple)
+        returns (bool)
+    {
+        (uint256 againstVotes, uint256 forVotes,) = proposalVotes(proposalId);
+        uint256 thresholdBps = _simpleMajority[proposalId] ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
+        // Votes are uint208 checkpoints, so neither product can overflow.
+        return forVotes != 0 && forVotes * _BPS >= (forVotes + againstVotes) * thresholdBps;
+    }
+
+    function _queueOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint48) {
+        return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _executeOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) {
+        super._executeOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _cancel(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint256) {
+        return super._cancel(targets, values, calldatas, descriptionHash);
+    }
+
+    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
+        return super._executor();
+    }
+
+    function _setActionKind(address target, bytes4 selector, ProposalKind kind) private {
+        if (target == address(0)) revert SuperDAOGovernorZeroTarget();
+        _actionKind[target][selector] = kind;
+        emit ActionKindSet(target, selector, kind);
+    }
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice What a SuperDAO proposal decides, which sets its approval threshold (000 §7.1.3).
+/// Ordered from strictest to weakest: a proposal takes the strictest kind among its actions.
+/// `PlatformUpdate` is the zero value, so an action nobody classified is a platform update.
+enum ProposalKind {
+    PlatformUpdate, // >= 66% of for+against (protocol upgrades, parameters, credentials, ...)
+    RFMApproval, // >= 66% of for+against (approve or reject a Request-for-Model)
+    Operational // >= 51% of for+against (routine parameters, treasury spends)
+}
+
+/// @notice One entry of the governance-maintained action classification.
+struct ActionKindRule {
+    address target; // contract the timelock calls
+    bytes4 selector; // function selector of the call
+    ProposalKind kind; // kind of a proposal containing this action (strictest wins)
+}
+
+/// @title SuperDAO governor
+/// @notice OpenZeppelin Governor over the staking contract's checkpointed votes, executing
+/// through a TimelockController that holds the platform treasury. Beyond quorum (a fraction of
+/// all voting units at the snapshot, counting for + abstain), a proposal passes only if its
+/// for-votes reach the threshold of its kind, in basis points of for + against:
+/// 6600 for PlatformUpdate and RFMApproval, 5100 for Operational.
+///
+/// The kind is derived from the proposal's actions, never chosen by the proposer: each
+/// (target, selector) pair maps to a kind in a table only governance can change; unknown
+/// pairs are PlatformUpdate; the strictest kind among the actions wins. It is fixed at
+/// propose time, so a later change of the table does not move a running proposal.
+/// Storage: only the relaxed class is recorded (one slot and {ProposalThresholdRelaxed} for an
+/// Operational proposal); PlatformUpdate and RFMApproval share the 66% default, so proposing
+/// one costs no extra storage write or log (a one-action RFM approval stays under 80k gas).
+/// The exact kind of a proposal is `kindOf(targets, calldatas)` over its ProposalCreated
+/// actions (as classified now); its threshold is {proposalApprovalThresholdBps}.
+interface ISuperDAOGovernor {
+    /// @notice Governance classified calls to `selector` on `target` as `kind`.
+    event ActionKindSet(address indexed target, bytes4 indexed selector, ProposalKind kind);
+
+    /// @notice Proposal `proposalId` is Operational: it passes with `approvalThresholdBps`
+    /// (5100) instead of the default 6600. Emitted right after ProposalCreated, for
+    /// Operational proposals only (the other kinds keep the default and record nothing).
+    event ProposalThresholdRelaxed(uint256 indexed proposalId, uint16 approvalThresholdBps);
+
+    /// @notice A classification rule had the zero address as target.
+    error SuperDAOGovernorZeroTarget();
+
+    /// @notice Threshold of the 66% kinds, in basis points of for + against.
+    function SUPERMAJORITY_BPS() external view returns (uint16);
+
+    /// @notice Threshold of Operational proposals, in basis points of for + against.
+    function SIMPLE_MAJORITY_BPS() external view returns (uint16);
+
+    /// @notice Sets the kind of calls to `selector` on `target` (governance only; itself a
+    /// PlatformUpdate unless governance classified `setActionKind` otherwise).
+    /// @dev Only the top-level actions of a proposal are classified: never give a weaker kind
+    /// to a function that forwards arbitrary calls (multicall, relay, execute), or a proposer
+    /// could wrap a platform update in it.
+    function setActionKind(address target, bytes4 selector, ProposalKind kind) external;
+
+    /// @notice The kind of a call to `selector` on `target` (PlatformUpdate if unclassified).
+    function actionKind(address target, bytes4 selector) external view returns (ProposalKind);
+
+    /// @notice The kind a proposal with these actions would get now (strictest action wins).
+    function kindOf(address[] memory targets, bytes[] memory calldatas) external view returns (ProposalKind);
+
+    /// @notice The approval threshold of `kind`, in basis points of for + against.
+    function approvalThresholdBps(ProposalKind kind) external pure returns (uint16);
+
+    /// @notice The approval threshold recorded for proposal `proposalId` at propose time.
+    /// @dev Reverts with GovernorNonexistentProposal for an unknown id.
+    function proposalApprovalThresholdBps(uint256 proposalId) external view returns (uint16);
+}

@@ -21,8 +21,10 @@ def main() -> None:
     import brownie
     from brownie import chain, network
 
-    project = brownie.project.load(ROOT)
-    network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
+    loaded = brownie.project.get_loaded_projects()  # bench/gas.py may run several sections
+    project = loaded[0] if loaded else brownie.project.load(ROOT)
+    if not network.is_connected():
+        network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
     from flai.chain import MarketShares, deploy_market_cloner, deploy_marketplace, deploy_revenue_splitter
 
     a = network.accounts
@@ -124,7 +126,6 @@ def main() -> None:
         print(f"{name:<{width}}  {gas:>9,} gas  {limit}{verdict}")
     ok = spread <= 0.05
     print(f"{'deposit spread 10 vs 1,000 holders':<{width}}  {spread * 100:>8.2f} %    (<= 5%)  {'OK' if ok else 'OVER'}")
-    network.disconnect()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,12 @@ def main() -> None:
     project = loaded[0] if loaded else brownie.project.load(ROOT)
     if not network.is_connected():
         network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
-    from flai.chain import MarketShares, deploy_market_cloner, deploy_marketplace, deploy_revenue_splitter
+    from flai.chain import (
+        MarketShares,
+        deploy_market_cloner,
+        deploy_marketplace,
+        deploy_revenue_splitter,
+    )
 
     a = network.accounts
     deployer, pharma, chamber, operator, minter, treasury = a[0], a[1], a[2], a[3], a[4], a[5]
@@ -39,7 +44,9 @@ def main() -> None:
     batch = project.MarketBatchMinter.deploy({"from": deployer})
 
     def suite(role=minter):
-        tx = cloner.clone(sdt_impl, sdt_impl.initialize.encode_input(role, 2**96 - 1), {"from": deployer})
+        tx = cloner.clone(
+            sdt_impl, sdt_impl.initialize.encode_input(role, 2**96 - 1), {"from": deployer}
+        )
         sdt = project.SDT.at(tx.events["ModuleCloned"]["clone"])
         s = project.MarketTestSubDAO.deploy(pharma, usd, {"from": deployer})
         s.setModule(1, sdt, {"from": deployer})
@@ -47,8 +54,15 @@ def main() -> None:
         s.setModule(3, chamber, {"from": deployer})
         s.setState(3, {"from": deployer})
         s.acceptRound(1, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
-        sp = deploy_revenue_splitter(deployer=deployer, cloner=cloner, subdao=s, token=usd,
-                                     platform_treasury=treasury, platform_admin=deployer, shares=MarketShares())
+        sp = deploy_revenue_splitter(
+            deployer=deployer,
+            cloner=cloner,
+            subdao=s,
+            token=usd,
+            platform_treasury=treasury,
+            platform_admin=deployer,
+            shares=MarketShares(),
+        )
         s.setModule(5, sp, {"from": deployer})
         if role == minter:
             sdt.setBalanceHook(sp, {"from": minter})
@@ -57,8 +71,18 @@ def main() -> None:
         return s, sdt, sp
 
     subdao, sdt, splitter = suite()
-    params = (0, b"healthcare".ljust(32, b"\0"), b"binary-classifier".ljust(32, b"\0"), b"AUC".ljust(32, b"\0"),
-              870_000, 1_000, 3_600, operator, "bafylicence", "bafymodelcard")
+    params = (
+        0,
+        b"healthcare".ljust(32, b"\0"),
+        b"binary-classifier".ljust(32, b"\0"),
+        b"AUC".ljust(32, b"\0"),
+        870_000,
+        1_000,
+        3_600,
+        operator,
+        "bafylicence",
+        "bafymodelcard",
+    )
     tx = marketplace.list(subdao, params, {"from": chamber})
     figures.append(("list", tx.gas_used, 0))
     lid = tx.events["Listed"]["listingId"]
@@ -125,7 +149,9 @@ def main() -> None:
         limit = f"(<= {budget:,})" if budget else ""
         print(f"{name:<{width}}  {gas:>9,} gas  {limit}{verdict}")
     ok = spread <= 0.05
-    print(f"{'deposit spread 10 vs 1,000 holders':<{width}}  {spread * 100:>8.2f} %    (<= 5%)  {'OK' if ok else 'OVER'}")
+    print(
+        f"{'deposit spread 10 vs 1,000 holders':<{width}}  {spread * 100:>8.2f} %    (<= 5%)  {'OK' if ok else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,11 +26,11 @@ from typing import Any
 from flai.errors import FlaiError
 
 __all__ = [
+    "DEFAULT_VOTING_DELAY",
+    "DEFAULT_VOTING_PERIOD",
     "Action",
     "ChainError",
     "ConfigError",
-    "DEFAULT_VOTING_DELAY",
-    "DEFAULT_VOTING_PERIOD",
     "MarketShares",
     "PlatformConfig",
     "PlatformDeployment",
@@ -531,8 +531,13 @@ class MarketShares:
 
     def as_tuple(self) -> tuple[int, int, int, int, int]:
         """The ``IRevenueSplitter.Shares`` struct in field order."""
-        return (self.platform_bps, self.treasury_bps, self.sbgt_bps, self.min_treasury_bps,
-                self.max_treasury_bps)
+        return (
+            self.platform_bps,
+            self.treasury_bps,
+            self.sbgt_bps,
+            self.min_treasury_bps,
+            self.max_treasury_bps,
+        )
 
 
 def deploy_market_cloner(*, deployer: Any) -> Any:
@@ -544,7 +549,9 @@ def deploy_market_cloner(*, deployer: Any) -> Any:
     return cloner
 
 
-def _clone(*, deployer: Any, cloner: Any, implementation: Any, init_data: str, container: Any) -> Any:
+def _clone(
+    *, deployer: Any, cloner: Any, implementation: Any, init_data: str, container: Any
+) -> Any:
     tx = cloner.clone(implementation, init_data, {"from": deployer})
     return container.at(tx.events["ModuleCloned"]["clone"])
 
@@ -567,17 +574,32 @@ def deploy_revenue_splitter(
     """
     b = _project()
     impl = b.RevenueSplitter[-1]
-    data = impl.initialize.encode_input(subdao, token, platform_treasury, platform_admin, shares.as_tuple())
-    return _clone(deployer=deployer, cloner=cloner, implementation=impl, init_data=data,
-                  container=b.RevenueSplitter)
+    data = impl.initialize.encode_input(
+        subdao, token, platform_treasury, platform_admin, shares.as_tuple()
+    )
+    return _clone(
+        deployer=deployer,
+        cloner=cloner,
+        implementation=impl,
+        init_data=data,
+        container=b.RevenueSplitter,
+    )
 
 
-def deploy_bounty_pool(*, deployer: Any, cloner: Any, subdao: Any, flai: Any, platform_treasury: Any) -> Any:
+def deploy_bounty_pool(
+    *, deployer: Any, cloner: Any, subdao: Any, flai: Any, platform_treasury: Any
+) -> Any:
     """Clone and initialize a SubDAO's FLAI round-bounty ``BountyPool`` (000 §3, 003 Alg. 2)."""
     b = _project()
     impl = b.BountyPool[-1]
     data = impl.initialize.encode_input(subdao, flai, platform_treasury)
-    return _clone(deployer=deployer, cloner=cloner, implementation=impl, init_data=data, container=b.BountyPool)
+    return _clone(
+        deployer=deployer,
+        cloner=cloner,
+        implementation=impl,
+        init_data=data,
+        container=b.BountyPool,
+    )
 
 
 def deploy_marketplace(*, deployer: Any) -> Any:

@@ -179,20 +179,29 @@ def make_machine(pool, token, subdao, funders, contributors, deployer):
                     got = pool.claimable(rid, c) + self.claimed.get((rid, c.address), 0)
                     assert got == amount * phi[c.address] // phi_sum  # eq. 10 share, never more
                     got_total += got
-                assert b["claimed"] == sum(self.claimed.get((rid, c.address), 0) for c in contributors)
+                assert b["claimed"] == sum(
+                    self.claimed.get((rid, c.address), 0) for c in contributors
+                )
                 outstanding += amount - b["claimed"] - max(dust, 0)
             credits = sum(pool.creditOf(f) for f in funders)
             assert credits == sum(self.credits.values())
             assert total_withdrawn == self.withdrawn
-            assert total_in == self.pool_model + outstanding + total_claimed + credits + total_withdrawn
+            assert (
+                total_in
+                == self.pool_model + outstanding + total_claimed + credits + total_withdrawn
+            )
 
     return BountyMachine
 
 
-def test_bounty_conservation(bounty_pool, usd, tsubdao, pharma, platform_treasury, hospitals, deployer):
+def test_bounty_conservation(
+    bounty_pool, usd, tsubdao, pharma, platform_treasury, hospitals, deployer
+):
     funders = [pharma, platform_treasury]
     for f in funders:
         usd.mint(f, 10**30, {"from": f})
         usd.approve(bounty_pool, 2**256 - 1, {"from": f})
     machine = make_machine(bounty_pool, usd, tsubdao, funders, hospitals[:3], deployer)
-    run_state_machine_as_test(machine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None))
+    run_state_machine_as_test(
+        machine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None)
+    )

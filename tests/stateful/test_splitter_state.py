@@ -158,7 +158,9 @@ class _Rules:
     @rule(phis=PHIS)
     def rule_new_epoch(self, phis):
         self.round_id += 1
-        self.tsubdao.acceptRound(self.round_id, self.contributors, list(phis), {"from": self.deployer})
+        self.tsubdao.acceptRound(
+            self.round_id, self.contributors, list(phis), {"from": self.deployer}
+        )
         self.epoch += 1
         phi = {c.address: int(p) for c, p in zip(self.contributors, phis)}
         self.pools[self.epoch] = [0, phi, sum(phi.values())]
@@ -195,8 +197,11 @@ class _Rules:
 
     @rule()
     def rule_sweep_epoch_dust(self):
-        open_ = [e for e, p in self.pools.items() if e < self.epoch and e not in self.swept_epochs
-                 and self.splitter.epochPool(e)["seen"]]
+        open_ = [
+            e
+            for e, p in self.pools.items()
+            if e < self.epoch and e not in self.swept_epochs and self.splitter.epochPool(e)["seen"]
+        ]
         if not open_:
             return
         e = open_[0]
@@ -299,16 +304,26 @@ class _Rules:
 
         # everything the splitter holds is owed to someone, exactly
         assert balance == (
-            p_acc + t_acc + self.carry + sdt_claimable + sbgt_claimable + sbgt_residue + sdt_dust_wei
+            p_acc
+            + t_acc
+            + self.carry
+            + sdt_claimable
+            + sbgt_claimable
+            + sbgt_residue
+            + sdt_dust_wei
         )
 
 
-def test_splitter_conservation(splitter, tsdt, usd, tsubdao, members, backers, hospitals, deployer, sdt_minter):
+def test_splitter_conservation(
+    splitter, tsdt, usd, tsubdao, members, backers, hospitals, deployer, sdt_minter
+):
     payer = members[1]
     usd.mint(payer, 10**30, {"from": payer})
     usd.approve(splitter, 2**256 - 1, {"from": payer})
     holders = [backers[0], backers[1], backers[2], members[0]]
-    machine = make_machine(splitter, tsdt, usd, tsubdao, payer, holders, hospitals[:3], deployer, sdt_minter)
+    machine = make_machine(
+        splitter, tsdt, usd, tsubdao, payer, holders, hospitals[:3], deployer, sdt_minter
+    )
     run_state_machine_as_test(
         machine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None)
     )

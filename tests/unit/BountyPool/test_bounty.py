@@ -106,7 +106,9 @@ def test_round_dust_returns_to_pool(funded, tsubdao, deployer, hospitals, outsid
         funded.sweepRoundDust(9, {"from": outsider})
 
 
-def test_unspent_pool_returns_to_funders_on_retirement(bounty_pool, funders, tsubdao, deployer, usd, outsider):
+def test_unspent_pool_returns_to_funders_on_retirement(
+    bounty_pool, funders, tsubdao, deployer, usd, outsider
+):
     pharma, treasury = funders
     bounty_pool.fund(20_000, 4, {"from": pharma})
     bounty_pool.fund(10_001, 0, {"from": treasury})

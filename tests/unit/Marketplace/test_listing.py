@@ -22,15 +22,25 @@ def test_listed_with_metadata_and_discoverable(marketplace, market, usd, tsdt, o
 
 
 def test_listed_event(make_market, usd, tsdt, marketplace):
-    subdao, splitter, lid = make_market(usd)
+    subdao, _splitter, lid = make_market(usd)
     tx = brownie.history[-1]
     e = tx.events["Listed"]
     assert e["listingId"] == lid and e["subDAO"] == subdao and e["token"] == usd
     assert e["sdt"] == tsdt and e["modelVersion"] == 1 and e["kind"] == 0
 
 
-def test_list_guards(marketplace, market, MarketTestSubDAO, usd, deployer, pharma, financial_chamber,
-                     technical_chamber, operator, outsider):
+def test_list_guards(
+    marketplace,
+    market,
+    MarketTestSubDAO,
+    usd,
+    deployer,
+    pharma,
+    financial_chamber,
+    technical_chamber,
+    operator,
+    outsider,
+):
     subdao, _, lid = market
     params = listing_params(operator)
     with brownie.reverts(custom_error("MarketUnauthorized", outsider)):
@@ -47,7 +57,9 @@ def test_list_guards(marketplace, market, MarketTestSubDAO, usd, deployer, pharm
         marketplace.list(fresh, params, {"from": financial_chamber})
 
 
-def test_setters_by_the_right_chamber(marketplace, market, financial_chamber, technical_chamber, outsider):
+def test_setters_by_the_right_chamber(
+    marketplace, market, financial_chamber, technical_chamber, outsider
+):
     _, _, lid = market
     tx = marketplace.setBasePrice(lid, 2_000, {"from": financial_chamber})
     assert plain(tx.events["PriceSet"].values()) == (lid, 2_000)
@@ -57,7 +69,9 @@ def test_setters_by_the_right_chamber(marketplace, market, financial_chamber, te
     assert tx.events["OperatorSet"]["operator"] == outsider
     with brownie.reverts(custom_error("MarketUnauthorized", financial_chamber)):
         marketplace.setOperator(lid, outsider, {"from": financial_chamber})
-    tx = marketplace.setMetadata(lid, bytes32("AUC"), 910_000, "lic", "card", {"from": technical_chamber})
+    tx = marketplace.setMetadata(
+        lid, bytes32("AUC"), 910_000, "lic", "card", {"from": technical_chamber}
+    )
     assert tx.events["MetadataSet"]["metricValue"] == 910_000
     assert marketplace.listingInfo(lid)["modelCardCid"] == "card"
     with brownie.reverts(custom_error("MarketUnknownListing", 9)):

@@ -16,7 +16,9 @@ def ranked(marketplace, market, financial_chamber, hospitals):
     _, _, lid = market
     tx = marketplace.setRanks(lid, hospitals[:4], {"from": financial_chamber})
     ev = tx.events["RanksSet"]
-    assert ev["listingId"] == lid and ev["rankGeneration"] == 1 and list(ev["ranked"]) == hospitals[:4]
+    assert (
+        ev["listingId"] == lid and ev["rankGeneration"] == 1 and list(ev["ranked"]) == hospitals[:4]
+    )
     return hospitals[:4]
 
 
@@ -35,7 +37,9 @@ def test_price_table(marketplace, market, ranked, pharma, outsider, hospitals):
         assert plain(marketplace.priceOf(lid, who)) == expected
 
 
-def test_each_tier_is_charged_what_the_table_says(marketplace, market, ranked, usd, pharma, outsider):
+def test_each_tier_is_charged_what_the_table_says(
+    marketplace, market, ranked, usd, pharma, outsider
+):
     _, _, lid = market
     for who in [outsider, pharma, *ranked]:
         usd.mint(who, 100 * X, {"from": who})
@@ -48,8 +52,9 @@ def test_each_tier_is_charged_what_the_table_says(marketplace, market, ranked, u
         assert tx.events["Requested"]["request"]["paid"] == price
 
 
-def test_single_ranked_member_is_free_and_requester_rank_wins(marketplace, market, financial_chamber, pharma,
-                                                              hospitals):
+def test_single_ranked_member_is_free_and_requester_rank_wins(
+    marketplace, market, financial_chamber, pharma, hospitals
+):
     _, _, lid = market
     marketplace.setRanks(lid, [pharma], {"from": financial_chamber})
     assert plain(marketplace.priceOf(lid, pharma)) == (0, MEMBER)
@@ -59,7 +64,9 @@ def test_single_ranked_member_is_free_and_requester_rank_wins(marketplace, marke
     assert plain(marketplace.priceOf(lid, hospitals[1])) == (X, MEMBER)
 
 
-def test_base_price_change_rescales_every_tier(marketplace, market, ranked, financial_chamber, pharma, outsider):
+def test_base_price_change_rescales_every_tier(
+    marketplace, market, ranked, financial_chamber, pharma, outsider
+):
     _, _, lid = market
     marketplace.setBasePrice(lid, 7, {"from": financial_chamber})
     assert marketplace.priceOf(lid, outsider)[0] == 70
@@ -70,7 +77,9 @@ def test_base_price_change_rescales_every_tier(marketplace, market, ranked, fina
 def test_ranking_guards(marketplace, market, financial_chamber, hospitals, outsider):
     _, _, lid = market
     with brownie.reverts(custom_error("MarketDuplicateRanked", hospitals[0])):
-        marketplace.setRanks(lid, [hospitals[0], hospitals[1], hospitals[0]], {"from": financial_chamber})
+        marketplace.setRanks(
+            lid, [hospitals[0], hospitals[1], hospitals[0]], {"from": financial_chamber}
+        )
     with brownie.reverts(custom_error("MarketUnauthorized", outsider)):
         marketplace.setRanks(lid, [hospitals[0]], {"from": outsider})
 

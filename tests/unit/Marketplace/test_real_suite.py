@@ -12,28 +12,64 @@ from tests.fixtures.subdao import govern
 from tests.helpers import custom_error
 from tests.unit.TrainingRounds.test_rounds import GOOD, run_to_finalized
 
-SHARES = MarketShares(platform_bps=3_000, treasury_bps=1_000, sbgt_bps=3_000, min_treasury_bps=500,
-                      max_treasury_bps=1_500)
+SHARES = MarketShares(
+    platform_bps=3_000,
+    treasury_bps=1_000,
+    sbgt_bps=3_000,
+    min_treasury_bps=500,
+    max_treasury_bps=1_500,
+)
 
 
 @pytest.fixture(scope="module")
-def deployed(launched_suite, pharma, hospitals, validators, market_cloner, marketplace, deployer, treasury_admin,
-             platform_treasury, operator, pay_token):
+def deployed(
+    launched_suite,
+    pharma,
+    hospitals,
+    validators,
+    market_cloner,
+    marketplace,
+    deployer,
+    treasury_admin,
+    platform_treasury,
+    operator,
+    pay_token,
+):
     s = launched_suite
     rid, fin = run_to_finalized(s, pharma, hospitals, validators, GOOD)
-    govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid)], hospitals[:3], "accept r1")
-    splitter = deploy_revenue_splitter(deployer=deployer, cloner=market_cloner, subdao=s.subdao, token=pay_token,
-                                       platform_treasury=platform_treasury, platform_admin=treasury_admin,
-                                       shares=SHARES)
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid)],
+        hospitals[:3],
+        "accept r1",
+    )
+    splitter = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=s.subdao,
+        token=pay_token,
+        platform_treasury=platform_treasury,
+        platform_admin=treasury_admin,
+        shares=SHARES,
+    )
     params = listing_params(operator, base_price=50_000)  # x = $0.05 in 6-decimal USDC
     govern(
         s.technical,
         [s.subdao, marketplace],
-        [s.subdao.setModule.encode_input(5, splitter), marketplace.list.encode_input(s.subdao, params)],
+        [
+            s.subdao.setModule.encode_input(5, splitter),
+            marketplace.list.encode_input(s.subdao, params),
+        ],
         hospitals[:3],
         "attach revenue splitter and list the model",
     )
-    return s, splitter, marketplace.listingOf(s.subdao), list(fin.events["RoundFinalized"]["consensus"])
+    return (
+        s,
+        splitter,
+        marketplace.listingOf(s.subdao),
+        list(fin.events["RoundFinalized"]["consensus"]),
+    )
 
 
 def test_listing_reads_the_real_suite(deployed, marketplace, pay_token, pharma):
@@ -46,13 +82,16 @@ def test_listing_reads_the_real_suite(deployed, marketplace, pay_token, pharma):
     assert marketplace.priceOf(lid, pharma)[0] == 150_000  # requester: 3x
 
 
-def test_paid_inference_reaches_contributors_and_backers(deployed, marketplace, pay_token, operator, outsider,
-                                                         backers, hospitals):
+def test_paid_inference_reaches_contributors_and_backers(
+    deployed, marketplace, pay_token, operator, outsider, backers, hospitals
+):
     s, splitter, lid, phi = deployed
     pay_token.mint(outsider, 10**9, {"from": outsider})
     pay_token.approve(marketplace, 2**256 - 1, {"from": outsider})
     tx = marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
-    fx = marketplace.fulfil(tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator})
+    fx = marketplace.fulfil(
+        tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
+    )
     ev = fx.events["RevenueReceived"]
     assert (ev["epoch"], ev["amount"], ev["toSBGT"], ev["toSDT"]) == (1, 500_000, 150_000, 150_000)
     # eq. 10: by the real consensus φ of version 1

@@ -27,20 +27,40 @@ def _assert_blocked(attacker):
     assert bytes(attacker.lastReturn())[:4] == GUARD
 
 
-def test_reenter_claim_sdt(SDT, MarketTestSubDAO, retoken, attacker, market_cloner, deployer, pharma, sdt_minter,
-                           financial_chamber, platform_treasury, treasury_admin, backers):
+def test_reenter_claim_sdt(
+    SDT,
+    MarketTestSubDAO,
+    retoken,
+    attacker,
+    market_cloner,
+    deployer,
+    pharma,
+    sdt_minter,
+    financial_chamber,
+    platform_treasury,
+    treasury_admin,
+    backers,
+):
     from flai.chain import deploy_revenue_splitter
     from tests.fixtures.market import SHARES
 
     impl = SDT.deploy({"from": deployer})
-    tx = market_cloner.clone(impl, impl.initialize.encode_input(sdt_minter, 2**96 - 1), {"from": deployer})
+    tx = market_cloner.clone(
+        impl, impl.initialize.encode_input(sdt_minter, 2**96 - 1), {"from": deployer}
+    )
     sdt = SDT.at(tx.events["ModuleCloned"]["clone"])
     subdao = MarketTestSubDAO.deploy(pharma, retoken, {"from": deployer})
     subdao.setModule(1, sdt, {"from": deployer})
     subdao.setModule(3, financial_chamber, {"from": deployer})
-    splitter = deploy_revenue_splitter(deployer=deployer, cloner=market_cloner, subdao=subdao, token=retoken,
-                                       platform_treasury=platform_treasury, platform_admin=treasury_admin,
-                                       shares=SHARES)
+    splitter = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=subdao,
+        token=retoken,
+        platform_treasury=platform_treasury,
+        platform_admin=treasury_admin,
+        shares=SHARES,
+    )
     sdt.setBalanceHook(splitter, {"from": sdt_minter})
     sdt.mint(attacker, 1, {"from": sdt_minter})
     sdt.mint(backers[0], 3, {"from": sdt_minter})
@@ -77,7 +97,11 @@ def test_reenter_refund(make_market, marketplace, retoken, attacker, deployer):
     _, _, lid = make_market(retoken)
     retoken.mint(attacker, 10_000, {"from": deployer})
     attacker.approveToken(retoken, marketplace, 2**256 - 1, {"from": deployer})
-    tx = attacker.act(marketplace, marketplace.requestInference.encode_input(lid, "cid", 10_000), {"from": deployer})
+    tx = attacker.act(
+        marketplace,
+        marketplace.requestInference.encode_input(lid, "cid", 10_000),
+        {"from": deployer},
+    )
     rid, rec = tx.events["Requested"]["requestId"], request_record(tx)
     chain.sleep(TIMEOUT + 1)
     refund = marketplace.refund.encode_input(rid, rec)
@@ -90,7 +114,9 @@ def test_reenter_refund(make_market, marketplace, retoken, attacker, deployer):
     assert marketplace.requestStatus(rid) == 3
 
 
-def test_reenter_fulfil(make_market, marketplace, retoken, attacker, deployer, technical_chamber, outsider):
+def test_reenter_fulfil(
+    make_market, marketplace, retoken, attacker, deployer, technical_chamber, outsider
+):
     _, splitter, lid = make_market(retoken)
     marketplace.setOperator(lid, attacker, {"from": technical_chamber})
     retoken.mint(outsider, 20_000, {"from": deployer})

@@ -44,7 +44,10 @@ def test_fulfil_sends_fee_to_the_splitter(marketplace, market, usd, operator, pe
     ev = tx.events["Fulfilled"]
     assert ev["requestId"] == rid and ev["operator"] == operator and ev["outputCid"] == OUTPUT_CID
     assert ev["revenue"] == 10_000
-    assert tx.events["RevenueReceived"]["amount"] == 10_000 and tx.events["RevenueReceived"]["epoch"] == 1
+    assert (
+        tx.events["RevenueReceived"]["amount"] == 10_000
+        and tx.events["RevenueReceived"]["epoch"] == 1
+    )
     assert usd.balanceOf(marketplace) == 0 and usd.balanceOf(splitter) == 10_000
     assert marketplace.requestStatus(rid) == FULFILLED
 
@@ -83,7 +86,12 @@ def test_timeout_refund_in_full(marketplace, usd, user, operator, pending, hospi
     before = usd.balanceOf(user)
     tx = marketplace.refund(rid, rec, {"from": hospital_a})  # anyone may trigger; the payer is paid
     ev = tx.events["Refunded"]
-    assert ev["requestId"] == rid and ev["payer"] == user and ev["amount"] == 10_000 and not ev["credit"]
+    assert (
+        ev["requestId"] == rid
+        and ev["payer"] == user
+        and ev["amount"] == 10_000
+        and not ev["credit"]
+    )
     assert usd.balanceOf(user) - before == 10_000
     assert usd.balanceOf(marketplace) == 0
     with brownie.reverts(custom_error("MarketRequestNotPending", rid, REFUNDED)):

@@ -44,7 +44,10 @@ def test_credits_consumed_before_paying(marketplace, market, plan, subscriber, u
     for left in range(QUERIES - 1, -1, -1):
         tx = marketplace.requestInference(lid, INPUT_CID, 0, {"from": subscriber})
         assert tx.events["Requested"]["tier"] == 3
-        assert tx.events["Requested"]["request"]["credit"] and tx.events["Requested"]["request"]["paid"] == 0
+        assert (
+            tx.events["Requested"]["request"]["credit"]
+            and tx.events["Requested"]["request"]["paid"] == 0
+        )
         assert marketplace.account(lid, subscriber)["credits"] == left
     assert usd.balanceOf(subscriber) == before
     # credits exhausted: pays the external price now
@@ -66,7 +69,9 @@ def test_credit_request_fulfil_moves_no_money_and_refund_returns_the_credit(
     assert fx.events["Fulfilled"]["revenue"] == 0 and "RevenueReceived" not in fx.events
     assert usd.balanceOf(splitter) == PRICE
     chain.sleep(TIMEOUT + 1)
-    rx = marketplace.refund(tx2.events["Requested"]["requestId"], request_record(tx2), {"from": subscriber})
+    rx = marketplace.refund(
+        tx2.events["Requested"]["requestId"], request_record(tx2), {"from": subscriber}
+    )
     assert rx.events["Refunded"]["credit"] and rx.events["Refunded"]["amount"] == 0
     assert marketplace.account(lid, subscriber)["credits"] == QUERIES - 1
 

@@ -25,7 +25,9 @@ def scored(tsubdao, hospitals, deployer):
     return hospitals[:3]
 
 
-def test_sdt_side_follows_balances_through_transfer_mint_burn(splitter, tsdt, sdt_minter, payer, backers, usd):
+def test_sdt_side_follows_balances_through_transfer_mint_burn(
+    splitter, tsdt, sdt_minter, payer, backers, usd
+):
     a, b = backers[1], backers[2]
     tsdt.mint(a, 3 * WAD, {"from": sdt_minter})
     tsdt.mint(b, 1 * WAD, {"from": sdt_minter})
@@ -49,7 +51,9 @@ def test_sdt_side_follows_balances_through_transfer_mint_burn(splitter, tsdt, sd
         splitter.claimSDT({"from": b})
 
 
-def test_rounding_dust_is_tracked_and_swept(splitter, tsdt, sdt_minter, payer, backers, tsubdao, usd):
+def test_rounding_dust_is_tracked_and_swept(
+    splitter, tsdt, sdt_minter, payer, backers, tsubdao, usd
+):
     for holder in backers[1:3]:
         tsdt.mint(holder, 1, {"from": sdt_minter})
     tsdt.mint(backers[0], 1, {"from": sdt_minter})  # supply 3 wei
@@ -66,7 +70,9 @@ def test_rounding_dust_is_tracked_and_swept(splitter, tsdt, sdt_minter, payer, b
     splitter.claimSDT({"from": backers[0]})
     tx = splitter.sweepDust({"from": backers[2]})
     assert tx.events["DustSwept"]["amount"] == 1  # 3 × 1/3 wei + the accumulator remainder
-    assert splitter.accrued()[1] == 1 + 3 + 1 + 3 + 1  # treasury + unscored SBGT both deposits + dust
+    assert (
+        splitter.accrued()[1] == 1 + 3 + 1 + 3 + 1
+    )  # treasury + unscored SBGT both deposits + dust
 
 
 def test_hook_only_from_sdt(splitter, outsider):
@@ -79,7 +85,12 @@ def test_sbgt_side_by_phi_per_epoch(splitter, payer, scored, usd, tsubdao, deplo
     assert tx.events["RevenueReceived"]["epoch"] == 1
     assert tx.events["RevenueReceived"]["toSBGT"] == 30_000
     pool = splitter.epochPool(1)
-    assert pool["pool"] == 30_000 and pool["version"] == 1 and pool["phiSum"] == 10**18 and pool["seen"]
+    assert (
+        pool["pool"] == 30_000
+        and pool["version"] == 1
+        and pool["phiSum"] == 10**18
+        and pool["seen"]
+    )
     assert [splitter.claimableSBGT(1, h) for h in scored] == [15_000, 9_000, 6_000]
     tx = splitter.claimSBGT([1], {"from": scored[1]})
     assert plain(tx.events["SBGTRevenueClaimed"].values()) == plain([scored[1], 1, 9_000])
@@ -91,7 +102,9 @@ def test_sbgt_side_by_phi_per_epoch(splitter, payer, scored, usd, tsubdao, deplo
         splitter.claimSBGT([1], {"from": hospitals[4]})
 
 
-def test_epoch_dust_swept_once_after_epoch_ends(splitter, payer, tsubdao, deployer, hospitals, outsider):
+def test_epoch_dust_swept_once_after_epoch_ends(
+    splitter, payer, tsubdao, deployer, hospitals, outsider
+):
     tsubdao.acceptRound(1, hospitals[:3], [1, 1, 1], {"from": deployer})  # epoch 1, Σφ = 3
     splitter.deposit(10_000, {"from": payer})  # SBGT pool 3_000 -> 1_000 each, no dust
     splitter.deposit(10, {"from": payer})  # SBGT 3 -> pool 3_003 -> 1_001 each, no dust

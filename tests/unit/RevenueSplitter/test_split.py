@@ -62,10 +62,17 @@ def test_tokens_sent_without_deposit_are_not_revenue(splitter, usd, funded, back
     assert splitter.totals()[0] == 1_000
 
 
-def test_release_treasuries_pays_platform_and_subdao(splitter, usd, funded, platform_treasury, tsubdao, outsider):
+def test_release_treasuries_pays_platform_and_subdao(
+    splitter, usd, funded, platform_treasury, tsubdao, outsider
+):
     splitter.deposit(10_000, {"from": funded})
     tx = splitter.releaseTreasuries({"from": outsider})
-    assert plain(tx.events["TreasuriesReleased"].values()) == (platform_treasury.address, 3_000, tsubdao.address, 4_000)
+    assert plain(tx.events["TreasuriesReleased"].values()) == (
+        platform_treasury.address,
+        3_000,
+        tsubdao.address,
+        4_000,
+    )
     assert usd.balanceOf(platform_treasury) == 3_000
     assert usd.balanceOf(tsubdao) == 4_000
     assert plain(splitter.totals()) == (10_000, 3_000, 4_000)
@@ -74,7 +81,9 @@ def test_release_treasuries_pays_platform_and_subdao(splitter, usd, funded, plat
         splitter.releaseTreasuries({"from": outsider})
 
 
-def test_subdao_shares_within_platform_bounds(splitter, financial_chamber, treasury_admin, outsider):
+def test_subdao_shares_within_platform_bounds(
+    splitter, financial_chamber, treasury_admin, outsider
+):
     tx = splitter.setSubDAOShares(1_500, 2_000, {"from": financial_chamber})
     assert plain(tx.events["SharesSet"]["shares"]) == (3_000, 1_500, 2_000, 500, 1_500)
     bad = (3_000, 1_600, 2_000, 500, 1_500)
@@ -102,12 +111,22 @@ def test_platform_share_capped(splitter, treasury_admin):
 
 def test_initialize_only_once(splitter, tsubdao, usd, platform_treasury, outsider):
     with brownie.reverts(custom_error("InvalidInitialization")):
-        splitter.initialize(tsubdao, usd, platform_treasury, outsider, SHARES.as_tuple(), {"from": outsider})
+        splitter.initialize(
+            tsubdao, usd, platform_treasury, outsider, SHARES.as_tuple(), {"from": outsider}
+        )
 
 
 def test_fee_on_transfer_deposit_accounts_what_arrived(
-    MarketFeeOnTransferToken, MarketTestSubDAO, market_cloner, tsdt, deployer, pharma, platform_treasury, treasury_admin,
-    financial_chamber, backers,
+    MarketFeeOnTransferToken,
+    MarketTestSubDAO,
+    market_cloner,
+    tsdt,
+    deployer,
+    pharma,
+    platform_treasury,
+    treasury_admin,
+    financial_chamber,
+    backers,
 ):
     from flai.chain import deploy_revenue_splitter
 
@@ -115,8 +134,15 @@ def test_fee_on_transfer_deposit_accounts_what_arrived(
     s = MarketTestSubDAO.deploy(pharma, fee_token, {"from": deployer})
     s.setModule(1, tsdt, {"from": deployer})
     s.setModule(3, financial_chamber, {"from": deployer})
-    sp = deploy_revenue_splitter(deployer=deployer, cloner=market_cloner, subdao=s, token=fee_token,
-                                 platform_treasury=platform_treasury, platform_admin=treasury_admin, shares=SHARES)
+    sp = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=s,
+        token=fee_token,
+        platform_treasury=platform_treasury,
+        platform_admin=treasury_admin,
+        shares=SHARES,
+    )
     fee_token.mint(backers[0], 10_000, {"from": backers[0]})
     fee_token.approve(sp, 10_000, {"from": backers[0]})
     tx = sp.deposit(10_000, {"from": backers[0]})

@@ -29,12 +29,24 @@ def main() -> None:
 
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
-    d = deploy_subdao_factory(deployer=deployer, registry=registry, flai_token=flai, voting_delay=1,
-                              voting_period=8)
+    d = deploy_subdao_factory(
+        deployer=deployer, registry=registry, flai_token=flai, voting_delay=1, voting_period=8
+    )
     params = (
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", b"healthcare.oncology".ljust(32, b"\0"),
-        b"binary-classifier".ljust(32, b"\0"), b"HL7-FHIR-R4".ljust(32, b"\0"), b"AUC".ljust(32, b"\0"),
-        850_000, 3, 2_000, 86_400, chain.time() + 7 * 86_400, usdc.address, 500_000, 1_000 * USDC, 10**30,
+        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        b"healthcare.oncology".ljust(32, b"\0"),
+        b"binary-classifier".ljust(32, b"\0"),
+        b"HL7-FHIR-R4".ljust(32, b"\0"),
+        b"AUC".ljust(32, b"\0"),
+        850_000,
+        3,
+        2_000,
+        86_400,
+        chain.time() + 7 * 86_400,
+        usdc.address,
+        500_000,
+        1_000 * USDC,
+        10**30,
         10**25,
     )
     tx = d.factory.createSubDAO(1, pharma, params, {"from": registry})
@@ -62,7 +74,9 @@ def main() -> None:
 
     # SBGT mint measured on a bare clone whose operator is an EOA (the call a whitelisting makes)
     cloner = project.TestCloner.deploy({"from": deployer})
-    bare = project.SBGT.at(cloner.clone(d.sbgt_impl, {"from": deployer}).events["Cloned"]["instance"])
+    bare = project.SBGT.at(
+        cloner.clone(d.sbgt_impl, {"from": deployer}).events["Cloned"]["instance"]
+    )
     bare.initialize(deployer, 9 * 10**17, {"from": deployer})
     tx = bare.mint(a[19], 0, {"from": deployer})
     figures.append(("SBGT mint (0 points, whitelisting)", tx.gas_used, 95_000))
@@ -79,7 +93,9 @@ def main() -> None:
     tx = t.castVote(pid, 1, {"from": contributors[0]})
     figures.append(("technical chamber castVote (SBGT points)", tx.gas_used, 86_000))
     chain.mine(9)
-    tx = t.execute([s.rounds], [0], calldata, brownie.web3.keccak(text="whitelist 9"), {"from": pharma})
+    tx = t.execute(
+        [s.rounds], [0], calldata, brownie.web3.keccak(text="whitelist 9"), {"from": pharma}
+    )
     figures.append(("execute: whitelist 9 contributors (9 SBGT mints)", tx.gas_used, 0))
     figures.append(("  per contributor whitelisted (average)", tx.gas_used // 9, 0))
 
@@ -94,8 +110,9 @@ def main() -> None:
 
     # one round with 10 contributors and 3 validators
     deadline = chain.time() + 3_600
-    tx = s.rounds.openRound("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", deadline,
-                            {"from": pharma})
+    tx = s.rounds.openRound(
+        "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", deadline, {"from": pharma}
+    )
     figures.append(("openRound", tx.gas_used, 0))
     rid = tx.events["RoundOpened"]["roundId"]
     cid = "bafkreidgvpkjawlxz6sffxzwgooowe5yt7i6wsyg236mfoks77nywkptdq"
@@ -104,13 +121,26 @@ def main() -> None:
     figures.append(("commitUpdate (max)", max(commits), 80_000))
     chain.sleep(3_700)
     chain.mine()
-    base = [9 * 10**17, 8 * 10**17, 7 * 10**17, 6 * 10**17, 5 * 10**17, 4 * 10**17, 3 * 10**17, 2 * 10**17,
-            10**17, 0]
+    base = [
+        9 * 10**17,
+        8 * 10**17,
+        7 * 10**17,
+        6 * 10**17,
+        5 * 10**17,
+        4 * 10**17,
+        3 * 10**17,
+        2 * 10**17,
+        10**17,
+        0,
+    ]
     vectors = [base, [x + 10**16 for x in base], [WAD - x for x in base]]  # third deviates: slashed
-    gas = [s.rounds.submitScores(rid, vec, {"from": v}).gas_used for v, vec in zip(validators, vectors)]
+    gas = [
+        s.rounds.submitScores(rid, vec, {"from": v}).gas_used for v, vec in zip(validators, vectors)
+    ]
     figures.append(("submitScores (10 contributors, max)", max(gas), 250_000))
-    tx = s.rounds.finalizeRound(rid, "bafyaggregatedmodelcid000000000000000000000000000000000000", 880_000,
-                                {"from": pharma})
+    tx = s.rounds.finalizeRound(
+        rid, "bafyaggregatedmodelcid000000000000000000000000000000000000", 880_000, {"from": pharma}
+    )
     figures.append(("finalizeRound (consensus + 1 slash, 10x3)", tx.gas_used, 800_000))
     fin = tx.gas_used
     acall = [s.rounds.acceptRound.encode_input(rid)]
@@ -127,7 +157,9 @@ def main() -> None:
     width = max(len(n) for n, _, _ in figures)
     print(f"{'figure':<{width}}  {'gas':>10}  budget")
     for name, used, budget in figures:
-        verdict = "" if not budget else (f"<= {budget:,} OK" if used <= budget else f"> {budget:,} OVER")
+        verdict = (
+            "" if not budget else (f"<= {budget:,} OK" if used <= budget else f"> {budget:,} OVER")
+        )
         print(f"{name:<{width}}  {used:>10,}  {verdict}")
     network.disconnect()
 

@@ -123,6 +123,9 @@ interface ISubDAO {
     function closeCrowdfund() external;
 
     /// @notice Refunds the caller's whole contribution of a failed crowdfund (burns its SDT).
+    /// @dev The backer must still hold the SDT it received (SDT is tradable during the crowdfund);
+    /// otherwise the burn reverts with ERC20InsufficientBalance — whoever holds the SDT can hand it
+    /// back first. Escrow is untouchable meanwhile (`spendTreasury` is blocked in Crowdfunding/Failed).
     function refund() external returns (uint256 amount);
 
     /// @notice TrainingRounds hook: onboarding is complete (Onboarding → Training).

@@ -33,11 +33,17 @@ interface ISubDAOSuiteFactory is ISubDAOFactory {
         uint256 pricePerInference
     );
 
+    /// @notice The caller is not the registry (create) or a registered SubDAO (fork).
     error FactoryUnauthorized(address caller);
+    /// @notice The RFM already has a SubDAO.
     error FactoryRFMAlreadyRegistered(uint256 rfmId, address subDAO);
+    /// @notice The crowdfund deadline is not in the future.
     error FactoryInvalidDeadline(uint64 deadline, uint256 nowTimestamp);
+    /// @notice A required address is zero.
     error FactoryZeroAddress();
+    /// @notice Goal, rate and cap must be non-zero.
     error FactoryInvalidAmount(uint256 goal, uint256 sdtPerPaymentUnit, uint256 sdtCap);
+    /// @notice quorumBps above 10000.
     error FactoryInvalidQuorum(uint16 quorumBps);
 
     /// @notice Creates a child suite for a registered SubDAO (msg.sender), recording lineage.

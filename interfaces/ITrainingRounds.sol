@@ -69,20 +69,35 @@ interface ITrainingRounds {
         uint96 phiSum; // Σ consensus φ of the submitters
     }
 
+    /// @notice A contributor applied with its attestation CID and collateral (FLAI actually received).
     event ContributorApplied(address indexed account, string attestationCid, uint256 collateral);
+    /// @notice A validator applied with its slashing deposit (FLAI actually received).
     event ValidatorApplied(address indexed account, uint256 deposit);
+    /// @notice A contributor was whitelisted (its SBGT minted with `initialPoints`).
     event ContributorWhitelisted(address indexed account, uint16 indexed memberIndex, uint256 initialPoints);
+    /// @notice A validator was whitelisted; `deposit` is its stake weight.
     event ValidatorWhitelisted(address indexed account, uint16 indexed validatorIndex, uint256 deposit);
+    /// @notice The technical chamber revoked a contributor (SBGT burned); Malice confiscates collateral.
     event ContributorRevoked(address indexed account, RevocationReason reason, uint256 collateralSlashed);
+    /// @notice The technical chamber removed a validator; its deposit became withdrawable.
     event ValidatorRemoved(address indexed account);
+    /// @notice A contributor withdrew its collateral.
     event CollateralWithdrawn(address indexed account, uint256 amount);
+    /// @notice A validator withdrew its deposit.
     event DepositWithdrawn(address indexed account, uint256 amount);
+    /// @notice The requester launched the SubDAO (founders and validators whitelisted; Training starts).
     event Launched(uint256 founders, uint256 validators);
+    /// @notice The technical chamber changed the round parameters.
     event ParamsSet(Params params);
+    /// @notice The coordinator opened a round with the global model CID.
     event RoundOpened(uint256 indexed roundId, string globalModelCid, uint64 commitDeadline);
+    /// @notice A contributor committed its update CID (the chain keeps its keccak256 digest).
     event UpdateCommitted(uint256 indexed roundId, address indexed contributor, uint16 memberIndex, string updateCid);
+    /// @notice A validator submitted its score vector (submitter order = ascending member index).
     event ScoresSubmitted(uint256 indexed roundId, address indexed validator, uint64[] scores);
+    /// @notice A validator deviated beyond tolerance (mean |score − φ|, 1e18 = 1.0) and lost `amount` FLAI.
     event ValidatorSlashed(uint256 indexed roundId, address indexed validator, uint256 deviation, uint256 amount);
+    /// @notice Consensus φ computed and the aggregate posted; the round awaits its decision.
     event RoundFinalized(
         uint256 indexed roundId,
         string aggregateCid,
@@ -91,33 +106,60 @@ interface ITrainingRounds {
         uint64[] consensus,
         uint256 phiSum
     );
+    /// @notice FLock mode: a scoring validator voted ±1 on the aggregate; `aggVote` is the running sum.
     event AggregateVoted(uint256 indexed roundId, address indexed validator, bool approve, int256 aggVote);
+    /// @notice The round became model version `version` (SBGT points updated).
     event RoundAccepted(uint256 indexed roundId, uint32 indexed version, int256 aggVote);
+    /// @notice The round was rejected; `keptVersion` stays current.
     event RoundRejected(uint256 indexed roundId, uint32 keptVersion, int256 aggVote);
 
+    /// @notice The caller lacks the role (requester, coordinator or technical chamber).
     error RoundsUnauthorized(address caller);
+    /// @notice The account already applied (or is a member).
     error RoundsAlreadyApplied(address account, MemberStatus status);
+    /// @notice Whitelisting needs a pending application.
     error RoundsNotApplied(address account, MemberStatus status);
+    /// @notice The account is not a whitelisted contributor.
     error RoundsNotWhitelisted(address account);
+    /// @notice The account is not a whitelisted validator (or did not score the round).
     error RoundsNotValidator(address account);
+    /// @notice The 256-index bitmap limit is reached.
     error RoundsMemberLimit(uint256 limit);
+    /// @notice Launch needs at least `minValidators` (≥ 1) validators.
     error RoundsNotEnoughValidators(uint256 have, uint256 need);
+    /// @notice The validator deposit is below MIN_DEPOSIT.
     error RoundsDepositTooSmall(uint256 deposit, uint256 minimum);
+    /// @notice Array arguments differ in length.
     error RoundsLengthMismatch(uint256 a, uint256 b);
+    /// @notice The previous round is not decided yet.
     error RoundsPreviousRoundOpen(uint256 roundId, RoundStatus status);
+    /// @notice The commit deadline is not in the future.
     error RoundsInvalidDeadline(uint64 deadline);
+    /// @notice The round is not in the status the action needs.
     error RoundsWrongStatus(uint256 roundId, RoundStatus status);
+    /// @notice The commit deadline passed.
     error RoundsCommitClosed(uint256 roundId, uint64 deadline);
+    /// @notice The contributor already committed in this round.
     error RoundsAlreadyCommitted(uint256 roundId, address contributor);
+    /// @notice Scoring and finalization start after the commit deadline.
     error RoundsScoringNotOpen(uint256 roundId, uint64 deadline);
+    /// @notice The validator already scored this round.
     error RoundsAlreadyScored(uint256 roundId, address validator);
+    /// @notice One score per submitter is required.
     error RoundsScoreLengthMismatch(uint256 roundId, uint256 expected, uint256 got);
+    /// @notice A score exceeds 1e18.
     error RoundsScoreOutOfRange(uint256 position, uint256 score);
+    /// @notice Finalization needs max(1, minValidators) score vectors.
     error RoundsNotEnoughScores(uint256 roundId, uint256 have, uint256 need);
+    /// @notice The FLock rule is not enabled.
     error RoundsNotAutoAccept(uint256 roundId);
+    /// @notice The validator already voted on this aggregate.
     error RoundsAlreadyVoted(uint256 roundId, address validator);
+    /// @notice Settlement waits for every scorer to vote or for the vote deadline.
     error RoundsVotingOpen(uint256 roundId, uint64 voteDeadline);
+    /// @notice Nothing withdrawable (or still whitelisted in a live SubDAO).
     error RoundsNothingToWithdraw(address account);
+    /// @notice tolerance ≤ 1e18, slashBps ≤ 10000, voteWindow > 0, 0 < pointsPerRound ≤ 2**80.
     error RoundsInvalidParams(Params params);
 
     /// @notice Initializes a clone.
@@ -181,19 +223,30 @@ interface ITrainingRounds {
     /// @notice Technical chamber: reject a finalized round (keeps the previous version).
     function rejectRound(uint256 roundId) external;
 
+    /// @notice The SubDAO hub.
     function subDAO() external view returns (address);
+    /// @notice FLAI token of deposits and collateral (implementation immutable).
     function flaiToken() external view returns (address);
+    /// @notice Current round parameters (defaults until the chamber sets them).
     function params() external view returns (Params memory);
+    /// @notice Number of rounds opened.
     function roundCount() external view returns (uint256);
+    /// @notice A round record.
     function round(uint256 roundId) external view returns (Round memory);
+    /// @notice A contributor record.
     function contributor(address account)
         external
         view
         returns (MemberStatus status, uint16 memberIndex, uint256 collateral, bytes32 attestationDigest);
+    /// @notice A validator record.
     function validator(address account) external view returns (MemberStatus status, uint16 validatorIndex, uint256 deposit);
+    /// @notice Contributor indices assigned.
     function contributorCount() external view returns (uint16);
+    /// @notice Validator indices assigned.
     function validatorCount() external view returns (uint16);
+    /// @notice Whitelisted, not removed validators.
     function activeValidators() external view returns (uint256);
+    /// @notice FLAI slashed to the treasury so far (validators + malicious contributors).
     function totalSlashed() external view returns (uint256);
     /// @notice keccak256 digest of `contributor`'s committed update CID (zero if none).
     function updateDigest(uint256 roundId, address contributor) external view returns (bytes32);

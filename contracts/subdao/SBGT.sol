@@ -57,6 +57,7 @@ contract SBGT is ERC721Upgradeable, ISBGT {
             uint48 now_ = clock();
             uint256 d = _currentIndex();
             uint256 s = _award(to, points, d, now_);
+            // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
             _totalScaled.push(SafeCast.toUint32(now_), SafeCast.toUint224(_totalScaled.latest() + s));
         }
     }
@@ -69,13 +70,15 @@ contract SBGT is ERC721Upgradeable, ISBGT {
         uint256 lambda = _lambda;
         uint256 d = Math.mulDiv(previous, lambda, _WAD); // rounds down
         if (d < INDEX_MIN) revert SBGTIndexExhausted(d);
+        // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
         _index.push(SafeCast.toUint32(now_), uint224(d)); // d ≤ previous < 2**224
         emit IndexDecayed(previous, d, lambda);
-        uint256 added;
+        uint256 added = 0;
         for (uint256 i; i < accounts.length; ++i) {
             if (points[i] == 0 || balanceOf(accounts[i]) == 0) continue;
             added += _award(accounts[i], points[i], d, now_);
         }
+        // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
         if (added != 0) _totalScaled.push(SafeCast.toUint32(now_), SafeCast.toUint224(_totalScaled.latest() + added));
     }
 
@@ -84,12 +87,14 @@ contract SBGT is ERC721Upgradeable, ISBGT {
         if (balanceOf(account) == 0) revert SBGTNotHolder(account);
         _burn(uint256(uint160(account)));
         uint256 s = _scaled[account].latest();
-        uint256 pointsRemoved;
+        uint256 pointsRemoved = 0;
         if (s != 0) {
             uint32 now_ = SafeCast.toUint32(clock());
             pointsRemoved = Math.mulDiv(s, _currentIndex(), INDEX_ONE);
+            // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
             _scaled[account].push(now_, 0);
             // S is the exact sum of every holder's s, so s ≤ S
+            // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
             _totalScaled.push(now_, uint224(_totalScaled.latest() - s));
         }
         emit PointsRevoked(account, s, pointsRemoved);
@@ -246,11 +251,13 @@ contract SBGT is ERC721Upgradeable, ISBGT {
         if (points > MAX_AWARD) revert SBGTPointsTooLarge(points);
         ds = Math.mulDiv(points, INDEX_ONE, d); // rounds down; ≤ 2**80·2**200/2**90 = 2**190
         uint256 s = _scaled[account].latest() + ds;
+        // slither-disable-next-line unused-return (Checkpoints.push returns the old/new values)
         _scaled[account].push(SafeCast.toUint32(now_), SafeCast.toUint224(s));
         emit PointsAwarded(account, points, s);
     }
 
     function _currentIndex() private view returns (uint256) {
+        // slither-disable-next-line unused-return (the key of the latest checkpoint is not needed)
         (bool exists,, uint224 d) = _index.latestCheckpoint();
         return exists ? d : INDEX_ONE;
     }

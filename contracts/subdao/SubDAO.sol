@@ -91,6 +91,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 paid = token.balanceOf(address(this)) - before;
+        // slither-disable-next-line incorrect-equality (zero delivered is exactly what is rejected)
         if (paid == 0) revert SubDAOZeroContribution();
         sdtMinted = Math.mulDiv(paid, _rate, _WAD);
         uint128 raised = _raised + SafeCast.toUint128(paid);

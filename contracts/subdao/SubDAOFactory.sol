@@ -55,7 +55,6 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
         address existing = _byRfm[rfmId];
         if (existing != address(0)) revert FactoryRFMAlreadyRegistered(rfmId, existing);
         subDAO = _deploy(rfmId, requester, params, address(0), 0);
-        _byRfm[rfmId] = subDAO;
     }
 
     /// @inheritdoc ISubDAOSuiteFactory
@@ -105,6 +104,7 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
         returns (address)
     {
         _validate(requester, p);
+        // 1. clone, 2. register (all state writes), 3. initialize (calls into the new clones)
         Suite memory s = Suite({
             subDAO: Clones.clone(_SUBDAO_IMPL),
             sbgt: Clones.clone(_SBGT_IMPL),
@@ -113,6 +113,11 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
             financialChamber: Clones.clone(_CHAMBER_IMPL),
             trainingRounds: Clones.clone(_ROUNDS_IMPL)
         });
+        if (parent == address(0)) _byRfm[rfmId] = s.subDAO;
+        _byDomain[p.domain].push(s.subDAO);
+        _byClass[p.modelClass].push(s.subDAO);
+        _isSubDAO[s.subDAO] = true;
+        ++_count;
         ISBGT(s.sbgt).initialize(s.trainingRounds, DEFAULT_LAMBDA);
         ISDT(s.sdt).initialize(s.subDAO, p.sdtCap);
         ISubDAOChamber(s.technicalChamber).initialize(
@@ -140,10 +145,6 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
                 parentModelVersion: parentVersion
             })
         );
-        _byDomain[p.domain].push(s.subDAO);
-        _byClass[p.modelClass].push(s.subDAO);
-        _isSubDAO[s.subDAO] = true;
-        ++_count;
         emit SubDAOCreated(
             rfmId, s.subDAO, requester, p.domain, p.modelClass, p.specCid, s, parent, parentVersion, p.pricePerInference
         );

@@ -144,7 +144,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         Member storage m = _contributors[account];
         if (m.status != MemberStatus.Whitelisted) revert RoundsNotWhitelisted(account);
         m.status = MemberStatus.Revoked;
-        uint256 slashed;
+        uint256 slashed = 0;
         if (reason == RevocationReason.Malice) {
             slashed = m.amount;
             m.amount = 0;
@@ -263,7 +263,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         uint256 n = _popcount(_committed[roundId]);
         if (scores.length != n) revert RoundsScoreLengthMismatch(roundId, n, scores.length);
         mapping(uint256 => uint256) storage packed = _scores[roundId][vIdx];
-        uint256 word;
+        uint256 word = 0;
         for (uint256 i; i < n; ++i) {
             uint256 s = scores[i];
             if (s > _ONE) revert RoundsScoreOutOfRange(i, s);
@@ -425,7 +425,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
     function submitters(uint256 roundId) public view returns (address[] memory accounts) {
         uint256 bitmap = _committed[roundId];
         accounts = new address[](_popcount(bitmap));
-        uint256 k;
+        uint256 k = 0;
         for (uint256 i; bitmap != 0; ++i) {
             if (bitmap & 1 != 0) accounts[k++] = _contributorAt[uint16(i)];
             bitmap >>= 1;
@@ -435,6 +435,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
     /// @inheritdoc ITrainingRounds
     function scoresOf(uint256 roundId, address validator_) external view returns (uint64[] memory) {
         Member memory v = _validators[validator_];
+        // slither-disable-next-line incorrect-equality (a bit test on a membership bitmap)
         if (!_indexed(v.status) || _scored[roundId] & (1 << v.index) == 0) return new uint64[](0);
         return _unpack(_scores[roundId][v.index], _popcount(_committed[roundId]));
     }
@@ -446,7 +447,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         returns (address[] memory accounts, uint64[] memory phi, uint256 phiSum)
     {
         Round memory r = _rounds[roundId];
-        if (r.status == RoundStatus.None || r.status == RoundStatus.Open) return (accounts, phi, 0);
+        if (uint8(r.status) < uint8(RoundStatus.Finalized)) return (accounts, phi, 0); // None or Open
         accounts = submitters(roundId);
         phi = _unpack(_consensus[roundId], accounts.length);
         phiSum = r.phiSum;
@@ -474,6 +475,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         if (roundId == 0) return 0;
         uint256 bitmap = _committed[roundId];
         Member memory m = _contributors[account];
+        // slither-disable-next-line incorrect-equality (a bit test on a membership bitmap)
         if (!_indexed(m.status) || bitmap & (1 << m.index) == 0) return 0;
         uint256 pos = _popcount(bitmap & ((1 << m.index) - 1));
         return uint64(_consensus[roundId][pos >> 2] >> ((pos & 3) * 64));
@@ -486,6 +488,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
 
     /// @inheritdoc ITrainingRounds
     function currentModelCid() external view returns (string memory) {
+        // slither-disable-next-line unused-return (the inference epoch is not needed here)
         (uint32 version,) = ISubDAO(_subDAO).modelVersion();
         return _aggregateCid[_versionRound[version]];
     }
@@ -494,9 +497,14 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
 
     function _accept(uint256 roundId, Round storage r) private {
         r.status = RoundStatus.Accepted;
-        uint32 version = ISubDAO(_subDAO).onVersionAccepted(roundId);
+        ISubDAO hub = ISubDAO(_subDAO);
+        // slither-disable-next-line unused-return (the inference epoch is not needed here)
+        (uint32 current,) = hub.modelVersion();
+        uint32 version = current + 1; // the hub numbers the accepted version the same way
         r.version = version;
         _versionRound[version] = roundId;
+        // slither-disable-next-line unused-return (returns `version`, computed above)
+        hub.onVersionAccepted(roundId);
         (address[] memory accounts, uint64[] memory phi,) = consensus(roundId);
         uint256 m = params().pointsPerRound;
         uint256[] memory points = new uint256[](accounts.length);
@@ -511,6 +519,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         r.status = RoundStatus.Rejected;
         ISubDAO hub = ISubDAO(_subDAO);
         hub.onVersionRejected();
+        // slither-disable-next-line unused-return (the inference epoch is not needed here)
         (uint32 kept,) = hub.modelVersion();
         emit RoundRejected(roundId, kept, r.aggVote);
     }
@@ -525,6 +534,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         _contributorAt[idx] = account;
         _contributorCount = idx + 1;
         emit ContributorWhitelisted(account, idx, points);
+        // slither-disable-next-line unused-return (the token id is the account's address)
         sbgt.mint(account, points);
     }
 
@@ -562,7 +572,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         returns (uint64[] memory phi, uint256 phiSum)
     {
         phi = new uint64[](n);
-        uint256 word;
+        uint256 word = 0;
         for (uint256 i; i < n; ++i) {
             phi[i] = _weightedMedian(s, w, i);
             phiSum += phi[i];
@@ -584,7 +594,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         uint256 nv = _popcount(scored);
         vIdx = new uint16[](nv);
         s = new uint64[][](nv);
-        uint256 k;
+        uint256 k = 0;
         for (uint256 i; scored != 0; ++i) {
             if (scored & 1 != 0) {
                 vIdx[k] = uint16(i);
@@ -601,7 +611,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         uint256 nv = s.length;
         uint64[] memory xs = new uint64[](nv);
         uint256[] memory ws = new uint256[](nv);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 v; v < nv; ++v) {
             uint64 x = s[v][i];
             uint256 wt = w[v];
@@ -615,7 +625,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
             xs[j] = x;
             ws[j] = wt;
         }
-        uint256 cum;
+        uint256 cum = 0;
         for (uint256 v; v < nv; ++v) {
             cum += ws[v];
             if (2 * cum >= total) return xs[v];
@@ -632,9 +642,9 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         Params memory p
     ) private {
         uint256 n = phi.length;
-        uint256 slashedTotal;
+        uint256 slashedTotal = 0;
         for (uint256 v; v < vIdx.length; ++v) {
-            uint256 dev;
+            uint256 dev = 0;
             for (uint256 i; i < n; ++i) {
                 uint64 a = s[v][i];
                 uint64 b = phi[i];
@@ -656,7 +666,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
 
     function _unpack(mapping(uint256 => uint256) storage packed, uint256 n) private view returns (uint64[] memory out) {
         out = new uint64[](n);
-        uint256 word;
+        uint256 word = 0;
         for (uint256 i; i < n; ++i) {
             if (i & 3 == 0) word = packed[i >> 2];
             out[i] = uint64(word >> ((i & 3) * 64));
@@ -684,7 +694,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
 
     /// @dev Only whitelisted (or later revoked) members own their index; Applied/None read index 0.
     function _indexed(MemberStatus status) private pure returns (bool) {
-        return status == MemberStatus.Whitelisted || status == MemberStatus.Revoked;
+        return uint8(status) >= uint8(MemberStatus.Whitelisted); // Whitelisted or Revoked
     }
 
     function _popcount(uint256 x) private pure returns (uint256 n) {

@@ -8,7 +8,7 @@ what it paid (checked at teardown).
 
 import brownie
 from brownie import chain
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -53,7 +53,9 @@ def make_machine(suite, pay_token, backers, deadline):
             b = backers[who]
             state = suite.subdao.state()
             if state != 0:
-                with brownie.reverts(custom_error("SubDAOInvalidState", state, (1).to_bytes(32, "big"))):
+                with brownie.reverts(
+                    custom_error("SubDAOInvalidState", state, (1).to_bytes(32, "big"))
+                ):
                     suite.subdao.contribute(amount, {"from": b})
                 return
             if chain.time() + 1 > deadline:
@@ -101,9 +103,7 @@ def make_machine(suite, pay_token, backers, deadline):
 
         @invariant()
         def sdt_matches_unrefunded(self):
-            expected = sum(
-                self.paid[b] * RATE // WAD for b in backers if not self.refunded[b]
-            )
+            expected = sum(self.paid[b] * RATE // WAD for b in backers if not self.refunded[b])
             assert suite.sdt.totalSupply() == expected
 
     return CrowdfundMachine
@@ -112,5 +112,10 @@ def make_machine(suite, pay_token, backers, deadline):
 def test_crowdfund_state(suite, pay_token, backers, crowdfund_deadline):
     run_state_machine_as_test(
         make_machine(suite, pay_token, backers, crowdfund_deadline),
-        settings=settings(max_examples=25, stateful_step_count=15, deadline=None),
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+        ),
     )

@@ -49,7 +49,9 @@ def test_every_transfer_and_approval_path_reverts(bare_sbgt, holder_token, hospi
     with brownie.reverts(err):
         bare_sbgt.transferFrom(hospital_a, hospital_b, tid, {"from": hospital_a})
     with brownie.reverts(err):
-        bare_sbgt.safeTransferFrom["address,address,uint256"](hospital_a, hospital_b, tid, {"from": hospital_a})
+        bare_sbgt.safeTransferFrom["address,address,uint256"](
+            hospital_a, hospital_b, tid, {"from": hospital_a}
+        )
     with brownie.reverts(err):
         bare_sbgt.safeTransferFrom["address,address,uint256,bytes"](
             hospital_a, hospital_b, tid, b"", {"from": hospital_a}

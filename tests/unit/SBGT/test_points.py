@@ -34,7 +34,9 @@ def test_apply_round_decays_everyone_and_awards_submitters(bare_sbgt, sbgt_opera
     assert abs(bare_sbgt.pointsOf(a) - 90 * WAD) <= 1
     assert abs(bare_sbgt.pointsOf(b) - 55 * WAD) <= 1
     assert bare_sbgt.pointsOf(c) == 0
-    assert bare_sbgt.totalScaledPoints() == bare_sbgt.scaledPointsOf(a) + bare_sbgt.scaledPointsOf(b)
+    assert bare_sbgt.totalScaledPoints() == bare_sbgt.scaledPointsOf(a) + bare_sbgt.scaledPointsOf(
+        b
+    )
 
 
 def test_past_votes_at_snapshot(bare_sbgt, sbgt_operator, hospitals):
@@ -115,6 +117,8 @@ def test_delegation_disabled(bare_sbgt, hospital_a, hospital_b):
     with brownie.reverts(custom_error("SBGTDelegationDisabled")):
         bare_sbgt.delegate(hospital_b, {"from": hospital_a})
     with brownie.reverts(custom_error("SBGTDelegationDisabled")):
-        bare_sbgt.delegateBySig(hospital_b, 0, 0, 27, b"\x00" * 32, b"\x00" * 32, {"from": hospital_a})
+        bare_sbgt.delegateBySig(
+            hospital_b, 0, 0, 27, b"\x00" * 32, b"\x00" * 32, {"from": hospital_a}
+        )
     assert bare_sbgt.CLOCK_MODE() == "mode=blocknumber&from=default"
     assert bare_sbgt.clock() == chain.height

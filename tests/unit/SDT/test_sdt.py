@@ -126,8 +126,16 @@ def test_permit(bare_sdt, hub, backers):
         },
     }
     sig = Account.sign_message(encode_typed_data(full_message=data), owner.key)
-    tx = bare_sdt.permit(owner.address, backers[0], 2 * WAD, deadline, sig.v, sig.r.to_bytes(32, "big"),
-                         sig.s.to_bytes(32, "big"), {"from": backers[0]})
+    tx = bare_sdt.permit(
+        owner.address,
+        backers[0],
+        2 * WAD,
+        deadline,
+        sig.v,
+        sig.r.to_bytes(32, "big"),
+        sig.s.to_bytes(32, "big"),
+        {"from": backers[0]},
+    )
     assert tx.events["Approval"]["value"] == 2 * WAD
     assert bare_sdt.allowance(owner.address, backers[0]) == 2 * WAD
     assert bare_sdt.nonces(owner.address) == 1

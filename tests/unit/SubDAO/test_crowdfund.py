@@ -1,7 +1,6 @@
 """SubDAO crowdfund: contributions mint SDT at the RFM rate; goal → Onboarding; missed → refunds."""
 
 import brownie
-import pytest
 from brownie import chain
 
 from tests.fixtures.subdao import GOAL, RATE, USDC
@@ -80,7 +79,9 @@ def test_missed_goal_refunds_in_full(suite, pay_token, backers, crowdfund_deadli
     assert tx.events["StateChanged"]["next"] == 5  # Failed
     tx = suite.subdao.refund({"from": backers[0]})
     ev = tx.events["Refunded"]
-    assert ev["backer"] == backers[0] and ev["amount"] == 300 * USDC and ev["sdtBurned"] == 300 * WAD
+    assert (
+        ev["backer"] == backers[0] and ev["amount"] == 300 * USDC and ev["sdtBurned"] == 300 * WAD
+    )
     assert pay_token.balanceOf(backers[0]) == 300 * USDC
     assert suite.sdt.balanceOf(backers[0]) == 0
     with brownie.reverts(custom_error("SubDAONothingToRefund", backers[0])):
@@ -101,8 +102,32 @@ def test_refund_closes_failed_crowdfund_lazily(suite, pay_token, backers, crowdf
     assert tx.events["Refunded"]["amount"] == 5 * USDC
 
 
-@pytest.mark.parametrize("idx", [0])
-def test_treasury_locked_during_crowdfund(suite, idx, backers):
-    # only the financial chamber may spend; the chamber cannot even exist with votes yet
-    with brownie.reverts(custom_error("SubDAOUnauthorized", backers[idx])):
-        suite.subdao.spendTreasury(suite.sdt, backers[idx], 1, {"from": backers[idx]})
+def test_treasury_only_by_financial_chamber(suite, backers):
+    with brownie.reverts(custom_error("SubDAOUnauthorized", backers[0])):
+        suite.subdao.spendTreasury(suite.sdt, backers[0], 1, {"from": backers[0]})
+
+
+def test_escrow_cannot_be_spent_while_refundable(suite, pay_token, backers, outsider):
+    """SDT holders exist during the crowdfund, but the financial chamber cannot touch the escrow."""
+    from tests.fixtures.subdao import execute, vote_through
+
+    _fund(pay_token, suite, backers[0], 100 * USDC)
+    chain.mine()
+    spend = [suite.subdao.spendTreasury.encode_input(pay_token, outsider, 100 * USDC)]
+    vote_through(suite.financial, [suite.subdao], spend, backers[:1], "drain")
+    allowed = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4)
+    with brownie.reverts(custom_error("SubDAOInvalidState", 0, _bits(allowed))):
+        execute(suite.financial, [suite.subdao], spend, "drain", backers[0])
+    assert pay_token.balanceOf(suite.subdao) == 100 * USDC
+
+
+def test_refund_requires_the_sdt_back(suite, pay_token, backers, crowdfund_deadline):
+    _fund(pay_token, suite, backers[0], 10 * USDC)
+    suite.sdt.transfer(backers[1], 4 * WAD, {"from": backers[0]})
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    with brownie.reverts(custom_error("ERC20InsufficientBalance", backers[0], 6 * WAD, 10 * WAD)):
+        suite.subdao.refund({"from": backers[0]})
+    suite.sdt.transfer(backers[0], 4 * WAD, {"from": backers[1]})
+    tx = suite.subdao.refund({"from": backers[0]})
+    assert tx.events["Refunded"]["amount"] == 10 * USDC

@@ -24,7 +24,13 @@ def _accept_one_round(s, pharma, hospitals, validators, cid="bafyv1"):
     for v in validators:
         s.rounds.submitScores(rid, [9 * 10**17], {"from": v})
     s.rounds.finalizeRound(rid, cid, 900_000, {"from": pharma})
-    govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid)], hospitals[:3], f"accept {rid}")
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid)],
+        hospitals[:3],
+        f"accept {rid}",
+    )
     return rid
 
 
@@ -43,7 +49,10 @@ def test_training_deployed_cycle(launched_suite, pharma, hospitals, validators):
     _accept_one_round(s, pharma, hospitals, validators)
     assert s.subdao.state() == DEPLOYED
     tx = s.rounds.openRound("bafyv1", chain.time() + 600, {"from": pharma})
-    assert tx.events["StateChanged"]["previous"] == DEPLOYED and tx.events["StateChanged"]["next"] == TRAINING
+    assert (
+        tx.events["StateChanged"]["previous"] == DEPLOYED
+        and tx.events["StateChanged"]["next"] == TRAINING
+    )
 
 
 def test_retire_stops_new_rounds(launched_suite, pharma, hospitals, outsider):
@@ -51,7 +60,10 @@ def test_retire_stops_new_rounds(launched_suite, pharma, hospitals, outsider):
     with brownie.reverts(custom_error("SubDAOUnauthorized", outsider)):
         s.subdao.retire({"from": outsider})
     tx = govern(s.technical, [s.subdao], [s.subdao.retire.encode_input()], hospitals[:3], "retire")
-    assert tx.events["StateChanged"]["previous"] == TRAINING and tx.events["StateChanged"]["next"] == RETIRED
+    assert (
+        tx.events["StateChanged"]["previous"] == TRAINING
+        and tx.events["StateChanged"]["next"] == RETIRED
+    )
     with brownie.reverts(custom_error("SubDAOInvalidState", RETIRED, _bits(TRAINING, DEPLOYED))):
         s.rounds.openRound("bafyg", chain.time() + 600, {"from": pharma})
     # whitelisted members get their FLAI back once retired
@@ -59,13 +71,19 @@ def test_retire_stops_new_rounds(launched_suite, pharma, hospitals, outsider):
     assert tx.events["CollateralWithdrawn"]["amount"] == 10 * WAD
 
 
-def test_fork_records_lineage(launched_suite, subdao_factory, pharma, hospitals, validators, pay_token):
+def test_fork_records_lineage(
+    launched_suite, subdao_factory, pharma, hospitals, validators, pay_token
+):
     s = launched_suite
     _accept_one_round(s, pharma, hospitals, validators)
-    child_params = rfm_params(pay_token, chain.time() + 86_400, modelClass=bytes32("subtype-classifier"))
+    child_params = rfm_params(
+        pay_token, chain.time() + 86_400, modelClass=bytes32("subtype-classifier")
+    )
     with brownie.reverts(custom_error("SubDAOUnauthorized", pharma)):
         s.subdao.fork(child_params, {"from": pharma})
-    tx = govern(s.technical, [s.subdao], [s.subdao.fork.encode_input(child_params)], hospitals[:3], "fork")
+    tx = govern(
+        s.technical, [s.subdao], [s.subdao.fork.encode_input(child_params)], hospitals[:3], "fork"
+    )
     ev = tx.events["Forked"]
     child_addr = ev["child"]
     assert ev["parentModelVersion"] == 1
@@ -89,12 +107,18 @@ def test_module_registry(launched_suite, hospitals, deployer):
     splitter = RecordingSDTHook.deploy({"from": deployer})  # stands in for the issue-4 splitter
     with brownie.reverts(custom_error("SubDAOUnauthorized", hospitals[0])):
         s.subdao.setModule(5, splitter, {"from": hospitals[0]})
-    tx = govern(s.technical, [s.subdao], [s.subdao.setModule.encode_input(5, splitter)], hospitals[:3], "splitter")
+    tx = govern(
+        s.technical,
+        [s.subdao],
+        [s.subdao.setModule.encode_input(5, splitter)],
+        hospitals[:3],
+        "splitter",
+    )
     assert tx.events["ModuleSet"]["module"] == 5 and tx.events["ModuleSet"]["module_"] == splitter
     assert tx.events["BalanceHookSet"]["hook"] == splitter
     assert s.subdao.module(5) == splitter and s.sdt.balanceHook() == splitter
     bad = [s.subdao.setModule.encode_input(0, splitter)]
-    from tests.fixtures.subdao import vote_through, execute
+    from tests.fixtures.subdao import execute, vote_through
 
     vote_through(s.technical, [s.subdao], bad, hospitals[:3], "core module")
     with brownie.reverts(custom_error("SubDAOModuleLocked", 0)):

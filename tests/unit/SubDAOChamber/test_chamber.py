@@ -42,9 +42,13 @@ def test_kind_from_selectors(launched_suite):
 
 def test_proposal_kind_recorded(launched_suite, hospitals):
     s = launched_suite
-    pid, tx = _propose(s.technical, [s.rounds, s.subdao],
-                       [s.rounds.acceptRound.encode_input(1), s.subdao.retire.encode_input()],
-                       hospitals[0], "mixed")
+    pid, tx = _propose(
+        s.technical,
+        [s.rounds, s.subdao],
+        [s.rounds.acceptRound.encode_input(1), s.subdao.retire.encode_input()],
+        hospitals[0],
+        "mixed",
+    )
     ev = tx.events["ProposalKindAssigned"]
     assert ev["proposalId"] == pid and ev["kind"] == SIGNIFICANT
     assert s.technical.proposalKind(pid) == SIGNIFICANT
@@ -83,15 +87,25 @@ def test_quorum(launched_suite, hospitals):
     # quorum 20 % of 600 points = 120; h2 alone has 100
     chain.mine()
     assert s.technical.quorum(chain.height - 1) == sum(FOUNDER_POINTS) * 2_000 // 10_000
-    pid, _ = _propose(s.technical, [s.subdao], [s.subdao.setCoordinator.encode_input(hospitals[2])],
-                      hospitals[2], "coord quorum")
+    pid, _ = _propose(
+        s.technical,
+        [s.subdao],
+        [s.subdao.setCoordinator.encode_input(hospitals[2])],
+        hospitals[2],
+        "coord quorum",
+    )
     assert _vote(s.technical, pid, [(hospitals[2], FOR)]) == DEFEATED
 
 
 def test_one_vote_per_account_and_snapshot(launched_suite, hospitals):
     s = launched_suite
-    pid, _ = _propose(s.technical, [s.subdao], [s.subdao.setCoordinator.encode_input(hospitals[0])],
-                      hospitals[0], "one vote")
+    pid, _ = _propose(
+        s.technical,
+        [s.subdao],
+        [s.subdao.setCoordinator.encode_input(hospitals[0])],
+        hospitals[0],
+        "one vote",
+    )
     tx = s.technical.castVote(pid, FOR, {"from": hospitals[0]})
     assert tx.events["VoteCast"]["weight"] == FOUNDER_POINTS[0]
     with brownie.reverts(custom_error("GovernorAlreadyCastVote", hospitals[0])):
@@ -104,7 +118,9 @@ def test_one_vote_per_account_and_snapshot(launched_suite, hospitals):
 def test_propose_needs_votes(launched_suite, outsider):
     s = launched_suite
     with brownie.reverts(custom_error("GovernorInsufficientProposerVotes", outsider, 0, 1)):
-        s.technical.propose([s.subdao], [0], [s.subdao.retire.encode_input()], "x", {"from": outsider})
+        s.technical.propose(
+            [s.subdao], [0], [s.subdao.retire.encode_input()], "x", {"from": outsider}
+        )
 
 
 def test_set_selector_kind_only_by_governance(launched_suite, hospitals):
@@ -112,8 +128,13 @@ def test_set_selector_kind_only_by_governance(launched_suite, hospitals):
     sel = s.subdao.retire.signature
     with brownie.reverts(custom_error("GovernorOnlyExecutor", hospitals[0])):
         s.technical.setSelectorKind(sel, OPERATIONAL, {"from": hospitals[0]})
-    tx = govern(s.technical, [s.technical], [s.technical.setSelectorKind.encode_input(sel, OPERATIONAL)],
-                hospitals[:3], "reclassify retire")
+    tx = govern(
+        s.technical,
+        [s.technical],
+        [s.technical.setSelectorKind.encode_input(sel, OPERATIONAL)],
+        hospitals[:3],
+        "reclassify retire",
+    )
     assert tx.events["SelectorKindSet"]["kind"] == OPERATIONAL
     assert s.technical.selectorKind(sel) == OPERATIONAL
 

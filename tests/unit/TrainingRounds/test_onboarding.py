@@ -1,7 +1,6 @@
 """Onboarding: applications, requester launch with founding SBGT, chamber whitelisting, revocation."""
 
 import brownie
-import pytest
 from brownie import web3
 
 from tests.fixtures.subdao import FOUNDER_POINTS, govern, plain
@@ -27,7 +26,11 @@ def test_apply_contributor(funded_suite, flai, hospitals):
     s = funded_suite
     tx = _apply(s, flai, hospitals[0], 3 * WAD, "bafyA")
     ev = tx.events["ContributorApplied"]
-    assert (ev["account"], ev["attestationCid"], ev["collateral"]) == (hospitals[0], "bafyA", 3 * WAD)
+    assert (ev["account"], ev["attestationCid"], ev["collateral"]) == (
+        hospitals[0],
+        "bafyA",
+        3 * WAD,
+    )
     st = plain(s.rounds.contributor(hospitals[0]))
     assert st[:3] == [1, 0, 3 * WAD]
     assert st[3] == "0x" + web3.keccak(text="bafyA").hex().removeprefix("0x")
@@ -71,8 +74,11 @@ def test_launch(funded_suite, flai, hospitals, validators, pharma):
     assert tx.events["Launched"]["founders"] == 3 and tx.events["Launched"]["validators"] == 2
     wl = tx.events["ContributorWhitelisted"]
     assert [(e["account"], e["memberIndex"], e["initialPoints"]) for e in wl] == [
-        (h, i, p) for i, (h, p) in enumerate(zip(hospitals[:3], FOUNDER_POINTS))]
-    assert [e["tokenId"] for e in tx.events["Locked"]] == [int(h.address, 16) for h in hospitals[:3]]
+        (h, i, p) for i, (h, p) in enumerate(zip(hospitals[:3], FOUNDER_POINTS))
+    ]
+    assert [e["tokenId"] for e in tx.events["Locked"]] == [
+        int(h.address, 16) for h in hospitals[:3]
+    ]
     assert [e["account"] for e in tx.events["ValidatorWhitelisted"]] == list(validators[:2])
     assert tx.events["StateChanged"]["previous"] == 1 and tx.events["StateChanged"]["next"] == 2
     assert [s.sbgt.pointsOf(h) for h in hospitals[:3]] == FOUNDER_POINTS
@@ -99,15 +105,17 @@ def test_launch_errors(funded_suite, flai, hospitals, validators, pharma, outsid
         s.rounds.launch(hospitals[:1], [1], validators[:2], {"from": pharma})
 
 
-def test_launch_before_crowdfund_closed(subdao_factory, rfm_registry, pay_token, flai, hospitals, validators,
-                                        pharma):
+def test_launch_before_crowdfund_closed(
+    subdao_factory, rfm_registry, pay_token, flai, hospitals, validators, pharma
+):
     from brownie import chain
 
     from flai.chain import load_subdao_suite
     from tests.fixtures.subdao import rfm_params
 
     tx = subdao_factory.factory.createSubDAO(
-        2, pharma, rfm_params(pay_token, chain.time() + 1000), {"from": rfm_registry})
+        2, pharma, rfm_params(pay_token, chain.time() + 1000), {"from": rfm_registry}
+    )
     s = load_subdao_suite(tx.return_value)
     _apply(s, flai, hospitals[0], 0)
     for v in validators[:2]:
@@ -120,8 +128,13 @@ def test_chamber_whitelists_batch(launched_suite, hospitals, outsider):
     s = launched_suite
     with brownie.reverts(custom_error("RoundsUnauthorized", outsider)):
         s.rounds.whitelistContributors(hospitals[3:5], {"from": outsider})
-    tx = govern(s.technical, [s.rounds], [s.rounds.whitelistContributors.encode_input(hospitals[3:5])],
-                hospitals[:3], "whitelist 3 and 4")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.whitelistContributors.encode_input(hospitals[3:5])],
+        hospitals[:3],
+        "whitelist 3 and 4",
+    )
     assert [e["memberIndex"] for e in tx.events["ContributorWhitelisted"]] == [3, 4]
     assert len(tx.events["Locked"]) == 2
     assert s.sbgt.balanceOf(hospitals[3]) == 1 and s.sbgt.pointsOf(hospitals[3]) == 0
@@ -130,8 +143,13 @@ def test_chamber_whitelists_batch(launched_suite, hospitals, outsider):
 def test_revoke_for_malice_confiscates_collateral(launched_suite, hospitals, flai):
     s = launched_suite
     before = flai.balanceOf(s.subdao)
-    tx = govern(s.technical, [s.rounds], [s.rounds.revokeContributor.encode_input(hospitals[2], 2)],
-                hospitals[:3], "revoke h2 malice")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.revokeContributor.encode_input(hospitals[2], 2)],
+        hospitals[:3],
+        "revoke h2 malice",
+    )
     ev = tx.events["ContributorRevoked"]
     assert (ev["account"], ev["reason"], ev["collateralSlashed"]) == (hospitals[2], 2, 10 * WAD)
     assert tx.events["PointsRevoked"]["account"] == hospitals[2]
@@ -145,8 +163,13 @@ def test_revoke_for_exit_returns_collateral(launched_suite, hospitals, flai):
     s = launched_suite
     with brownie.reverts(custom_error("RoundsNothingToWithdraw", hospitals[1])):
         s.rounds.withdrawCollateral({"from": hospitals[1]})  # still whitelisted
-    tx = govern(s.technical, [s.rounds], [s.rounds.revokeContributor.encode_input(hospitals[1], 1)],
-                hospitals[:3], "revoke h1 exit")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.revokeContributor.encode_input(hospitals[1], 1)],
+        hospitals[:3],
+        "revoke h1 exit",
+    )
     assert tx.events["ContributorRevoked"]["collateralSlashed"] == 0
     tx = s.rounds.withdrawCollateral({"from": hospitals[1]})
     assert tx.events["CollateralWithdrawn"]["amount"] == 10 * WAD
@@ -154,8 +177,13 @@ def test_revoke_for_exit_returns_collateral(launched_suite, hospitals, flai):
 
 def test_remove_validator(launched_suite, hospitals, validators):
     s = launched_suite
-    tx = govern(s.technical, [s.rounds], [s.rounds.removeValidator.encode_input(validators[2])],
-                hospitals[:3], "remove v2")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.removeValidator.encode_input(validators[2])],
+        hospitals[:3],
+        "remove v2",
+    )
     assert tx.events["ValidatorRemoved"]["account"] == validators[2]
     assert s.rounds.activeValidators() == 2
     tx = s.rounds.withdrawDeposit({"from": validators[2]})

@@ -1,7 +1,6 @@
 """Training rounds: commit, score, stake-weighted median consensus, slashing, accept/reject, FLock rule."""
 
 import brownie
-import pytest
 from brownie import chain, web3
 
 from tests.fixtures.subdao import FOUNDER_POINTS, govern, plain
@@ -36,7 +35,9 @@ def past_deadline(deadline):
     chain.mine()
 
 
-def run_to_finalized(s, pharma, hospitals, validators, scores, cid="bafyaggregate1", metric=870_000):
+def run_to_finalized(
+    s, pharma, hospitals, validators, scores, cid="bafyaggregate1", metric=870_000
+):
     rid, deadline, _ = open_round(s, pharma)
     for i, h in enumerate(hospitals[:3]):
         s.rounds.commitUpdate(rid, f"bafyupdate{rid}-{i}", {"from": h})
@@ -47,8 +48,11 @@ def run_to_finalized(s, pharma, hospitals, validators, scores, cid="bafyaggregat
     return rid, tx
 
 
-GOOD = [[8 * 10**17, 5 * 10**17, 2 * 10**17], [7 * 10**17, 6 * 10**17, 2 * 10**17],
-        [8 * 10**17, 5 * 10**17, 3 * 10**17]]
+GOOD = [
+    [8 * 10**17, 5 * 10**17, 2 * 10**17],
+    [7 * 10**17, 6 * 10**17, 2 * 10**17],
+    [8 * 10**17, 5 * 10**17, 3 * 10**17],
+]
 
 
 def test_open_round(launched_suite, pharma, outsider):
@@ -72,8 +76,14 @@ def test_commit_update(launched_suite, pharma, hospitals):
     tx = s.rounds.commitUpdate(rid, "bafyupdateB", {"from": hospitals[1]})
     ev = tx.events["UpdateCommitted"]
     assert (ev["roundId"], ev["contributor"], ev["memberIndex"], ev["updateCid"]) == (
-        rid, hospitals[1], 1, "bafyupdateB")
-    assert s.rounds.updateDigest(rid, hospitals[1]) == "0x" + web3.keccak(text="bafyupdateB").hex().removeprefix("0x")
+        rid,
+        hospitals[1],
+        1,
+        "bafyupdateB",
+    )
+    assert s.rounds.updateDigest(rid, hospitals[1]) == "0x" + web3.keccak(
+        text="bafyupdateB"
+    ).hex().removeprefix("0x")
     s.rounds.commitUpdate(rid, "bafyupdateA", {"from": hospitals[0]})
     assert s.rounds.submitters(rid) == [hospitals[0], hospitals[1]]  # member-index order
 
@@ -111,7 +121,9 @@ def test_score_errors(launched_suite, pharma, hospitals, validators, outsider):
         s.rounds.submitScores(rid, [WAD, WAD + 1], {"from": validators[0]})
     tx = s.rounds.submitScores(rid, [WAD, 3], {"from": validators[0]})
     ev = tx.events["ScoresSubmitted"]
-    assert ev["roundId"] == rid and ev["validator"] == validators[0] and list(ev["scores"]) == [WAD, 3]
+    assert (
+        ev["roundId"] == rid and ev["validator"] == validators[0] and list(ev["scores"]) == [WAD, 3]
+    )
     assert list(s.rounds.scoresOf(rid, validators[0])) == [WAD, 3]
     assert s.rounds.round(rid)[2] == 1
     with brownie.reverts(custom_error("RoundsAlreadyScored", rid, validators[0])):
@@ -137,7 +149,7 @@ def test_consensus_is_stake_weighted_median(launched_suite, pharma, hospitals, v
     assert list(ev["submitters"]) == list(hospitals[:3])
     assert ev["aggregateCid"] == "bafyaggregate1" and ev["metric"] == 870_000
     assert ev["phiSum"] == sum(expected)
-    accounts, phi, phi_sum = s.rounds.consensus(rid)
+    _accounts, phi, phi_sum = s.rounds.consensus(rid)
     assert list(phi) == expected and phi_sum == sum(expected)
     assert "ValidatorSlashed" not in tx.events
     assert s.rounds.round(rid)[1] == 2  # Finalized
@@ -155,7 +167,12 @@ def test_deviating_validator_is_slashed(launched_suite, pharma, hospitals, valid
     assert dev > 10**17
     ev = tx.events["ValidatorSlashed"]
     assert len(tx.events["ValidatorSlashed"]) == 1
-    assert (ev["roundId"], ev["validator"], ev["deviation"], ev["amount"]) == (rid, validators[2], dev, 5 * WAD)
+    assert (ev["roundId"], ev["validator"], ev["deviation"], ev["amount"]) == (
+        rid,
+        validators[2],
+        dev,
+        5 * WAD,
+    )
     assert s.rounds.validator(validators[2])[2] == 45 * WAD
     assert flai.balanceOf(s.subdao) - treasury_before == 5 * WAD
     assert s.rounds.totalSlashed() == 5 * WAD
@@ -169,7 +186,13 @@ def test_accept_by_technical_chamber(launched_suite, pharma, hospitals, validato
         s.rounds.acceptRound(rid, {"from": pharma})
     before = [s.sbgt.pointsOf(h) for h in hospitals[:3]]
     assert before == FOUNDER_POINTS
-    tx = govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid)], hospitals[:3], "accept r1")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid)],
+        hospitals[:3],
+        "accept r1",
+    )
     ev = tx.events["RoundAccepted"]
     assert ev["roundId"] == rid and ev["version"] == 1
     mv = tx.events["ModelVersionAccepted"]
@@ -191,11 +214,23 @@ def test_accept_by_technical_chamber(launched_suite, pharma, hospitals, validato
 def test_rejection_keeps_previous_model(launched_suite, pharma, hospitals, validators):
     s = launched_suite
     rid1, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD, cid="bafyv1")
-    govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid1)], hospitals[:3], "accept 1")
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid1)],
+        hospitals[:3],
+        "accept 1",
+    )
     points_before = [s.sbgt.pointsOf(h) for h in hospitals[:3]]
     rid2, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD, cid="bafyv2-worse")
     assert s.subdao.state() == 2  # Training while round 2 runs
-    tx = govern(s.technical, [s.rounds], [s.rounds.rejectRound.encode_input(rid2)], hospitals[:3], "reject 2")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.rejectRound.encode_input(rid2)],
+        hospitals[:3],
+        "reject 2",
+    )
     ev = tx.events["RoundRejected"]
     assert ev["roundId"] == rid2 and ev["keptVersion"] == 1
     assert tx.events["StateChanged"]["next"] == 3
@@ -206,10 +241,22 @@ def test_rejection_keeps_previous_model(launched_suite, pharma, hospitals, valid
 
 
 def set_params(s, hospitals, **kw):
-    p = dict(tolerance=10**17, slashBps=1000, voteWindow=86_400, autoAccept=False, pointsPerRound=M)
+    p = {
+        "tolerance": 10**17,
+        "slashBps": 1000,
+        "voteWindow": 86_400,
+        "autoAccept": False,
+        "pointsPerRound": M,
+    }
     p.update(kw)
     params = tuple(p.values())
-    tx = govern(s.technical, [s.rounds], [s.rounds.setParams.encode_input(params)], hospitals[:3], f"params {p}")
+    tx = govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.setParams.encode_input(params)],
+        hospitals[:3],
+        f"params {p}",
+    )
     assert tuple(tx.events["ParamsSet"]["params"]) == params
     return params
 
@@ -219,7 +266,13 @@ def test_flock_rule_accepts_when_aggvote_nonnegative(launched_suite, pharma, hos
     rid0, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)
     with brownie.reverts(custom_error("RoundsNotAutoAccept", rid0)):
         s.rounds.voteAggregate(rid0, True, {"from": validators[0]})
-    govern(s.technical, [s.rounds], [s.rounds.rejectRound.encode_input(rid0)], hospitals[:3], "reject 0")
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.rejectRound.encode_input(rid0)],
+        hospitals[:3],
+        "reject 0",
+    )
     set_params(s, hospitals, autoAccept=True)
     rid, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)
     assert s.rounds.params()[3] is True
@@ -239,7 +292,9 @@ def test_flock_rule_accepts_when_aggvote_nonnegative(launched_suite, pharma, hos
     assert tx.events["RoundAccepted"]["roundId"] == rid
 
 
-def test_flock_rule_rejects_when_aggvote_negative(launched_suite, pharma, hospitals, validators, outsider):
+def test_flock_rule_rejects_when_aggvote_negative(
+    launched_suite, pharma, hospitals, validators, outsider
+):
     s = launched_suite
     set_params(s, hospitals, autoAccept=True, voteWindow=600)
     rid, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)
@@ -263,7 +318,9 @@ def test_invalid_params(launched_suite, hospitals):
     assert plain(s.rounds.params()) == [10**17, 1000, 86_400, False, M]  # defaults
 
 
-def test_applied_validator_cannot_vote_with_index_zero(launched_suite, pharma, hospitals, validators, accounts, flai):
+def test_applied_validator_cannot_vote_with_index_zero(
+    launched_suite, pharma, hospitals, validators, accounts, flai
+):
     s = launched_suite
     set_params(s, hospitals, autoAccept=True)
     rid, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)

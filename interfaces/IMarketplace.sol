@@ -15,8 +15,10 @@ pragma solidity 0.8.28;
 /// Prices (000 §6.5.1–6.5.2): external users pay 10x, the RFM requester 3x, SubDAO members
 /// ranked by contribution pay x·r/(n−1) for rank r ∈ [0, n) (0 = top contributor: free; the
 /// lowest of n ranked members pays x; a single ranked member is free). The financial chamber
-/// sets x and posts the ranking (it also governs pricing per 001 §6.5); a ranked requester pays
-/// its member price.
+/// sets x and posts the ranking (it also governs pricing per 001 §6.5); the contract checks the
+/// posted order against the SubDAO's SBGT points (every ranked member holds points, and points
+/// never increase down the list), so the chamber chooses who is ranked but not the order.
+/// A ranked requester pays its member price.
 ///
 /// Requests: `requestInference` (FL) / `requestQuery` (FA) consume one subscription credit if
 /// the caller has an unexpired one, otherwise pull the tier fee (measured by balance delta, so
@@ -180,6 +182,7 @@ interface IMarketplace {
     error MarketPlanInactive(uint256 listingId, uint256 planId);
     error MarketTooManyRanked(uint256 count);
     error MarketDuplicateRanked(address account);
+    error MarketRankOrder(address account, uint256 points, uint256 previousPoints);
 
     /// @notice Lists `subDAO`'s model (its technical or financial chamber; SubDAO Deployed).
     function list(address subDAO, ListingParams calldata params) external returns (uint256 listingId);
@@ -202,7 +205,8 @@ interface IMarketplace {
         string calldata modelCardCid
     ) external;
 
-    /// @notice Financial chamber: post the member ranking, top contributor first (≤ 1024).
+    /// @notice Financial chamber: post the member ranking, top contributor first (≤ 1024), in
+    /// non-increasing SBGT points, each member holding points (checked when the SubDAO has an SBGT).
     function setRanks(uint256 listingId, address[] calldata ranked) external;
 
     /// @notice Financial chamber: add a subscription plan.

@@ -7,6 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IMarketplace} from "../../interfaces/IMarketplace.sol";
 import {IRevenueSplitter} from "../../interfaces/IRevenueSplitter.sol";
 import {IMarketSubDAO} from "./IMarketSubDAO.sol";
+import {IMarketSBGT} from "./IMarketSBGT.sol";
 
 /// @title Model marketplace
 /// @notice See {IMarketplace}.
@@ -17,6 +18,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     uint8 private constant _STATE_DEPLOYED = 3;
     uint8 private constant _STATE_RETIRED = 4;
     uint8 private constant _STATE_FAILED = 5;
+    uint8 private constant _MODULE_SBGT = 0;
     uint8 private constant _MODULE_SDT = 1;
     uint8 private constant _MODULE_TECHNICAL = 2;
     uint8 private constant _MODULE_FINANCIAL = 3;
@@ -141,7 +143,14 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         uint256 n = ranked.length;
         if (n > _MAX_RANKED) revert MarketTooManyRanked(n);
         uint32 generation = l.rankGeneration + 1;
-        for (uint256 r; r < n; ++r) {
+        IMarketSBGT sbgt = IMarketSBGT(IMarketSubDAO(l.subDAO).module(_MODULE_SBGT));
+        uint256 previous = type(uint256).max;
+        for (uint256 r = 0; r < n; ++r) {
+            if (address(sbgt) != address(0)) {
+                uint256 points = sbgt.pointsOf(ranked[r]);
+                if (points == 0 || points > previous) revert MarketRankOrder(ranked[r], points, previous);
+                previous = points;
+            }
             Account storage a = _accounts[listingId][ranked[r]];
             if (a.rankGeneration == generation) revert MarketDuplicateRanked(ranked[r]);
             a.rankGeneration = generation;

@@ -118,3 +118,16 @@ def test_retirement_stops_sales(deployed, marketplace, pay_token, outsider, hosp
         marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
     tx = marketplace.delist(lid, {"from": outsider})
     assert tx.events["Delisted"]["listingId"] == lid
+
+
+def test_ranking_follows_sbgt_points(deployed, marketplace, hospitals, backers):
+    s, _, lid, _ = deployed
+    points = [s.sbgt.pointsOf(h) for h in hospitals[:3]]
+    assert points[0] > points[1] > points[2] > 0
+    wrong = [marketplace.setRanks.encode_input(lid, [hospitals[1], hospitals[0]])]
+    with brownie.reverts(custom_error("MarketRankOrder", hospitals[0], points[0], points[1])):
+        govern(s.financial, [marketplace], wrong, backers, "rank members (wrong order)")
+    right = [marketplace.setRanks.encode_input(lid, hospitals[:3])]
+    tx = govern(s.financial, [marketplace], right, backers, "rank members by SBGT points")
+    assert list(tx.events["RanksSet"]["ranked"]) == hospitals[:3]
+    assert [marketplace.priceOf(lid, h)[0] for h in hospitals[:3]] == [0, 25_000, 50_000]

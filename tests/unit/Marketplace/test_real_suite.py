@@ -131,3 +131,27 @@ def test_ranking_follows_sbgt_points(deployed, marketplace, hospitals, backers):
     tx = govern(s.financial, [marketplace], right, backers, "rank members by SBGT points")
     assert list(tx.events["RanksSet"]["ranked"]) == hospitals[:3]
     assert [marketplace.priceOf(lid, h)[0] for h in hospitals[:3]] == [0, 25_000, 50_000]
+
+
+def test_bounty_pool_pays_a_real_round_by_consensus_phi(
+    deployed, market_cloner, deployer, flai, pharma, hospitals, platform_treasury
+):
+    from flai.chain import deploy_bounty_pool
+
+    s, _, _, phi = deployed
+    pool = deploy_bounty_pool(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=s.subdao,
+        flai=flai,
+        platform_treasury=platform_treasury,
+    )
+    flai.mint(pharma, 3_000 * 10**18, {"from": pharma})
+    flai.approve(pool, 3_000 * 10**18, {"from": pharma})
+    pool.fund(3_000 * 10**18, 3, {"from": pharma})
+    rid = s.rounds.versionRound(1)
+    tx = pool.releaseRound(rid, {"from": deployer})
+    assert tx.events["RoundReleased"]["amount"] == 1_000 * 10**18
+    assert tx.events["RoundReleased"]["version"] == 1
+    for h, p in zip(hospitals[:3], phi):
+        assert pool.claimable(rid, h) == 1_000 * 10**18 * p // sum(phi)

@@ -80,8 +80,6 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             modelCardCid: p.modelCardCid
         });
         _listingOf[subDAO] = listingId;
-        // fees reach the splitter through its balance-delta `deposit`
-        IERC20(token).forceApprove(splitter, type(uint256).max);
         _byDomain[p.domain].push(listingId);
         _byModelClass[p.modelClass].push(listingId);
         _emitListed(listingId, s, token, p);
@@ -215,8 +213,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             paid = token.balanceOf(address(this)) - before;
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
-        // slither-disable-next-line unused-return (the splitter emits what it received)
-        if (paid != 0) IRevenueSplitter(l.splitter).deposit(paid);
+        if (paid != 0) _payRevenue(l, paid);
     }
 
     /// @inheritdoc IMarketplace
@@ -246,8 +243,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         _requests[requestId] = _FULFILLED;
         uint256 revenue = request.paid;
         emit Fulfilled(requestId, msg.sender, outputCid, revenue);
-        // slither-disable-next-line unused-return (the splitter emits what it received)
-        if (revenue != 0) IRevenueSplitter(l.splitter).deposit(revenue);
+        if (revenue != 0) _payRevenue(l, revenue);
     }
 
     /// @inheritdoc IMarketplace
@@ -321,6 +317,17 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function requestStatus(uint256 requestId) external view returns (RequestStatus) {
         return _statusOf(_requests[requestId]);
+    }
+
+    /// @dev Hands `amount` to the listing's splitter through its balance-delta `deposit`. The
+    /// allowance is exactly `amount` (never standing): the marketplace escrows every listing's
+    /// fees in one balance per token, so a SubDAO's splitter must not be able to pull more than
+    /// its own revenue.
+    function _payRevenue(Listing storage l, uint256 amount) private {
+        address splitter = l.splitter;
+        IERC20(l.token).forceApprove(splitter, amount);
+        // slither-disable-next-line unused-return (the splitter emits what it received)
+        IRevenueSplitter(splitter).deposit(amount);
     }
 
     function _emitListed(uint256 listingId, IMarketSubDAO s, address token, ListingParams calldata p) private {

@@ -51,3 +51,14 @@ def test_no_return_value_token_full_cycle(
     before = token.balanceOf(outsider)
     marketplace.refund(tx.events["Requested"]["requestId"], request_record(tx), {"from": outsider})
     assert token.balanceOf(outsider) - before == 10_000
+
+
+def test_no_standing_allowance_to_splitters(make_market, marketplace, usd, outsider, operator):
+    """Escrow of all listings shares one balance per token: a splitter may pull only its own fee."""
+    _, splitter, lid = make_market(usd)
+    assert usd.allowance(marketplace, splitter) == 0
+    usd.mint(outsider, 10**6, {"from": outsider})
+    usd.approve(marketplace, 2**256 - 1, {"from": outsider})
+    tx = marketplace.requestInference(lid, "cid", 10_000, {"from": outsider})
+    marketplace.fulfil(tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator})
+    assert usd.allowance(marketplace, splitter) == 0

@@ -735,6 +735,32 @@ class LifecycleRoles:
         raise ChainError(f"address {wanted} is no party of the scenario")
 
 
+def _transact(method: Any, *args: Any, sender: Any) -> Any:
+    """``method(*args, {"from": sender})``, tolerant of brownie's false "dropped" verdict.
+
+    Brownie 1.22 declares a transaction dropped when the sender's nonce has moved past it
+    but the node does not return it by hash yet — a race seen on a loaded machine with
+    Anvil. The transaction is then looked up by hash (web3 waits for its receipt) and, if it
+    was mined, its brownie receipt is rebuilt; a really dropped one still raises.
+    """
+    from brownie import web3
+    from brownie.exceptions import TransactionError
+    from brownie.network.transaction import TransactionReceipt
+
+    try:
+        return method(*args, {"from": sender})
+    except TransactionError as exc:
+        if "dropped without known replacement" not in str(exc):
+            raise
+        txid = str(exc).rsplit(" ", 1)[-1].strip()
+        web3.eth.wait_for_transaction_receipt(txid, timeout=30)
+        receipt = TransactionReceipt(txid, silent=True)
+        receipt.wait(1)
+        if receipt.status != 1:
+            raise
+        return receipt
+
+
 def lifecycle_roles(config: Any, accounts: Sequence[Any]) -> LifecycleRoles:
     """Assign accounts to the parties of a scenario (``flai.pipeline.config.ScenarioConfig``).
 
@@ -807,17 +833,24 @@ def chamber_execute(
     targets, values, calldatas = _columns(actions)
     tx = gas.record(
         f"{step}/propose",
-        chamber.propose(targets, values, calldatas, description, {"from": voters[0]}),
+        _transact(chamber.propose, targets, values, calldatas, description, sender=voters[0]),
     )
     proposal_id = tx.events["ProposalCreated"]["proposalId"]
     chain.mine(int(chamber.votingDelay()) + 1)
     for voter in voters:
-        gas.record(f"{step}/vote", chamber.castVote(proposal_id, _CHAMBER_FOR, {"from": voter}))
+        gas.record(
+            f"{step}/vote", _transact(chamber.castVote, proposal_id, _CHAMBER_FOR, sender=voter)
+        )
     _mine_past(int(chamber.proposalDeadline(proposal_id)))
     return gas.record(
         f"{step}/execute",
-        chamber.execute(
-            targets, values, calldatas, Web3.keccak(text=description), {"from": voters[0]}
+        _transact(
+            chamber.execute,
+            targets,
+            values,
+            calldatas,
+            Web3.keccak(text=description),
+            sender=voters[0],
         ),
     )
 
@@ -838,7 +871,7 @@ def superdao_approve(
     gas.record("superdao/propose", tx)
     chain.mine(int(governor.votingDelay()) + 1)
     for member in members:
-        gas.record("superdao/vote", governor.castVote(proposal_id, 1, {"from": member}))
+        gas.record("superdao/vote", _transact(governor.castVote, proposal_id, 1, sender=member))
     _mine_past(int(governor.proposalDeadline(proposal_id)))
     queued, executed = queue_and_execute(
         governor, sender=members[0], actions=actions, description=description
@@ -972,7 +1005,6 @@ def setup_lifecycle(
 
     check_funded(roles)
     deployer = roles.deployer
-    tx = {"from": deployer}
     start_block = int(web3.eth.block_number) + 1
     protocol = deploy_protocol(deployer=deployer, chamber_voting_period=chamber_voting_period)
     platform = protocol.platform
@@ -998,11 +1030,15 @@ def setup_lifecycle(
     for name, amount in config.backers.items():
         needs[name] += amount * WAD
     for name, amount in needs.items():
-        gas.record("fund/FLAI", token.transfer(roles.account(name), amount, tx))
+        gas.record(
+            "fund/FLAI", _transact(token.transfer, roles.account(name), amount, sender=deployer)
+        )
     for member in roles.members:
-        gas.record("fund/FLAI", token.transfer(member, 5_000 * WAD, tx))
-        gas.record("superdao/approve stake", token.approve(staking, 5_000 * WAD, {"from": member}))
-        gas.record("superdao/stake", staking.stake(5_000 * WAD, {"from": member}))
+        gas.record("fund/FLAI", _transact(token.transfer, member, 5_000 * WAD, sender=deployer))
+        gas.record(
+            "superdao/approve stake", _transact(token.approve, staking, 5_000 * WAD, sender=member)
+        )
+        gas.record("superdao/stake", _transact(staking.stake, 5_000 * WAD, sender=member))
     chain.mine()
 
     requester = roles.account(roles.requester)
@@ -1015,9 +1051,12 @@ def setup_lifecycle(
         deadline=int(chain.time()) + 60 * 24 * 3600,
     )
     gas.record(
-        "rfm/approve fee", token.approve(registry, registry.creationFee(), {"from": requester})
+        "rfm/approve fee",
+        _transact(token.approve, registry, registry.creationFee(), sender=requester),
     )
-    submitted = gas.record("rfm/submit", registry.submit(request.as_tuple(), {"from": requester}))
+    submitted = gas.record(
+        "rfm/submit", _transact(registry.submit, request.as_tuple(), sender=requester)
+    )
     rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
     suite = load_subdao_suite(
         superdao_approve(protocol, rfm_id=rfm_id, members=roles.members, gas=gas)
@@ -1026,33 +1065,40 @@ def setup_lifecycle(
 
     for name, amount in config.backers.items():
         backer = roles.account(name)
-        gas.record("crowdfund/approve", token.approve(hub, amount * WAD, {"from": backer}))
-        gas.record("crowdfund/contribute", hub.contribute(amount * WAD, {"from": backer}))
-    gas.record("crowdfund/close", hub.closeCrowdfund({"from": requester}))
+        gas.record("crowdfund/approve", _transact(token.approve, hub, amount * WAD, sender=backer))
+        gas.record("crowdfund/contribute", _transact(hub.contribute, amount * WAD, sender=backer))
+    gas.record("crowdfund/close", _transact(hub.closeCrowdfund, sender=requester))
 
     for i, name in enumerate(roles.hospitals):
         h = roles.account(name)
         gas.record(
-            "onboard/approve", token.approve(suite.rounds, CONTRIBUTOR_COLLATERAL, {"from": h})
+            "onboard/approve",
+            _transact(token.approve, suite.rounds, CONTRIBUTOR_COLLATERAL, sender=h),
         )
         gas.record(
             "onboard/apply contributor",
-            suite.rounds.applyContributor(
-                f"attestation:{name}:HL7-FHIR-R4", CONTRIBUTOR_COLLATERAL, {"from": h}
+            _transact(
+                suite.rounds.applyContributor,
+                f"attestation:{name}:HL7-FHIR-R4",
+                CONTRIBUTOR_COLLATERAL,
+                sender=h,
             ),
         )
     for name, stake in validator_stake.items():
         v = roles.account(name)
-        gas.record("onboard/approve", token.approve(suite.rounds, stake, {"from": v}))
-        gas.record("onboard/apply validator", suite.rounds.applyValidator(stake, {"from": v}))
+        gas.record("onboard/approve", _transact(token.approve, suite.rounds, stake, sender=v))
+        gas.record(
+            "onboard/apply validator", _transact(suite.rounds.applyValidator, stake, sender=v)
+        )
     founders = [roles.account(n) for n in roles.hospitals]
     gas.record(
         "onboard/launch",
-        suite.rounds.launch(
+        _transact(
+            suite.rounds.launch,
             founders,
             [FOUNDING_POINTS] * len(founders),
             [roles.account(n) for n in roles.validators],
-            {"from": requester},
+            sender=requester,
         ),
     )
 
@@ -1095,7 +1141,7 @@ def setup_lifecycle(
     for name in roles.parties:
         gas.record(
             "market/approve fees",
-            token.approve(marketplace, 2**256 - 1, {"from": roles.account(name)}),
+            _transact(token.approve, marketplace, 2**256 - 1, sender=roles.account(name)),
         )
     return LifecycleDeployment(
         protocol=protocol,
@@ -1212,12 +1258,16 @@ class BrownieChainPort:
 
     def open_round(self, *, global_model_cid: str) -> int:
         deadline = self._now() + self.commit_window
-        tx = self._rounds.openRound(global_model_cid, deadline, {"from": self._coordinator()})
+        tx = _transact(
+            self._rounds.openRound, global_model_cid, deadline, sender=self._coordinator()
+        )
         self.gas.record("round/open", tx)
         return int(tx.events["RoundOpened"]["roundId"])
 
     def commit_update(self, *, round_id: int, custodian: str, update_cid: str) -> None:
-        tx = self._rounds.commitUpdate(round_id, update_cid, {"from": self._acct(custodian)})
+        tx = _transact(
+            self._rounds.commitUpdate, round_id, update_cid, sender=self._acct(custodian)
+        )
         self.gas.record("round/commit update CID", tx)
         self._cids[(round_id, custodian)] = update_cid
 
@@ -1248,8 +1298,11 @@ class BrownieChainPort:
         chain.mine()
 
     def submit_scores(self, *, round_id: int, validator: str, scores: Sequence[int]) -> None:
-        tx = self._rounds.submitScores(
-            round_id, [int(s) for s in scores], {"from": self._acct(validator)}
+        tx = _transact(
+            self._rounds.submitScores,
+            round_id,
+            [int(s) for s in scores],
+            sender=self._acct(validator),
         )
         self.gas.record("round/submit scores", tx)
 
@@ -1267,8 +1320,8 @@ class BrownieChainPort:
         return () if logs else None
 
     def finalize_round(self, *, round_id: int, aggregate_cid: str, metric: int) -> None:
-        tx = self._rounds.finalizeRound(
-            round_id, aggregate_cid, metric, {"from": self._coordinator()}
+        tx = _transact(
+            self._rounds.finalizeRound, round_id, aggregate_cid, metric, sender=self._coordinator()
         )
         self.gas.record("round/finalize (consensus + slashing)", tx)
 
@@ -1283,7 +1336,7 @@ class BrownieChainPort:
         return tuple(self.roles.name_of(a) for a in accounts), tuple(int(p) for p in phi)
 
     def vote_aggregate(self, *, round_id: int, validator: str, approve: bool) -> None:
-        tx = self._rounds.voteAggregate(round_id, approve, {"from": self._acct(validator)})
+        tx = _transact(self._rounds.voteAggregate, round_id, approve, sender=self._acct(validator))
         self.gas.record("round/vote aggregate", tx)
 
     def aggregate_vote(self, round_id: int, validator: str) -> bool | None:
@@ -1297,7 +1350,7 @@ class BrownieChainPort:
         return None if not logs else bool(logs[-1]["args"]["approve"])
 
     def settle_round(self, *, round_id: int) -> Any:
-        tx = self._rounds.settleRound(round_id, {"from": self._coordinator()})
+        tx = _transact(self._rounds.settleRound, round_id, sender=self._coordinator())
         self.gas.record("round/settle (accept iff aggVote >= 0)", tx)
         return self.round_phase(round_id)
 
@@ -1393,7 +1446,7 @@ class BrownieChainPort:
 
     def _pay(self, *, kind: str, user: str, input_cid: str, listing: int, max_fee: int) -> Any:
         fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
-        tx = fn(listing, input_cid, max_fee, {"from": self._acct(user)})
+        tx = _transact(fn, listing, input_cid, max_fee, sender=self._acct(user))
         self.gas.record(f"market/request {kind}", tx)
         ev = tx.events["Requested"]
         rid = int(ev["requestId"])
@@ -1460,8 +1513,8 @@ class BrownieChainPort:
         req = self._load_request(request_id)
         if req is None:
             raise ChainError(f"unknown request {request_id}")
-        tx = self._market.fulfil(
-            request_id, req["record"], output_cid, {"from": self.roles.operator}
+        tx = _transact(
+            self._market.fulfil, request_id, req["record"], output_cid, sender=self.roles.operator
         )
         self.gas.record(f"market/fulfil {req['kind']}", tx)
         req["output"] = output_cid
@@ -1530,41 +1583,50 @@ def setup_analytics(
     )
     request = RFMRequest(**{**request.__dict__, "model_class": "federated-analytics"})
     gas.record(
-        "fa/rfm approve fee", token.approve(registry, registry.creationFee(), {"from": requester})
+        "fa/rfm approve fee",
+        _transact(token.approve, registry, registry.creationFee(), sender=requester),
     )
     submitted = gas.record(
-        "fa/rfm submit", registry.submit(request.as_tuple(), {"from": requester})
+        "fa/rfm submit", _transact(registry.submit, request.as_tuple(), sender=requester)
     )
     rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
     chain.mine()
     for member in roles.members[:2]:
-        gas.record("fa/rfm endorse", registry.endorse(rfm_id, {"from": member}))
+        gas.record("fa/rfm endorse", _transact(registry.endorse, rfm_id, sender=member))
     approved = gas.record(
-        "fa/rfm approve by endorsement", registry.approveByEndorsement(rfm_id, {"from": requester})
+        "fa/rfm approve by endorsement",
+        _transact(registry.approveByEndorsement, rfm_id, sender=requester),
     )
     fa = load_subdao_suite(approved.events["RFMApproved"]["subDAO"])
-    gas.record("fa/crowdfund", token.approve(fa.subdao, ANALYTICS_GOAL, {"from": requester}))
-    gas.record("fa/crowdfund", fa.subdao.contribute(ANALYTICS_GOAL, {"from": requester}))
-    gas.record("fa/crowdfund", fa.subdao.closeCrowdfund({"from": requester}))
-    gas.record("fa/onboard", token.approve(fa.rounds, WAD, {"from": founder}))
-    gas.record("fa/onboard", fa.rounds.applyContributor("attestation:fa", 0, {"from": founder}))
-    gas.record("fa/onboard", token.approve(fa.rounds, WAD, {"from": validator}))
-    gas.record("fa/onboard", fa.rounds.applyValidator(WAD, {"from": validator}))
+    gas.record(
+        "fa/crowdfund", _transact(token.approve, fa.subdao, ANALYTICS_GOAL, sender=requester)
+    )
+    gas.record("fa/crowdfund", _transact(fa.subdao.contribute, ANALYTICS_GOAL, sender=requester))
+    gas.record("fa/crowdfund", _transact(fa.subdao.closeCrowdfund, sender=requester))
+    gas.record("fa/onboard", _transact(token.approve, fa.rounds, WAD, sender=founder))
+    gas.record(
+        "fa/onboard", _transact(fa.rounds.applyContributor, "attestation:fa", 0, sender=founder)
+    )
+    gas.record("fa/onboard", _transact(token.approve, fa.rounds, WAD, sender=validator))
+    gas.record("fa/onboard", _transact(fa.rounds.applyValidator, WAD, sender=validator))
     gas.record(
         "fa/onboard",
-        fa.rounds.launch([founder], [FOUNDING_POINTS], [validator], {"from": requester}),
+        _transact(fa.rounds.launch, [founder], [FOUNDING_POINTS], [validator], sender=requester),
     )
-    opened = fa.rounds.openRound(pipeline_cid, chain.time() + 60, {"from": requester})
+    opened = _transact(fa.rounds.openRound, pipeline_cid, chain.time() + 60, sender=requester)
     round_id = int(gas.record("fa/bootstrap round", opened).events["RoundOpened"]["roundId"])
     gas.record(
-        "fa/bootstrap round", fa.rounds.commitUpdate(round_id, pipeline_cid, {"from": founder})
+        "fa/bootstrap round",
+        _transact(fa.rounds.commitUpdate, round_id, pipeline_cid, sender=founder),
     )
     chain.sleep(61)
     chain.mine()
-    gas.record("fa/bootstrap round", fa.rounds.submitScores(round_id, [WAD], {"from": validator}))
+    gas.record(
+        "fa/bootstrap round", _transact(fa.rounds.submitScores, round_id, [WAD], sender=validator)
+    )
     gas.record(
         "fa/bootstrap round",
-        fa.rounds.finalizeRound(round_id, pipeline_cid, 1_000_000, {"from": requester}),
+        _transact(fa.rounds.finalizeRound, round_id, pipeline_cid, 1_000_000, sender=requester),
     )
     splitter = deploy_revenue_splitter(
         deployer=roles.deployer,
@@ -1621,12 +1683,12 @@ def claim_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str
         acct = port.roles.account(name)
         if int(splitter.claimableSBGT(epoch, acct)) > 0:
             port.gas.record(
-                "revenue/claim SBGT (eq. 10)", splitter.claimSBGT([epoch], {"from": acct})
+                "revenue/claim SBGT (eq. 10)", _transact(splitter.claimSBGT, [epoch], sender=acct)
             )
     for name in backers:
         acct = port.roles.account(name)
         if int(splitter.claimableSDT(acct)) > 0:
-            port.gas.record("revenue/claim SDT (eq. 11)", splitter.claimSDT({"from": acct}))
+            port.gas.record("revenue/claim SDT (eq. 11)", _transact(splitter.claimSDT, sender=acct))
     sbgt = {n: 0 for n in port.roles.hospitals}
     for log in port._logs(splitter, "SBGTRevenueClaimed"):
         sbgt[port.roles.name_of(log["args"]["account"])] += int(log["args"]["amount"])

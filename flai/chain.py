@@ -12,6 +12,12 @@ Sections
   :class:`RFMRequest`, governance helpers (:func:`propose`, :func:`queue_and_execute`)
 - SubDAO suite: :func:`deploy_subdao_factory`, :func:`load_subdao_suite`
 - whole protocol: :func:`deploy_protocol` (platform + real SubDAO factory)
+- marketplace & revenue: :class:`MarketShares`, :func:`deploy_marketplace`,
+  :func:`deploy_revenue_splitter`, :func:`deploy_bounty_pool`
+- ChainPort over brownie (issue 8): :class:`BrownieChainPort` (the
+  :class:`flai.pipeline.ports.ChainPort` over the real contracts), :class:`GasMeter`,
+  :class:`LifecycleRoles`, :func:`setup_lifecycle`, :func:`setup_analytics`,
+  :func:`claim_revenue`, :func:`revoke_malicious`, :func:`run_lifecycle`
 
 References
 ----------
@@ -31,8 +37,12 @@ __all__ = [
     "DEFAULT_VOTING_DELAY",
     "DEFAULT_VOTING_PERIOD",
     "Action",
+    "BrownieChainPort",
     "ChainError",
     "ConfigError",
+    "GasMeter",
+    "LifecycleDeployment",
+    "LifecycleRoles",
     "MarketShares",
     "PlatformConfig",
     "PlatformDeployment",
@@ -43,6 +53,9 @@ __all__ = [
     "SubDAOFactoryDeployment",
     "SubDAOSuite",
     "action",
+    "chamber_execute",
+    "check_funded",
+    "claim_revenue",
     "deploy_bounty_pool",
     "deploy_market_cloner",
     "deploy_marketplace",
@@ -50,9 +63,18 @@ __all__ = [
     "deploy_protocol",
     "deploy_revenue_splitter",
     "deploy_subdao_factory",
+    "lifecycle_roles",
+    "load_lifecycle",
     "load_subdao_suite",
     "propose",
     "queue_and_execute",
+    "revoke_malicious",
+    "rfm_spec",
+    "run_lifecycle",
+    "setup_analytics",
+    "setup_lifecycle",
+    "superdao_approve",
+    "write_json",
 ]
 
 WAD = 10**18
@@ -746,6 +768,7 @@ def _transact(method: Any, *args: Any, sender: Any) -> Any:
     from brownie import web3
     from brownie.exceptions import TransactionError
     from brownie.network.transaction import TransactionReceipt
+    from eth_typing import HexStr
 
     try:
         return method(*args, {"from": sender})
@@ -753,7 +776,7 @@ def _transact(method: Any, *args: Any, sender: Any) -> Any:
         if "dropped without known replacement" not in str(exc):
             raise
         txid = str(exc).rsplit(" ", 1)[-1].strip()
-        web3.eth.wait_for_transaction_receipt(txid, timeout=30)
+        web3.eth.wait_for_transaction_receipt(HexStr(txid), timeout=30)
         receipt = TransactionReceipt(txid, silent=True)
         receipt.wait(1)
         if receipt.status != 1:
@@ -795,12 +818,13 @@ def check_funded(roles: LifecycleRoles, *, minimum: int = MIN_PARTY_BALANCE) -> 
     """Raise :class:`ChainError` naming the first party whose native balance is below
     ``minimum`` (checked before the lifecycle sends any transaction)."""
     from brownie import web3
+    from web3 import Web3
 
     named = {"deployer": roles.deployer, "operator": roles.operator}
     named |= {f"member-{i}": m for i, m in enumerate(roles.members)}
     named |= roles.parties
     for name, acct in named.items():
-        balance = int(web3.eth.get_balance(_address(acct)))
+        balance = int(web3.eth.get_balance(Web3.to_checksum_address(_address(acct))))
         if balance < minimum:
             raise ChainError(
                 f"account of {name} ({_address(acct)}) is unfunded: balance {balance} wei < {minimum}"
@@ -1154,6 +1178,13 @@ def setup_lifecycle(
     )
 
 
+def _request_record(raw: Any) -> tuple[Any, ...]:
+    """``IMarketplace.Request`` as the tuple ``fulfil`` takes (web3 decodes it as a mapping)."""
+    if hasattr(raw, "keys"):
+        return tuple(raw[k] for k in ("payer", "deadline", "paid", "credit"))
+    return tuple(raw)
+
+
 class BrownieChainPort:
     """:class:`flai.pipeline.ports.ChainPort` over the real contracts, through brownie.
 
@@ -1221,8 +1252,11 @@ class BrownieChainPort:
 
     def _logs(self, contract: Any, event: str, **filters: Any) -> list[Any]:
         from brownie import web3
+        from web3 import Web3
 
-        c = web3.eth.contract(address=_address(contract), abi=contract.abi)
+        c = web3.eth.contract(
+            address=Web3.to_checksum_address(_address(contract)), abi=contract.abi
+        )
         return list(
             getattr(c.events, event)().get_logs(
                 from_block=self.deployment.start_block, argument_filters=filters or None
@@ -1428,14 +1462,14 @@ class BrownieChainPort:
         lid = self.listing_id()
         if not lid:
             return ()
-        generation = int(self._market.listing(lid)[7])
+        generation = int(self._market.listing(lid)["rankGeneration"])
         if generation == 0:
             return ()
         ranked = []
         for name in self.roles.parties:
             acct = self._market.account(lid, self._acct(name))
-            if int(acct[2]) == generation:
-                ranked.append((int(acct[3]), name))
+            if int(acct["rankGeneration"]) == generation:
+                ranked.append((int(acct["rank"]), name))
         return tuple(n for _, n in sorted(ranked))
 
     def price_of(self, user: str) -> tuple[int, Any]:
@@ -1498,7 +1532,7 @@ class BrownieChainPort:
             "user": self.roles.name_of(args["payer"]),
             "input": str(args["inputCid"]),
             "tier": int(args["tier"]),
-            "record": tuple(args["request"]),
+            "record": _request_record(args["request"]),
         }
 
     def find_request(self, *, user: str, input_cid: str) -> Any:
@@ -1745,7 +1779,8 @@ def _deployed(addresses: dict[str, Any]) -> bool:
     return True
 
 
-def _write_json(path: Any, document: Any) -> None:
+def write_json(path: Any, document: Any) -> None:
+    """Write ``document`` as JSON to ``path`` atomically (temporary file + rename)."""
     import json
     import os
     from pathlib import Path
@@ -1838,7 +1873,7 @@ def run_lifecycle(
             spec_cid=spec_cid,
             pipeline_cid=pipeline_cid,
         )
-        _write_json(stored, deployment.addresses() | {"network": network})
+        write_json(stored, deployment.addresses() | {"network": network})
     port = BrownieChainPort(
         deployment=deployment,
         roles=roles,

@@ -23,7 +23,7 @@ from typing import Any
 
 from brownie import accounts, network
 
-from flai.chain import ChainError, _write_json, run_lifecycle
+from flai.chain import ChainError, run_lifecycle, write_json
 from flai.pipeline.config import load_config
 from flai.pipeline.errors import PipelineError
 from flai.pipeline.report import format_tables, write_report
@@ -45,7 +45,7 @@ def lifecycle(config_path: str, workdir: str | None) -> tuple[dict[str, Any], Pa
             )
         finally:
             storage.close()
-    _write_json(Path("deployments") / f"{net}.json", result["deployment"])
+    write_json(Path("deployments") / f"{net}.json", result["deployment"])
     write_report(result, directory=report_dir)
     return result, report_dir
 

@@ -134,7 +134,7 @@ def test_ranking_follows_sbgt_points(deployed, marketplace, hospitals, backers):
 
 
 def test_bounty_pool_pays_a_real_round_by_consensus_phi(
-    deployed, market_cloner, deployer, flai, pharma, hospitals, platform_treasury
+    deployed, market_cloner, deployer, flai_token, pharma, hospitals, platform_treasury
 ):
     from flai.chain import deploy_bounty_pool
 
@@ -143,11 +143,11 @@ def test_bounty_pool_pays_a_real_round_by_consensus_phi(
         deployer=deployer,
         cloner=market_cloner,
         subdao=s.subdao,
-        flai=flai,
+        flai=flai_token,  # the suite's real FLAIToken (fixed supply: moved from the deployer)
         platform_treasury=platform_treasury,
     )
-    flai.mint(pharma, 3_000 * 10**18, {"from": pharma})
-    flai.approve(pool, 3_000 * 10**18, {"from": pharma})
+    flai_token.transfer(pharma, 3_000 * 10**18, {"from": deployer})
+    flai_token.approve(pool, 3_000 * 10**18, {"from": pharma})
     pool.fund(3_000 * 10**18, 3, {"from": pharma})
     rid = s.rounds.versionRound(1)
     tx = pool.releaseRound(rid, {"from": deployer})

@@ -376,3 +376,32 @@ def test_a_compute_node_down_does_not_stop_the_round(run, scenario):
     assert 2 not in r["nodes_used"] and len(r["nodes_used"]) >= scenario.compute.threshold + 1
     assert r["phase"] == "accepted"
     assert d.suite.rounds.round(r["round_id"])[1] == 3  # Accepted on chain
+
+
+def test_a_request_paid_before_a_crash_is_fulfilled_by_a_fresh_port(run, accounts, scenario):
+    """Crash between paying and fulfilling: the resumed port rebuilds the request record
+    from the ``Requested`` event and fulfils it once; the fee reaches the splitter."""
+    from flai.chain import BrownieChainPort, GasMeter
+
+    _, d, _ = run
+
+    def port():
+        return BrownieChainPort(
+            deployment=d,
+            roles=_roles(accounts, scenario),
+            gas=GasMeter(),
+            base_price=scenario.inference.base_price,
+            licence_cid="unused",
+        )
+
+    before = d.splitter.totals()[0]
+    paid = port().request_inference(user="external-1", input_cid="bafy-crash-test-input")
+    assert paid.fee == 10 * scenario.inference.base_price and paid.output_cid is None
+    resumed = port()
+    found = resumed.find_request(user="external-1", input_cid="bafy-crash-test-input")
+    assert found == paid
+    resumed.fulfil(request_id=found.request_id, output_cid="bafy-crash-test-output")
+    assert d.marketplace.requestStatus(found.request_id) == FULFILLED
+    assert port().request(found.request_id).output_cid == "bafy-crash-test-output"
+    assert d.splitter.totals()[0] - before == paid.fee
+    assert [s for s, _ in resumed.gas.entries] == ["market/fulfil inference"]

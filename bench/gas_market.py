@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WAD = 10**18
 
 
+def request_record(tx):
+    """The ``Request`` record a ``Requested`` event carries (what fulfil/refund take back)."""
+    ev = tx.events["Requested"]
+    return (ev["payer"], ev["deadline"], ev["paid"], ev["credit"])
+
+
 def main() -> None:
     import brownie
     from brownie import chain, network
@@ -100,12 +106,12 @@ def main() -> None:
     marketplace.subscribe(lid, 0, {"from": users[2]})
     t3 = marketplace.requestInference(lid, cid, 0, {"from": users[2]})
     figures.append(("requestInference (subscription credit)", t3.gas_used, 90_000))
-    r1 = tuple(t1.events["Requested"]["request"])
+    r1 = request_record(t1)
     tx = marketplace.fulfil(t1.events["Requested"]["requestId"], r1, cid, {"from": operator})
     figures.append(("fulfil (fee -> splitter + split)", tx.gas_used, 0))
     chain.sleep(3_601)
     chain.mine()
-    r2 = tuple(t2.events["Requested"]["request"])
+    r2 = request_record(t2)
     tx = marketplace.refund(t2.events["Requested"]["requestId"], r2, {"from": users[1]})
     figures.append(("refund after timeout", tx.gas_used, 0))
 

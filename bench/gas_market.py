@@ -5,7 +5,8 @@ Run: ``python bench/gas_market.py`` (network from env ``FLAI_BENCH_NETWORK``, de
 
 Set-up: a real SDT clone (its SubDAO role held by a test account so the bench can mint to
 1,000 holders), the splitter and bounty pool as clones, the platform-wide Marketplace, and the
-``MarketTestSubDAO`` view harness standing in for the SubDAO + TrainingRounds views.
+``MarketTestSubDAO`` view harness standing in for the SubDAO + TrainingRounds views; the
+"REAL SUITE" lines repeat the budgeted figures on a real SubDAO suite made by the factory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,146 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WAD = 10**18
+
+
+def request_record(tx):
+    """The ``Request`` record a ``Requested`` event carries (what fulfil/refund take back)."""
+    ev = tx.events["Requested"]
+    return (ev["payer"], ev["deadline"], ev["paid"], ev["credit"])
+
+
+def _govern(chamber, targets, calldatas, voters, description):
+    """Propose, vote with every voter, wait out the period and execute (voting delay 1, period 8)."""
+    import brownie
+    from brownie import chain
+
+    tx = chamber.propose(targets, [0] * len(targets), calldatas, description, {"from": voters[0]})
+    pid = tx.events["ProposalCreated"]["proposalId"]
+    chain.mine(2)
+    for v in voters:
+        chamber.castVote(pid, 1, {"from": v})
+    chain.mine(9)
+    desc = brownie.web3.keccak(text=description)
+    return chamber.execute(targets, [0] * len(targets), calldatas, desc, {"from": voters[0]})
+
+
+def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
+    """requestInference and claims against a real SubDAO suite (factory clones: SubDAO, SDT,
+    SBGT, TrainingRounds, chambers), the model accepted by the technical chamber and the
+    splitter attached through the SubDAO's RevenueSplitter slot."""
+    from brownie import chain
+
+    from flai.chain import MarketShares, deploy_revenue_splitter, deploy_subdao_factory
+
+    deployer, registry, pharma, operator, treasury = a[0], a[1], a[2], a[3], a[5]
+    founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
+    usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
+    flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
+    d = deploy_subdao_factory(
+        deployer=deployer, registry=registry, flai_token=flai, voting_delay=1, voting_period=8
+    )
+    params = (
+        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        b"healthcare.oncology".ljust(32, b"\0"),
+        b"binary-classifier".ljust(32, b"\0"),
+        b"HL7-FHIR-R4".ljust(32, b"\0"),
+        b"AUC".ljust(32, b"\0"),
+        850_000,
+        2,
+        2_000,
+        86_400,
+        chain.time() + 7 * 86_400,
+        usdc.address,
+        500_000,
+        900 * 10**6,
+        10**30,
+        10**25,
+    )
+    tx = d.factory.createSubDAO(7, pharma, params, {"from": registry})
+    subdao = project.SubDAO.at(tx.return_value)
+    rounds = project.TrainingRounds.at(subdao.module(4))
+    technical = project.SubDAOChamber.at(subdao.module(2))
+    for b in backers:
+        usdc.mint(b, 300 * 10**6, {"from": b})
+        usdc.approve(subdao, 300 * 10**6, {"from": b})
+        subdao.contribute(300 * 10**6, {"from": b})
+    subdao.closeCrowdfund({"from": backers[0]})
+    for f in founders:
+        rounds.applyContributor("bafyattestation", 0, {"from": f})
+    for v in validators:
+        flai.mint(v, 100 * WAD, {"from": v})
+        flai.approve(rounds, 100 * WAD, {"from": v})
+        rounds.applyValidator(100 * WAD, {"from": v})
+    rounds.launch(founders, [300 * WAD, 200 * WAD, 100 * WAD], validators, {"from": pharma})
+    deadline = chain.time() + 3_600
+    rid = rounds.openRound("bafyglobal0", deadline, {"from": pharma}).events["RoundOpened"][
+        "roundId"
+    ]
+    for i, f in enumerate(founders):
+        rounds.commitUpdate(rid, f"bafyupdate{i}", {"from": f})
+    chain.sleep(3_700)
+    chain.mine()
+    for v in validators:
+        rounds.submitScores(rid, [8 * 10**17, 5 * 10**17, 2 * 10**17], {"from": v})
+    rounds.finalizeRound(rid, "bafyaggregate1", 870_000, {"from": pharma})
+    _govern(technical, [rounds], [rounds.acceptRound.encode_input(rid)], founders, "accept r1")
+    splitter = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=cloner,
+        subdao=subdao,
+        token=usdc,
+        platform_treasury=treasury,
+        platform_admin=deployer,
+        shares=MarketShares(),
+    )
+    listing = (
+        0,
+        b"healthcare.oncology".ljust(32, b"\0"),
+        b"binary-classifier".ljust(32, b"\0"),
+        b"AUC".ljust(32, b"\0"),
+        870_000,
+        50_000,
+        3_600,
+        operator,
+        "bafylicence",
+        "bafymodelcard",
+    )
+    _govern(
+        technical,
+        [subdao, marketplace],
+        [
+            subdao.setModule.encode_input(5, splitter),
+            marketplace.list.encode_input(subdao, listing),
+        ],
+        founders,
+        "attach splitter and list",
+    )
+    lid = marketplace.listingOf(subdao)
+    cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+    figures = []
+    for u in users:
+        usdc.mint(u, 10**9, {"from": u})
+        usdc.approve(marketplace, 2**256 - 1, {"from": u})
+    t0 = marketplace.requestInference(lid, cid, 10**9, {"from": users[0]})
+    t1 = marketplace.requestInference(lid, cid, 10**9, {"from": users[1]})
+    figures.append(("REAL SUITE requestInference (external user)", t1.gas_used, 90_000))
+    marketplace.fulfil(
+        t0.events["Requested"]["requestId"], request_record(t0), cid, {"from": operator}
+    )
+    marketplace.fulfil(
+        t1.events["Requested"]["requestId"], request_record(t1), cid, {"from": operator}
+    )
+    tx = splitter.claimSDT({"from": backers[0]})
+    figures.append(("REAL SUITE claimSDT (backer, empty wallet)", tx.gas_used, 100_000))
+    tx = splitter.claimSBGT([1], {"from": founders[0]})
+    figures.append(("REAL SUITE claimSBGT (founder, empty wallet)", tx.gas_used, 100_000))
+    usdc.mint(backers[1], 1, {"from": backers[1]})
+    usdc.mint(founders[1], 1, {"from": founders[1]})
+    tx = splitter.claimSDT({"from": backers[1]})
+    figures.append(("REAL SUITE claimSDT (backer holding the token)", tx.gas_used, 100_000))
+    tx = splitter.claimSBGT([1], {"from": founders[1]})
+    figures.append(("REAL SUITE claimSBGT (founder holding the token)", tx.gas_used, 100_000))
+    return figures
 
 
 def main() -> None:
@@ -100,12 +241,12 @@ def main() -> None:
     marketplace.subscribe(lid, 0, {"from": users[2]})
     t3 = marketplace.requestInference(lid, cid, 0, {"from": users[2]})
     figures.append(("requestInference (subscription credit)", t3.gas_used, 90_000))
-    r1 = tuple(t1.events["Requested"]["request"])
+    r1 = request_record(t1)
     tx = marketplace.fulfil(t1.events["Requested"]["requestId"], r1, cid, {"from": operator})
     figures.append(("fulfil (fee -> splitter + split)", tx.gas_used, 0))
     chain.sleep(3_601)
     chain.mine()
-    r2 = tuple(t2.events["Requested"]["request"])
+    r2 = request_record(t2)
     tx = marketplace.refund(t2.events["Requested"]["requestId"], r2, {"from": users[1]})
     figures.append(("refund after timeout", tx.gas_used, 0))
 
@@ -123,6 +264,8 @@ def main() -> None:
     figures.append(("claimSBGT (one epoch, eq. 10)", tx.gas_used, 100_000))
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
+
+    figures += real_suite_figures(project, a, cloner, marketplace)
 
     # deposit cost vs number of SDT holders
     deposits = {}

@@ -105,8 +105,9 @@ interface IMarketplace {
     struct Account {
         uint64 credits; // subscription queries left
         uint64 creditsExpireAt; // unix time the credits lapse
-        uint32 rankGeneration; // rank valid iff equal to the listing's
+        uint32 rankGeneration; // rank valid iff equal to the listing's (0 = never ranked)
         uint16 rank; // 0 = top contributor
+        bool requester; // the RFM requester (marked at listing: an external request reads no more)
     }
 
     /// @notice A subscription plan.
@@ -151,14 +152,11 @@ interface IMarketplace {
         uint64 credits,
         uint64 expiresAt
     );
-    /// @notice A request was made; `request` is the record `fulfil`/`refund` take back. The
-    /// listing is `requestId >> 64` (no separate topic: one topic less per request).
+    /// @notice A request was made. `Request(payer, deadline, paid, credit)` is the record
+    /// `fulfil`/`refund` take back; the listing is `requestId >> 64` and the tier follows from
+    /// `paid`/`credit` and `priceOf` (kept out of the event: every byte costs on the hot path).
     event Requested(
-        uint256 indexed requestId,
-        address indexed payer,
-        Tier tier,
-        string inputCid,
-        Request request
+        uint256 indexed requestId, address indexed payer, string inputCid, uint64 deadline, uint128 paid, bool credit
     );
     event Fulfilled(uint256 indexed requestId, address indexed operator, string outputCid, uint256 revenue);
     event Refunded(uint256 indexed requestId, address indexed payer, uint256 amount, bool credit);

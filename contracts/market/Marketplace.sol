@@ -80,6 +80,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             modelCardCid: p.modelCardCid
         });
         _listingOf[subDAO] = listingId;
+        _accounts[listingId][_listings[listingId].requester].requester = true;
         _byDomain[p.domain].push(listingId);
         _byModelClass[p.modelClass].push(listingId);
         _emitListed(listingId, s, token, p);
@@ -264,7 +265,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function priceOf(uint256 listingId, address user) external view returns (uint256 price, Tier tier) {
         Listing storage l = _listing(listingId);
-        return _priceOf(l, _accounts[listingId][user], user);
+        return _priceOf(l, _accounts[listingId][user]);
     }
 
     /// @inheritdoc IMarketplace
@@ -346,14 +347,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
         Account storage a = _accounts[listingId][msg.sender];
         Request memory r = Request({payer: msg.sender, deadline: 0, paid: 0, credit: false});
-        Tier tier;
         if (a.credits != 0 && block.timestamp < a.creditsExpireAt) {
             a.credits -= 1;
             r.credit = true;
-            tier = Tier.Subscriber;
         } else {
-            uint256 fee;
-            (fee, tier) = _priceOf(l, a, msg.sender);
+            (uint256 fee,) = _priceOf(l, a);
             if (fee > maxFee) revert MarketPriceAboveMax(fee, maxFee);
             if (fee != 0) {
                 IERC20 token = IERC20(l.token);
@@ -368,21 +366,19 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         r.deadline = uint64(block.timestamp) + l.timeout;
         requestId = (listingId << 64) | nonce;
         _requests[requestId] = keccak256(abi.encode(r));
-        emit Requested(requestId, msg.sender, tier, inputCid, r);
+        emit Requested(requestId, msg.sender, inputCid, r.deadline, r.paid, r.credit);
     }
 
-    function _priceOf(Listing storage l, Account storage a, address user)
-        private
-        view
-        returns (uint256 price, Tier tier)
-    {
+    function _priceOf(Listing storage l, Account storage a) private view returns (uint256 price, Tier tier) {
         uint256 x = l.basePrice;
-        if (a.rankGeneration == l.rankGeneration && a.rankGeneration != 0) {
+        uint32 generation = a.rankGeneration;
+        // never-ranked accounts skip the listing's ranking slot (the external-user hot path)
+        if (generation != 0 && generation == l.rankGeneration) {
             uint256 n = l.rankCount;
             // n ≥ 1 here; rank r ∈ [0, n): x·r/(n−1), top contributor free
             return (n == 1 ? 0 : (x * a.rank) / (n - 1), Tier.Member);
         }
-        if (user == l.requester) return (x * _REQUESTER_MULTIPLIER, Tier.Requester);
+        if (a.requester) return (x * _REQUESTER_MULTIPLIER, Tier.Requester);
         return (x * _EXTERNAL_MULTIPLIER, Tier.External);
     }
 

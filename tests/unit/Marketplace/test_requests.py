@@ -29,7 +29,7 @@ def test_request_escrows_fee_and_stores_only_a_hash(marketplace, market, usd, us
     rid, rec, tx = pending
     ev = tx.events["Requested"]
     assert rid == (lid << 64) | 1
-    assert ev["payer"] == user and ev["inputCid"] == INPUT_CID and ev["tier"] == 0
+    assert ev["payer"] == user and ev["inputCid"] == INPUT_CID
     assert rec == (user.address, tx.timestamp + TIMEOUT, 10_000, False)
     assert usd.balanceOf(marketplace) == 10_000
     assert marketplace.requestStatus(rid) == PENDING
@@ -138,7 +138,7 @@ def test_free_tier_request_and_refund(marketplace, market, financial_chamber, ho
     marketplace.setRanks(lid, [hospital_a], {"from": financial_chamber})
     tx = marketplace.requestInference(lid, INPUT_CID, 0, {"from": hospital_a})
     rid, rec = tx.events["Requested"]["requestId"], request_record(tx)
-    assert rec[2] == 0 and tx.events["Requested"]["tier"] == 2
+    assert rec[2] == 0 and not rec[3]
     chain.sleep(TIMEOUT + 1)
     tx = marketplace.refund(rid, rec, {"from": hospital_a})
     assert tx.events["Refunded"]["amount"] == 0

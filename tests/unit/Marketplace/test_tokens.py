@@ -60,5 +60,7 @@ def test_no_standing_allowance_to_splitters(make_market, marketplace, usd, outsi
     usd.mint(outsider, 10**6, {"from": outsider})
     usd.approve(marketplace, 2**256 - 1, {"from": outsider})
     tx = marketplace.requestInference(lid, "cid", 10_000, {"from": outsider})
-    marketplace.fulfil(tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator})
+    marketplace.fulfil(
+        tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
+    )
     assert usd.allowance(marketplace, splitter) == 0

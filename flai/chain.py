@@ -1178,11 +1178,15 @@ def setup_lifecycle(
     )
 
 
-def _request_record(raw: Any) -> tuple[Any, ...]:
-    """``IMarketplace.Request`` as the tuple ``fulfil`` takes (web3 decodes it as a mapping)."""
-    if hasattr(raw, "keys"):
-        return tuple(raw[k] for k in ("payer", "deadline", "paid", "credit"))
-    return tuple(raw)
+def _request_record(fields: Any) -> tuple[Any, ...]:
+    """The ``IMarketplace.Request`` tuple ``fulfil`` takes, from a ``Requested`` event's
+    fields (brownie event or web3 log arguments)."""
+    return (
+        str(fields["payer"]),
+        int(fields["deadline"]),
+        int(fields["paid"]),
+        bool(fields["credit"]),
+    )
 
 
 class BrownieChainPort:
@@ -1478,9 +1482,10 @@ class BrownieChainPort:
         price, tier = self._market.priceOf(self.ensure_listed(), self._acct(user))
         return int(price), Tier(_TIERS[int(tier)])
 
-    def _pay(self, *, kind: str, user: str, input_cid: str, listing: int, max_fee: int) -> Any:
+    def _pay(self, *, kind: str, user: str, input_cid: str, listing: int) -> Any:
         fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
-        tx = _transact(fn, listing, input_cid, max_fee, sender=self._acct(user))
+        price, tier = self._market.priceOf(listing, self._acct(user))
+        tx = _transact(fn, listing, input_cid, int(price), sender=self._acct(user))
         self.gas.record(f"market/request {kind}", tx)
         ev = tx.events["Requested"]
         rid = int(ev["requestId"])
@@ -1488,16 +1493,14 @@ class BrownieChainPort:
             "kind": kind,
             "user": user,
             "input": input_cid,
-            "tier": int(ev["tier"]),
-            "record": tuple(ev["request"]),
+            "tier": int(tier),
+            "record": _request_record(ev),
         }
         return self.request(rid)
 
     def request_inference(self, *, user: str, input_cid: str) -> Any:
-        lid = self.ensure_listed()
-        price, _ = self._market.priceOf(lid, self._acct(user))
         return self._pay(
-            kind="inference", user=user, input_cid=input_cid, listing=lid, max_fee=int(price)
+            kind="inference", user=user, input_cid=input_cid, listing=self.ensure_listed()
         )
 
     def analytics_listing_id(self) -> int:
@@ -1510,10 +1513,7 @@ class BrownieChainPort:
         if not lid:
             raise ChainError("no federated-analytics listing: deploy one with list_analytics")
         del price  # the listing's base price is the configured one; the tier rule applies
-        charged, _ = self._market.priceOf(lid, self._acct(user))
-        return self._pay(
-            kind="query", user=user, input_cid=query_cid, listing=lid, max_fee=int(charged)
-        )
+        return self._pay(kind="query", user=user, input_cid=query_cid, listing=lid)
 
     def _load_request(self, rid: int) -> dict[str, Any] | None:
         if rid not in self._requests:
@@ -1527,12 +1527,15 @@ class BrownieChainPort:
         args = log["args"]
         rid = int(args["requestId"])
         fa = self.analytics_listing_id()
+        # the event carries no tier: it is the payer's tier on the listing now (the pricing
+        # inputs — ranking, requester — do not change while requests are served)
+        _, tier = self._market.priceOf(rid >> 64, args["payer"])
         return {
             "kind": "query" if fa and rid >> 64 == fa else "inference",
             "user": self.roles.name_of(args["payer"]),
             "input": str(args["inputCid"]),
-            "tier": int(args["tier"]),
-            "record": _request_record(args["request"]),
+            "tier": int(tier),
+            "record": _request_record(args),
         }
 
     def find_request(self, *, user: str, input_cid: str) -> Any:

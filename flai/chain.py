@@ -12,6 +12,12 @@ Sections
   :class:`RFMRequest`, governance helpers (:func:`propose`, :func:`queue_and_execute`)
 - SubDAO suite: :func:`deploy_subdao_factory`, :func:`load_subdao_suite`
 - whole protocol: :func:`deploy_protocol` (platform + real SubDAO factory)
+- marketplace & revenue: :class:`MarketShares`, :func:`deploy_marketplace`,
+  :func:`deploy_revenue_splitter`, :func:`deploy_bounty_pool`
+- ChainPort over brownie (issue 8): :class:`BrownieChainPort` (the
+  :class:`flai.pipeline.ports.ChainPort` over the real contracts), :class:`GasMeter`,
+  :class:`LifecycleRoles`, :func:`setup_lifecycle`, :func:`setup_analytics`,
+  :func:`claim_revenue`, :func:`revoke_malicious`, :func:`run_lifecycle`
 
 References
 ----------
@@ -31,8 +37,13 @@ __all__ = [
     "DEFAULT_VOTING_DELAY",
     "DEFAULT_VOTING_PERIOD",
     "Action",
+    "BrownieChainPort",
     "ChainError",
     "ConfigError",
+    "GasMeter",
+    "LifecycleDeployment",
+    "LifecycleRoles",
+    "MarketShares",
     "PlatformConfig",
     "PlatformDeployment",
     "ProposalKind",
@@ -42,12 +53,28 @@ __all__ = [
     "SubDAOFactoryDeployment",
     "SubDAOSuite",
     "action",
+    "chamber_execute",
+    "check_funded",
+    "claim_revenue",
+    "deploy_bounty_pool",
+    "deploy_market_cloner",
+    "deploy_marketplace",
     "deploy_platform",
     "deploy_protocol",
+    "deploy_revenue_splitter",
     "deploy_subdao_factory",
+    "lifecycle_roles",
+    "load_lifecycle",
     "load_subdao_suite",
     "propose",
     "queue_and_execute",
+    "revoke_malicious",
+    "rfm_spec",
+    "run_lifecycle",
+    "setup_analytics",
+    "setup_lifecycle",
+    "superdao_approve",
+    "write_json",
 ]
 
 WAD = 10**18
@@ -528,17 +555,1345 @@ class ProtocolDeployment:
         return self.platform.addresses() | {"SubDAOFactory": _address(self.subdao.factory)}
 
 
-def deploy_protocol(*, deployer: Any, config: PlatformConfig | None = None) -> ProtocolDeployment:
+def deploy_protocol(
+    *,
+    deployer: Any,
+    config: PlatformConfig | None = None,
+    chamber_voting_delay: int = DEFAULT_VOTING_DELAY,
+    chamber_voting_period: int = DEFAULT_VOTING_PERIOD,
+) -> ProtocolDeployment:
     """Deploys the platform (:func:`deploy_platform`) with the SubDAO factory of
     :func:`deploy_subdao_factory` as the registry's factory, so an approved RFM creates its
-    whole suite in the approving transaction."""
+    whole suite in the approving transaction. ``chamber_voting_delay``/``_period`` (blocks)
+    are the SubDAO chambers' (a local demo uses a short period)."""
     built: list[SubDAOFactoryDeployment] = []
 
     def factory(registry: Any) -> Any:
         built.append(
-            deploy_subdao_factory(deployer=deployer, registry=registry, flai_token=registry.flai())
+            deploy_subdao_factory(
+                deployer=deployer,
+                registry=registry,
+                flai_token=registry.flai(),
+                voting_delay=chamber_voting_delay,
+                voting_period=chamber_voting_period,
+            )
         )
         return built[0].factory
 
     platform = deploy_platform(deployer=deployer, config=config, factory=factory)
     return ProtocolDeployment(platform=platform, subdao=built[0])
+
+
+# --- Marketplace & revenue ---
+
+
+@dataclass(frozen=True)
+class MarketShares:
+    """Revenue split of one SubDAO in basis points (001 §6.3, 000 §6.5.1).
+
+    The SDT side takes what the platform, SubDAO treasury and SBGT shares leave.
+    """
+
+    platform_bps: int = 3_000
+    treasury_bps: int = 1_000
+    sbgt_bps: int = 3_000
+    min_treasury_bps: int = 1_000
+    max_treasury_bps: int = 1_500
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        """The ``IRevenueSplitter.Shares`` struct in field order."""
+        return (
+            self.platform_bps,
+            self.treasury_bps,
+            self.sbgt_bps,
+            self.min_treasury_bps,
+            self.max_treasury_bps,
+        )
+
+
+def deploy_market_cloner(*, deployer: Any) -> Any:
+    """Deploy the ``MarketCloner`` and the splitter / bounty-pool implementations it clones."""
+    b = _project()
+    cloner = b.MarketCloner.deploy({"from": deployer})
+    b.RevenueSplitter.deploy({"from": deployer})
+    b.BountyPool.deploy({"from": deployer})
+    return cloner
+
+
+def _clone(
+    *, deployer: Any, cloner: Any, implementation: Any, init_data: str, container: Any
+) -> Any:
+    tx = cloner.clone(implementation, init_data, {"from": deployer})
+    return container.at(tx.events["ModuleCloned"]["clone"])
+
+
+def deploy_revenue_splitter(
+    *,
+    deployer: Any,
+    cloner: Any,
+    subdao: Any,
+    token: Any,
+    platform_treasury: Any,
+    platform_admin: Any,
+    shares: MarketShares,
+) -> Any:
+    """Clone and initialize a SubDAO's ``RevenueSplitter``.
+
+    The SubDAO's technical chamber (or factory) must then attach it with
+    ``SubDAO.setModule(Module.RevenueSplitter, splitter)``, which also makes it the SDT's
+    balance hook.
+    """
+    b = _project()
+    impl = b.RevenueSplitter[-1]
+    data = impl.initialize.encode_input(
+        subdao, token, platform_treasury, platform_admin, shares.as_tuple()
+    )
+    return _clone(
+        deployer=deployer,
+        cloner=cloner,
+        implementation=impl,
+        init_data=data,
+        container=b.RevenueSplitter,
+    )
+
+
+def deploy_bounty_pool(
+    *, deployer: Any, cloner: Any, subdao: Any, flai: Any, platform_treasury: Any
+) -> Any:
+    """Clone and initialize a SubDAO's FLAI round-bounty ``BountyPool`` (000 §3, 003 Alg. 2)."""
+    b = _project()
+    impl = b.BountyPool[-1]
+    data = impl.initialize.encode_input(subdao, flai, platform_treasury)
+    return _clone(
+        deployer=deployer,
+        cloner=cloner,
+        implementation=impl,
+        init_data=data,
+        container=b.BountyPool,
+    )
+
+
+def deploy_marketplace(*, deployer: Any) -> Any:
+    """Deploy the platform-wide ``Marketplace`` (one registry of listings for every SubDAO)."""
+    return _project().Marketplace.deploy({"from": deployer})
+
+
+# --- ChainPort over brownie ---
+#
+# The on-chain half of issue 8: the lifecycle set-up (RFM → SubDAO → crowdfund → onboarding
+# → market attachment) and :class:`BrownieChainPort`, which implements
+# :class:`flai.pipeline.ports.ChainPort` over ``TrainingRounds``, ``SBGT``, ``Marketplace``
+# and ``RevenueSplitter``. Parties are the scenario's names; :class:`LifecycleRoles` maps them
+# to accounts. Every transaction's gas is recorded by step in a :class:`GasMeter`.
+
+#: Minimum native balance (wei) every party needs before the lifecycle sends anything.
+MIN_PARTY_BALANCE = 10**16
+#: Founding SBGT points per hospital at launch (001 §8.2); small, so φ·M dominates.
+FOUNDING_POINTS = WAD
+#: Collateral each hospital posts when applying (FLAI wei).
+CONTRIBUTOR_COLLATERAL = 10 * WAD
+#: FLAI each inference user / member receives to pay fees (the payment token is FLAI).
+USER_FLAI = 1_000 * WAD
+
+_PHASES_BY_STATUS = {0: "none", 2: "finalized", 3: "accepted", 4: "rejected"}
+_TIERS = {0: "external", 1: "requester", 2: "member", 3: "external"}
+_CHAMBER_FOR = 1
+
+
+class GasMeter:
+    """Gas used by every transaction the lifecycle sends, labelled by step."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, int]] = []
+
+    def record(self, step: str, tx: Any) -> Any:
+        """Record ``tx.gas_used`` under ``step``; return ``tx``."""
+        self.entries.append((step, int(tx.gas_used)))
+        return tx
+
+    def totals(self) -> dict[str, int]:
+        """Step → total gas."""
+        out: dict[str, int] = {}
+        for step, gas in self.entries:
+            out[step] = out.get(step, 0) + gas
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Step → number of transactions."""
+        out: dict[str, int] = {}
+        for step, _ in self.entries:
+            out[step] = out.get(step, 0) + 1
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifecycleRoles:
+    """Scenario names → accounts (brownie accounts or eth-account backed ones)."""
+
+    deployer: Any
+    requester: str
+    parties: dict[str, Any]
+    """Every named party: requester, hospitals, validators, external users."""
+    hospitals: tuple[str, ...]
+    validators: tuple[str, ...]
+    externals: tuple[str, ...]
+    operator: Any
+    members: tuple[Any, ...]
+    """Platform members who stake FLAI and vote in the SuperDAO."""
+
+    def account(self, name: str) -> Any:
+        """The account of party ``name``."""
+        try:
+            return self.parties[name]
+        except KeyError:
+            raise ChainError(f"unknown party {name!r}") from None
+
+    def name_of(self, address: Any) -> str:
+        """The party name of ``address``."""
+        wanted = _address(address).lower()
+        for name, acct in self.parties.items():
+            if _address(acct).lower() == wanted:
+                return name
+        raise ChainError(f"address {wanted} is no party of the scenario")
+
+
+def _transact(method: Any, *args: Any, sender: Any) -> Any:
+    """``method(*args, {"from": sender})``, tolerant of brownie's false "dropped" verdict.
+
+    Brownie 1.22 declares a transaction dropped when the sender's nonce has moved past it
+    but the node does not return it by hash yet — a race seen on a loaded machine with
+    Anvil. The transaction is then looked up by hash (web3 waits for its receipt) and, if it
+    was mined, its brownie receipt is rebuilt; a really dropped one still raises.
+    """
+    from brownie import web3
+    from brownie.exceptions import TransactionError
+    from brownie.network.transaction import TransactionReceipt
+    from eth_typing import HexStr
+
+    try:
+        return method(*args, {"from": sender})
+    except TransactionError as exc:
+        if "dropped without known replacement" not in str(exc):
+            raise
+        txid = str(exc).rsplit(" ", 1)[-1].strip()
+        web3.eth.wait_for_transaction_receipt(HexStr(txid), timeout=30)
+        receipt = TransactionReceipt(txid, silent=True)
+        receipt.wait(1)
+        if receipt.status != 1:
+            raise
+        return receipt
+
+
+def lifecycle_roles(config: Any, accounts: Sequence[Any]) -> LifecycleRoles:
+    """Assign accounts to the parties of a scenario (``flai.pipeline.config.ScenarioConfig``).
+
+    Layout: ``0`` deployer, ``1`` inference operator, ``2`` requester, then the hospitals,
+    the validators, three external users and four platform members. Raises
+    :class:`ConfigError` if there are too few accounts or a backer is not a party.
+    """
+    externals = tuple(f"external-{i}" for i in range(3))
+    hospitals = tuple(config.hospital_names)
+    validators = tuple(config.validator_names)
+    need = 3 + len(hospitals) + len(validators) + len(externals) + 4
+    if len(accounts) < need:
+        raise ConfigError(f"the scenario needs {need} accounts, the network has {len(accounts)}")
+    names = [config.requester, *hospitals, *validators, *externals]
+    parties = {n: accounts[2 + i] for i, n in enumerate(names)}
+    for backer in config.backers:
+        if backer not in parties:
+            raise ConfigError(f"backers.{backer}: not a party of the scenario")
+    return LifecycleRoles(
+        deployer=accounts[0],
+        requester=config.requester,
+        parties=parties,
+        hospitals=hospitals,
+        validators=validators,
+        externals=externals,
+        operator=accounts[1],
+        members=tuple(accounts[2 + len(names) : 2 + len(names) + 4]),
+    )
+
+
+def check_funded(roles: LifecycleRoles, *, minimum: int = MIN_PARTY_BALANCE) -> None:
+    """Raise :class:`ChainError` naming the first party whose native balance is below
+    ``minimum`` (checked before the lifecycle sends any transaction)."""
+    from brownie import web3
+    from web3 import Web3
+
+    named = {"deployer": roles.deployer, "operator": roles.operator}
+    named |= {f"member-{i}": m for i, m in enumerate(roles.members)}
+    named |= roles.parties
+    for name, acct in named.items():
+        balance = int(web3.eth.get_balance(Web3.to_checksum_address(_address(acct))))
+        if balance < minimum:
+            raise ChainError(
+                f"account of {name} ({_address(acct)}) is unfunded: balance {balance} wei < {minimum}"
+            )
+
+
+def _mine_past(block: int) -> None:
+    """Mine until the chain's height is past ``block`` (a proposal deadline)."""
+    from brownie import chain, web3
+
+    missing = block - int(web3.eth.block_number) + 1
+    if missing > 0:
+        chain.mine(missing)
+
+
+def chamber_execute(
+    chamber: Any,
+    *,
+    voters: Sequence[Any],
+    actions: Sequence[Action],
+    description: str,
+    gas: GasMeter,
+    step: str,
+) -> Any:
+    """Propose ``actions`` in a SubDAO chamber, vote for with every voter, wait out the
+    voting period (local chains: mines blocks) and execute; returns the execute tx."""
+    from brownie import chain
+    from web3 import Web3
+
+    targets, values, calldatas = _columns(actions)
+    tx = gas.record(
+        f"{step}/propose",
+        _transact(chamber.propose, targets, values, calldatas, description, sender=voters[0]),
+    )
+    proposal_id = tx.events["ProposalCreated"]["proposalId"]
+    chain.mine(int(chamber.votingDelay()) + 1)
+    for voter in voters:
+        gas.record(
+            f"{step}/vote", _transact(chamber.castVote, proposal_id, _CHAMBER_FOR, sender=voter)
+        )
+    _mine_past(int(chamber.proposalDeadline(proposal_id)))
+    return gas.record(
+        f"{step}/execute",
+        _transact(
+            chamber.execute,
+            targets,
+            values,
+            calldatas,
+            Web3.keccak(text=description),
+            sender=voters[0],
+        ),
+    )
+
+
+def superdao_approve(
+    protocol: ProtocolDeployment, *, rfm_id: int, members: Sequence[Any], gas: GasMeter
+) -> str:
+    """Pass and execute the SuperDAO approval of ``rfm_id`` (every member votes for);
+    returns the SubDAO the approval created."""
+    from brownie import chain
+
+    governor, registry = protocol.platform.governor, protocol.platform.registry
+    actions = [action(registry, "approve", rfm_id)]
+    description = f"Approve RFM #{rfm_id}"
+    proposal_id, tx = propose(
+        governor, proposer=members[0], actions=actions, description=description
+    )
+    gas.record("superdao/propose", tx)
+    chain.mine(int(governor.votingDelay()) + 1)
+    for member in members:
+        gas.record("superdao/vote", _transact(governor.castVote, proposal_id, 1, sender=member))
+    _mine_past(int(governor.proposalDeadline(proposal_id)))
+    queued, executed = queue_and_execute(
+        governor, sender=members[0], actions=actions, description=description
+    )
+    gas.record("superdao/queue", queued)
+    gas.record("superdao/execute (creates the SubDAO suite)", executed)
+    return str(executed.events["RFMApproved"]["subDAO"])
+
+
+@dataclass(frozen=True)
+class LifecycleDeployment:
+    """What the lifecycle set-up deployed (contract objects)."""
+
+    protocol: ProtocolDeployment
+    rfm_id: int
+    suite: SubDAOSuite
+    cloner: Any
+    marketplace: Any
+    splitter: Any
+    start_block: int
+    analytics: SubDAOSuite | None = None
+    analytics_splitter: Any = None
+
+    def addresses(self) -> dict[str, Any]:
+        """Everything, for ``deployments/<network>.json``."""
+        suite = {
+            "SubDAO": self.suite.subdao,
+            "SBGT": self.suite.sbgt,
+            "SDT": self.suite.sdt,
+            "TechnicalChamber": self.suite.technical,
+            "FinancialChamber": self.suite.financial,
+            "TrainingRounds": self.suite.rounds,
+            "RevenueSplitter": self.splitter,
+        }
+        out: dict[str, Any] = self.protocol.addresses() | {
+            "MarketCloner": _address(self.cloner),
+            "Marketplace": _address(self.marketplace),
+            "rfmId": int(self.rfm_id),
+            "startBlock": int(self.start_block),
+            "suite": {k: _address(v) for k, v in suite.items()},
+        }
+        if self.analytics is not None:
+            out["analyticsSuite"] = {
+                "SubDAO": _address(self.analytics.subdao),
+                "TrainingRounds": _address(self.analytics.rounds),
+                "RevenueSplitter": _address(self.analytics_splitter),
+            }
+        return out
+
+
+def load_lifecycle(addresses: dict[str, Any]) -> LifecycleDeployment:
+    """Contract objects for a deployment written by :meth:`LifecycleDeployment.addresses`."""
+    p = _project()
+    platform = PlatformDeployment(
+        token=p.FLAIToken.at(addresses["FLAIToken"]),
+        staking=p.SuperDAOStaking.at(addresses["SuperDAOStaking"]),
+        timelock=p.TimelockController.at(addresses["TimelockController"]),
+        governor=p.SuperDAOGovernor.at(addresses["SuperDAOGovernor"]),
+        registry=p.RFMRegistry.at(addresses["RFMRegistry"]),
+    )
+    sub = SubDAOFactoryDeployment(  # implementations are not needed to drive a lifecycle
+        factory=p.SubDAOFactory.at(addresses["SubDAOFactory"]),
+        subdao_impl=None,
+        sbgt_impl=None,
+        sdt_impl=None,
+        chamber_impl=None,
+        rounds_impl=None,
+        registry=addresses["RFMRegistry"],
+        flai_token=addresses["FLAIToken"],
+    )
+    analytics = addresses.get("analyticsSuite")
+    return LifecycleDeployment(
+        protocol=ProtocolDeployment(platform=platform, subdao=sub),
+        rfm_id=int(addresses["rfmId"]),
+        suite=load_subdao_suite(addresses["suite"]["SubDAO"]),
+        cloner=p.MarketCloner.at(addresses["MarketCloner"]),
+        marketplace=p.Marketplace.at(addresses["Marketplace"]),
+        splitter=p.RevenueSplitter.at(addresses["suite"]["RevenueSplitter"]),
+        start_block=int(addresses["startBlock"]),
+        analytics=None if analytics is None else load_subdao_suite(analytics["SubDAO"]),
+        analytics_splitter=None
+        if analytics is None
+        else p.RevenueSplitter.at(analytics["RevenueSplitter"]),
+    )
+
+
+def _rfm_request(
+    *, spec_cid: str, token: Any, price: int, goal: int, min_validators: int, deadline: int
+) -> RFMRequest:
+    return RFMRequest(
+        spec_cid=spec_cid,
+        domain="healthcare.oncology",
+        model_class="binary-classifier",
+        data_schema="HL7-FHIR-R4",
+        metric_id="AUC",
+        metric_threshold=0.85,
+        min_validators=min_validators,
+        quorum_bps=2_000,
+        epoch_length=7 * 24 * 3600,
+        crowdfund_deadline=deadline,
+        payment_token=_address(token),
+        price_per_inference=price,
+        crowdfund_goal=goal,
+        sdt_per_payment_unit=WAD,
+        sdt_cap=10**9 * WAD,
+    )
+
+
+def setup_lifecycle(
+    *,
+    config: Any,
+    roles: LifecycleRoles,
+    gas: GasMeter,
+    spec_cid: str,
+    chamber_voting_period: int = 12,
+) -> LifecycleDeployment:
+    """Deploy the protocol and bring the scenario's RFM to a launched SubDAO with its market.
+
+    Steps (001 §9.1–9.3): :func:`deploy_protocol` (chamber voting period
+    ``chamber_voting_period`` blocks); FLAI to every party; platform members stake; the
+    requester submits the RFM (payment token FLAI, price ``config.inference.base_price``,
+    crowdfund goal = Σ ``config.backers`` SDT); the SuperDAO approves it; the backers fund
+    the crowdfund (1 SDT per FLAI); hospitals apply with collateral, validators with their
+    deposits (``stake`` whole FLAI); the requester launches with every hospital as founder
+    (:data:`FOUNDING_POINTS`); the technical chamber sets the round parameters (FLock
+    auto-accept, M = ``points_per_round``, λ = ``points_decay``) and attaches the revenue
+    splitter (``config.revenue`` shares). The model is listed on the marketplace once a
+    round is accepted (:meth:`BrownieChainPort.ensure_listed`).
+    """
+    from brownie import chain, web3
+
+    check_funded(roles)
+    deployer = roles.deployer
+    start_block = int(web3.eth.block_number) + 1
+    protocol = deploy_protocol(deployer=deployer, chamber_voting_period=chamber_voting_period)
+    platform = protocol.platform
+    token, staking, registry = platform.token, platform.staking, platform.registry
+    for contract in (
+        token,
+        platform.timelock,
+        staking,
+        registry,
+        platform.governor,
+        protocol.subdao.factory,
+    ):
+        gas.record("deploy/protocol", contract.tx)
+
+    validator_stake = {v.name: v.stake * WAD for v in config.validators}
+    goal = sum(config.backers.values()) * WAD
+    needs: dict[str, int] = {n: USER_FLAI for n in roles.parties}
+    needs[roles.requester] += 2 * int(registry.creationFee()) + ANALYTICS_GOAL  # FL + FA RFMs
+    for name in roles.hospitals:
+        needs[name] += CONTRIBUTOR_COLLATERAL
+    for name, stake in validator_stake.items():
+        needs[name] += stake
+    for name, amount in config.backers.items():
+        needs[name] += amount * WAD
+    for name, amount in needs.items():
+        gas.record(
+            "fund/FLAI", _transact(token.transfer, roles.account(name), amount, sender=deployer)
+        )
+    for member in roles.members:
+        gas.record("fund/FLAI", _transact(token.transfer, member, 5_000 * WAD, sender=deployer))
+        gas.record(
+            "superdao/approve stake", _transact(token.approve, staking, 5_000 * WAD, sender=member)
+        )
+        gas.record("superdao/stake", _transact(staking.stake, 5_000 * WAD, sender=member))
+    chain.mine()
+
+    requester = roles.account(roles.requester)
+    request = _rfm_request(
+        spec_cid=spec_cid,
+        token=token,
+        price=config.inference.base_price,
+        goal=goal,
+        min_validators=len(config.validators),
+        deadline=int(chain.time()) + 60 * 24 * 3600,
+    )
+    gas.record(
+        "rfm/approve fee",
+        _transact(token.approve, registry, registry.creationFee(), sender=requester),
+    )
+    submitted = gas.record(
+        "rfm/submit", _transact(registry.submit, request.as_tuple(), sender=requester)
+    )
+    rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
+    suite = load_subdao_suite(
+        superdao_approve(protocol, rfm_id=rfm_id, members=roles.members, gas=gas)
+    )
+    hub = suite.subdao
+
+    for name, amount in config.backers.items():
+        backer = roles.account(name)
+        gas.record("crowdfund/approve", _transact(token.approve, hub, amount * WAD, sender=backer))
+        gas.record("crowdfund/contribute", _transact(hub.contribute, amount * WAD, sender=backer))
+    gas.record("crowdfund/close", _transact(hub.closeCrowdfund, sender=requester))
+
+    for i, name in enumerate(roles.hospitals):
+        h = roles.account(name)
+        gas.record(
+            "onboard/approve",
+            _transact(token.approve, suite.rounds, CONTRIBUTOR_COLLATERAL, sender=h),
+        )
+        gas.record(
+            "onboard/apply contributor",
+            _transact(
+                suite.rounds.applyContributor,
+                f"attestation:{name}:HL7-FHIR-R4",
+                CONTRIBUTOR_COLLATERAL,
+                sender=h,
+            ),
+        )
+    for name, stake in validator_stake.items():
+        v = roles.account(name)
+        gas.record("onboard/approve", _transact(token.approve, suite.rounds, stake, sender=v))
+        gas.record(
+            "onboard/apply validator", _transact(suite.rounds.applyValidator, stake, sender=v)
+        )
+    founders = [roles.account(n) for n in roles.hospitals]
+    gas.record(
+        "onboard/launch",
+        _transact(
+            suite.rounds.launch,
+            founders,
+            [FOUNDING_POINTS] * len(founders),
+            [roles.account(n) for n in roles.validators],
+            sender=requester,
+        ),
+    )
+
+    cloner = deploy_market_cloner(deployer=deployer)
+    marketplace = deploy_marketplace(deployer=deployer)
+    gas.record("deploy/market", cloner.tx)
+    gas.record("deploy/market", marketplace.tx)
+    shares = config.revenue
+    splitter = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=cloner,
+        subdao=hub,
+        token=token,
+        platform_treasury=platform.timelock,
+        platform_admin=platform.timelock,
+        shares=MarketShares(
+            platform_bps=shares.platform_bps,
+            treasury_bps=shares.treasury_bps,
+            sbgt_bps=shares.sbgt_bps,
+            min_treasury_bps=min(1_000, shares.treasury_bps),
+            max_treasury_bps=max(1_500, shares.treasury_bps),
+        ),
+    )
+    rounds_params = (10**17, 1_000, 24 * 3600, True, config.points_per_round * WAD)
+    actions = [
+        action(suite.rounds, "setParams", rounds_params),
+        action(hub, "setModule", 5, splitter),
+    ]
+    decay = round(config.points_decay * WAD)
+    if decay != int(suite.sbgt.decay()):
+        actions.append(action(suite.rounds, "setDecay", decay))
+    chamber_execute(
+        suite.technical,
+        voters=founders,
+        actions=actions,
+        description="Round parameters (FLock auto-accept) and the revenue splitter",
+        gas=gas,
+        step="technical/params+splitter",
+    )
+    for name in roles.parties:
+        gas.record(
+            "market/approve fees",
+            _transact(token.approve, marketplace, 2**256 - 1, sender=roles.account(name)),
+        )
+    return LifecycleDeployment(
+        protocol=protocol,
+        rfm_id=rfm_id,
+        suite=suite,
+        cloner=cloner,
+        marketplace=marketplace,
+        splitter=splitter,
+        start_block=start_block,
+    )
+
+
+def _request_record(fields: Any) -> tuple[Any, ...]:
+    """The ``IMarketplace.Request`` tuple ``fulfil`` takes, from a ``Requested`` event's
+    fields (brownie event or web3 log arguments)."""
+    return (
+        str(fields["payer"]),
+        int(fields["deadline"]),
+        int(fields["paid"]),
+        bool(fields["credit"]),
+    )
+
+
+class BrownieChainPort:
+    """:class:`flai.pipeline.ports.ChainPort` over the real contracts, through brownie.
+
+    Writes are sent from the party's account (custodians commit, validators score and vote,
+    the coordinator — the requester — opens and finalizes, the operator fulfils, users pay);
+    reads for reconciliation come from contract state, or from events where the contracts
+    keep only a digest or a bitmap (update CIDs, aggregate votes, requests, slashing).
+
+    Where the port and the contracts differ, the port adapts:
+
+    - ``close_commits`` sends nothing: the commit window is a deadline, so on a local chain
+      it advances the clock past it (``COMMIT``/``SCORING`` are read from the deadline).
+    - the marketplace needs a Deployed SubDAO to list, so the model is listed (through the
+      technical chamber) on the first market call, after a round was accepted;
+      ``set_member_ranks`` is a financial-chamber vote of the SDT holders.
+    - ``request_query`` pays the FA listing's tier price: its base price ``x`` is the
+      configured query price, and the tier rule (requester 3x, external 10x) applies.
+    - ``revenue`` is what the FL listing's splitter received (FA fees go to the FA SubDAO).
+
+    Parameters
+    ----------
+    deployment
+        From :func:`setup_lifecycle` / :func:`load_lifecycle`.
+    roles
+        Names → accounts.
+    gas
+        Where gas per step is recorded.
+    base_price, licence_cid
+        Listing price ``x`` per inference and the licence (RFM spec) CID.
+    commit_window
+        Seconds between opening a round and its commit deadline.
+    listing_timeout
+        Seconds the operator has to fulfil a request.
+    """
+
+    def __init__(
+        self,
+        *,
+        deployment: LifecycleDeployment,
+        roles: LifecycleRoles,
+        gas: GasMeter,
+        base_price: int,
+        licence_cid: str,
+        commit_window: int = 3_600,
+        listing_timeout: int = 24 * 3_600,
+    ) -> None:
+        self.base_price = base_price
+        self.licence_cid = licence_cid
+        self.deployment = deployment
+        self.roles = roles
+        self.gas = gas
+        self.commit_window = commit_window
+        self.listing_timeout = listing_timeout
+        self._rounds = deployment.suite.rounds
+        self._market = deployment.marketplace
+        self._cids: dict[tuple[int, str], str] = {}
+        self._requests: dict[int, dict[str, Any]] = {}
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _acct(self, name: str) -> Any:
+        return self.roles.account(name)
+
+    def _coordinator(self) -> Any:
+        return self._acct(self.roles.requester)
+
+    def _logs(self, contract: Any, event: str, **filters: Any) -> list[Any]:
+        from brownie import web3
+        from web3 import Web3
+
+        c = web3.eth.contract(
+            address=Web3.to_checksum_address(_address(contract)), abi=contract.abi
+        )
+        return list(
+            getattr(c.events, event)().get_logs(
+                from_block=self.deployment.start_block, argument_filters=filters or None
+            )
+        )
+
+    @staticmethod
+    def _now() -> int:
+        from brownie import web3
+
+        return int(web3.eth.get_block("latest")["timestamp"])
+
+    # -- membership ------------------------------------------------------------------------
+    def validator_stakes(self) -> dict[str, int]:
+        out = {}
+        for name in self.roles.validators:
+            status, _, deposit = self._rounds.validator(self._acct(name))
+            if int(status) == 2:  # Whitelisted
+                out[name] = int(deposit)
+        return out
+
+    # -- rounds ----------------------------------------------------------------------------
+    def round_count(self) -> int:
+        return int(self._rounds.roundCount())
+
+    def round_phase(self, round_id: int) -> Any:
+        from flai.pipeline.ports import RoundPhase
+
+        deadline, status = self._rounds.round(round_id)[:2]
+        if int(status) == 1:  # Open
+            return RoundPhase.COMMIT if self._now() <= int(deadline) else RoundPhase.SCORING
+        return RoundPhase(_PHASES_BY_STATUS[int(status)])
+
+    def open_round(self, *, global_model_cid: str) -> int:
+        deadline = self._now() + self.commit_window
+        tx = _transact(
+            self._rounds.openRound, global_model_cid, deadline, sender=self._coordinator()
+        )
+        self.gas.record("round/open", tx)
+        return int(tx.events["RoundOpened"]["roundId"])
+
+    def commit_update(self, *, round_id: int, custodian: str, update_cid: str) -> None:
+        tx = _transact(
+            self._rounds.commitUpdate, round_id, update_cid, sender=self._acct(custodian)
+        )
+        self.gas.record("round/commit update CID", tx)
+        self._cids[(round_id, custodian)] = update_cid
+
+    def update_cid(self, round_id: int, custodian: str) -> str | None:
+        key = (round_id, custodian)
+        if key not in self._cids:
+            account = _address(self._acct(custodian))
+            if int(self._rounds.updateDigest(round_id, account).hex(), 16) == 0:
+                return None
+            logs = self._logs(
+                self._rounds, "UpdateCommitted", roundId=round_id, contributor=account
+            )
+            if not logs:
+                raise ChainError(f"round {round_id}: {custodian}'s UpdateCommitted event not found")
+            self._cids[key] = str(logs[-1]["args"]["updateCid"])
+        return self._cids[key]
+
+    def submitters(self, round_id: int) -> tuple[str, ...]:
+        return tuple(self.roles.name_of(a) for a in self._rounds.submitters(round_id))
+
+    def close_commits(self, *, round_id: int) -> None:
+        from brownie import chain
+
+        deadline = int(self._rounds.round(round_id)[0])
+        wait = deadline - self._now() + 1
+        if wait > 0:
+            chain.sleep(wait)
+        chain.mine()
+
+    def submit_scores(self, *, round_id: int, validator: str, scores: Sequence[int]) -> None:
+        tx = _transact(
+            self._rounds.submitScores,
+            round_id,
+            [int(s) for s in scores],
+            sender=self._acct(validator),
+        )
+        self.gas.record("round/submit scores", tx)
+
+    def scores_of(self, round_id: int, validator: str) -> tuple[int, ...] | None:
+        # scoresOf is empty for a validator who did not score; an empty round has no scores
+        row = tuple(int(s) for s in self._rounds.scoresOf(round_id, self._acct(validator)))
+        if row:
+            return row
+        logs = self._logs(
+            self._rounds,
+            "ScoresSubmitted",
+            roundId=round_id,
+            validator=_address(self._acct(validator)),
+        )
+        return () if logs else None
+
+    def finalize_round(self, *, round_id: int, aggregate_cid: str, metric: int) -> None:
+        tx = _transact(
+            self._rounds.finalizeRound, round_id, aggregate_cid, metric, sender=self._coordinator()
+        )
+        self.gas.record("round/finalize (consensus + slashing)", tx)
+
+    def aggregate(self, round_id: int) -> tuple[str, int] | None:
+        if int(self._rounds.round(round_id)[1]) < 2:  # None or Open
+            return None
+        cid, metric = self._rounds.aggregate(round_id)
+        return str(cid), int(metric)
+
+    def consensus(self, round_id: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        accounts, phi, _ = self._rounds.consensus(round_id)
+        return tuple(self.roles.name_of(a) for a in accounts), tuple(int(p) for p in phi)
+
+    def vote_aggregate(self, *, round_id: int, validator: str, approve: bool) -> None:
+        tx = _transact(self._rounds.voteAggregate, round_id, approve, sender=self._acct(validator))
+        self.gas.record("round/vote aggregate", tx)
+
+    def aggregate_vote(self, round_id: int, validator: str) -> bool | None:
+        # TrainingRounds keeps only a voted bitmap: the direction is in AggregateVoted
+        logs = self._logs(
+            self._rounds,
+            "AggregateVoted",
+            roundId=round_id,
+            validator=_address(self._acct(validator)),
+        )
+        return None if not logs else bool(logs[-1]["args"]["approve"])
+
+    def settle_round(self, *, round_id: int) -> Any:
+        tx = _transact(self._rounds.settleRound, round_id, sender=self._coordinator())
+        self.gas.record("round/settle (accept iff aggVote >= 0)", tx)
+        return self.round_phase(round_id)
+
+    def model_version(self) -> tuple[int, str | None]:
+        version, _ = self.deployment.suite.subdao.modelVersion()
+        if int(version) == 0:
+            return 0, None
+        return int(version), str(self._rounds.currentModelCid())
+
+    def points(self) -> dict[str, int]:
+        sbgt = self.deployment.suite.sbgt
+        return {n: int(sbgt.pointsOf(self._acct(n))) for n in self.roles.hospitals}
+
+    def slashed(self) -> dict[str, int]:
+        out = {n: 0 for n in self.roles.validators}
+        for log in self._logs(self._rounds, "ValidatorSlashed"):
+            out[self.roles.name_of(log["args"]["validator"])] += int(log["args"]["amount"])
+        return out
+
+    # -- marketplace -----------------------------------------------------------------------
+    def listing_id(self) -> int:
+        """The FL listing of the SubDAO (0 before :meth:`ensure_listed`)."""
+        return int(self._market.listingOf(self.deployment.suite.subdao))
+
+    def ensure_listed(self) -> int:
+        """List the model (technical chamber) if it is not listed yet; return the listing id."""
+        lid = self.listing_id()
+        if lid:
+            return lid
+        suite = self.deployment.suite
+        if int(suite.subdao.state()) != 3:
+            raise ChainError("the model can be listed only once a round is accepted (Deployed)")
+        version, cid = self.model_version()
+        round_id = int(self._rounds.versionRound(version))
+        _, metric = self._rounds.aggregate(round_id)
+        params = (
+            0,  # Inference
+            _bytes32("healthcare.oncology"),
+            _bytes32("binary-classifier"),
+            _bytes32("AUC"),
+            int(metric),
+            self.base_price,
+            self.listing_timeout,
+            _address(self.roles.operator),
+            self.licence_cid,
+            str(cid),  # the model card is the accepted model itself
+        )
+        chamber_execute(
+            suite.technical,
+            voters=[self._acct(n) for n in self.roles.hospitals],
+            actions=[action(self._market, "list", suite.subdao, params)],
+            description=f"List model version {version} ({cid})",
+            gas=self.gas,
+            step="market/list (technical chamber)",
+        )
+        return self.listing_id()
+
+    def set_member_ranks(self, *, ranked: Sequence[str]) -> None:
+        lid = self.ensure_listed()
+        holders = [self._acct(n) for n in self._sdt_holders()]
+        chamber_execute(
+            self.deployment.suite.financial,
+            voters=holders,
+            actions=[action(self._market, "setRanks", lid, [self._acct(n) for n in ranked])],
+            description=f"Member ranking by SBGT points: {', '.join(ranked)}",
+            gas=self.gas,
+            step="market/ranks (financial chamber)",
+        )
+
+    def _sdt_holders(self) -> list[str]:
+        sdt = self.deployment.suite.sdt
+        return [n for n in self.roles.parties if int(sdt.balanceOf(self._acct(n))) > 0]
+
+    def member_ranks(self) -> tuple[str, ...]:
+        lid = self.listing_id()
+        if not lid:
+            return ()
+        generation = int(self._market.listing(lid)["rankGeneration"])
+        if generation == 0:
+            return ()
+        ranked = []
+        for name in self.roles.parties:
+            acct = self._market.account(lid, self._acct(name))
+            if int(acct["rankGeneration"]) == generation:
+                ranked.append((int(acct["rank"]), name))
+        return tuple(n for _, n in sorted(ranked))
+
+    def price_of(self, user: str) -> tuple[int, Any]:
+        from flai.pipeline.ports import Tier
+
+        price, tier = self._market.priceOf(self.ensure_listed(), self._acct(user))
+        return int(price), Tier(_TIERS[int(tier)])
+
+    def _pay(self, *, kind: str, user: str, input_cid: str, listing: int) -> Any:
+        fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
+        price, tier = self._market.priceOf(listing, self._acct(user))
+        tx = _transact(fn, listing, input_cid, int(price), sender=self._acct(user))
+        self.gas.record(f"market/request {kind}", tx)
+        ev = tx.events["Requested"]
+        rid = int(ev["requestId"])
+        self._requests[rid] = {
+            "kind": kind,
+            "user": user,
+            "input": input_cid,
+            "tier": int(tier),
+            "record": _request_record(ev),
+        }
+        return self.request(rid)
+
+    def request_inference(self, *, user: str, input_cid: str) -> Any:
+        return self._pay(
+            kind="inference", user=user, input_cid=input_cid, listing=self.ensure_listed()
+        )
+
+    def analytics_listing_id(self) -> int:
+        """The FA listing (0 if the lifecycle has no analytics SubDAO)."""
+        fa = self.deployment.analytics
+        return 0 if fa is None else int(self._market.listingOf(fa.subdao))
+
+    def request_query(self, *, user: str, query_cid: str, price: int) -> Any:
+        lid = self.analytics_listing_id()
+        if not lid:
+            raise ChainError("no federated-analytics listing: deploy one with list_analytics")
+        del price  # the listing's base price is the configured one; the tier rule applies
+        return self._pay(kind="query", user=user, input_cid=query_cid, listing=lid)
+
+    def _load_request(self, rid: int) -> dict[str, Any] | None:
+        if rid not in self._requests:
+            logs = self._logs(self._market, "Requested", requestId=rid)
+            if not logs:
+                return None
+            self._requests[rid] = self._from_log(logs[-1])
+        return self._requests[rid]
+
+    def _from_log(self, log: Any) -> dict[str, Any]:
+        args = log["args"]
+        rid = int(args["requestId"])
+        fa = self.analytics_listing_id()
+        # the event carries no tier: it is the payer's tier on the listing now (the pricing
+        # inputs — ranking, requester — do not change while requests are served)
+        _, tier = self._market.priceOf(rid >> 64, args["payer"])
+        return {
+            "kind": "query" if fa and rid >> 64 == fa else "inference",
+            "user": self.roles.name_of(args["payer"]),
+            "input": str(args["inputCid"]),
+            "tier": int(tier),
+            "record": _request_record(args),
+        }
+
+    def find_request(self, *, user: str, input_cid: str) -> Any:
+        for log in self._logs(self._market, "Requested", payer=_address(self._acct(user))):
+            if str(log["args"]["inputCid"]) == input_cid:
+                rid = int(log["args"]["requestId"])
+                self._requests.setdefault(rid, self._from_log(log))
+                return self.request(rid)
+        return None
+
+    def fulfil(self, *, request_id: int, output_cid: str) -> None:
+        req = self._load_request(request_id)
+        if req is None:
+            raise ChainError(f"unknown request {request_id}")
+        tx = _transact(
+            self._market.fulfil, request_id, req["record"], output_cid, sender=self.roles.operator
+        )
+        self.gas.record(f"market/fulfil {req['kind']}", tx)
+        req["output"] = output_cid
+
+    def request(self, request_id: int) -> Any:
+        from flai.pipeline.ports import PaidRequest, Tier
+
+        req = self._load_request(request_id)
+        if req is None:
+            raise ChainError(f"unknown request {request_id}")
+        if req.get("output") is None:
+            logs = self._logs(self._market, "Fulfilled", requestId=request_id)
+            if logs:
+                req["output"] = str(logs[-1]["args"]["outputCid"])
+        return PaidRequest(
+            request_id=request_id,
+            kind=req["kind"],
+            user=req["user"],
+            input_cid=req["input"],
+            fee=int(req["record"][2]),
+            tier=Tier(_TIERS[req["tier"]]),
+            output_cid=req.get("output"),
+        )
+
+    def revenue(self) -> int:
+        return int(self.deployment.splitter.totals()[0])
+
+
+#: Crowdfund goal of the federated-analytics SubDAO (FLAI wei, paid by the requester).
+ANALYTICS_GOAL = 100 * WAD
+
+
+def setup_analytics(
+    *,
+    config: Any,
+    roles: LifecycleRoles,
+    deployment: LifecycleDeployment,
+    gas: GasMeter,
+    spec_cid: str,
+    pipeline_cid: str,
+) -> LifecycleDeployment:
+    """Bring up the federated-analytics SubDAO and its pay-per-query listing (001 §7.3).
+
+    The marketplace holds one listing per SubDAO and lists only Deployed SubDAOs, so FA
+    queries are sold by a second SubDAO: an RFM with model class ``federated-analytics``
+    approved by stake-weighted endorsement (001 §8.2), funded by the requester, launched with
+    the first hospital as founder and the first validator, whose single bootstrap round
+    commits the FA pipeline (``pipeline_cid``) and is accepted by its technical chamber in
+    the same proposal that attaches its splitter and lists it (kind Analytics, base price
+    ``config.analytics.price``). Returns ``deployment`` with the analytics suite.
+    """
+    from brownie import chain
+
+    platform = deployment.protocol.platform
+    token, registry = platform.token, platform.registry
+    requester = roles.account(roles.requester)
+    founder = roles.account(roles.hospitals[0])
+    validator = roles.account(roles.validators[0])
+    request = _rfm_request(
+        spec_cid=spec_cid,
+        token=token,
+        price=config.analytics.price,
+        goal=ANALYTICS_GOAL,
+        min_validators=1,
+        deadline=int(chain.time()) + 60 * 24 * 3600,
+    )
+    request = RFMRequest(**{**request.__dict__, "model_class": "federated-analytics"})
+    gas.record(
+        "fa/rfm approve fee",
+        _transact(token.approve, registry, registry.creationFee(), sender=requester),
+    )
+    submitted = gas.record(
+        "fa/rfm submit", _transact(registry.submit, request.as_tuple(), sender=requester)
+    )
+    rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
+    chain.mine()
+    for member in roles.members[:2]:
+        gas.record("fa/rfm endorse", _transact(registry.endorse, rfm_id, sender=member))
+    approved = gas.record(
+        "fa/rfm approve by endorsement",
+        _transact(registry.approveByEndorsement, rfm_id, sender=requester),
+    )
+    fa = load_subdao_suite(approved.events["RFMApproved"]["subDAO"])
+    gas.record(
+        "fa/crowdfund", _transact(token.approve, fa.subdao, ANALYTICS_GOAL, sender=requester)
+    )
+    gas.record("fa/crowdfund", _transact(fa.subdao.contribute, ANALYTICS_GOAL, sender=requester))
+    gas.record("fa/crowdfund", _transact(fa.subdao.closeCrowdfund, sender=requester))
+    gas.record("fa/onboard", _transact(token.approve, fa.rounds, WAD, sender=founder))
+    gas.record(
+        "fa/onboard", _transact(fa.rounds.applyContributor, "attestation:fa", 0, sender=founder)
+    )
+    gas.record("fa/onboard", _transact(token.approve, fa.rounds, WAD, sender=validator))
+    gas.record("fa/onboard", _transact(fa.rounds.applyValidator, WAD, sender=validator))
+    gas.record(
+        "fa/onboard",
+        _transact(fa.rounds.launch, [founder], [FOUNDING_POINTS], [validator], sender=requester),
+    )
+    opened = _transact(fa.rounds.openRound, pipeline_cid, chain.time() + 60, sender=requester)
+    round_id = int(gas.record("fa/bootstrap round", opened).events["RoundOpened"]["roundId"])
+    gas.record(
+        "fa/bootstrap round",
+        _transact(fa.rounds.commitUpdate, round_id, pipeline_cid, sender=founder),
+    )
+    chain.sleep(61)
+    chain.mine()
+    gas.record(
+        "fa/bootstrap round", _transact(fa.rounds.submitScores, round_id, [WAD], sender=validator)
+    )
+    gas.record(
+        "fa/bootstrap round",
+        _transact(fa.rounds.finalizeRound, round_id, pipeline_cid, 1_000_000, sender=requester),
+    )
+    splitter = deploy_revenue_splitter(
+        deployer=roles.deployer,
+        cloner=deployment.cloner,
+        subdao=fa.subdao,
+        token=token,
+        platform_treasury=platform.timelock,
+        platform_admin=platform.timelock,
+        shares=MarketShares(
+            platform_bps=config.revenue.platform_bps,
+            treasury_bps=config.revenue.treasury_bps,
+            sbgt_bps=config.revenue.sbgt_bps,
+            min_treasury_bps=min(1_000, config.revenue.treasury_bps),
+            max_treasury_bps=max(1_500, config.revenue.treasury_bps),
+        ),
+    )
+    params = (
+        1,  # Analytics
+        _bytes32("healthcare.oncology"),
+        _bytes32("federated-analytics"),
+        _bytes32("describe"),
+        1_000_000,
+        config.analytics.price,
+        24 * 3600,
+        _address(roles.operator),
+        spec_cid,
+        pipeline_cid,
+    )
+    chamber_execute(
+        fa.technical,
+        voters=[founder],
+        actions=[
+            action(fa.rounds, "acceptRound", round_id),
+            action(fa.subdao, "setModule", 5, splitter),
+            action(deployment.marketplace, "list", fa.subdao, params),
+        ],
+        description="Accept the FA pipeline, attach the splitter, list pay-per-query",
+        gas=gas,
+        step="fa/accept+list (technical chamber)",
+    )
+    return LifecycleDeployment(
+        **{**deployment.__dict__, "analytics": fa, "analytics_splitter": splitter}
+    )
+
+
+def claim_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Every contributor claims its SBGT-side revenue of the current inference epoch
+    (eq. 10) and every backer its SDT side (eq. 11); idempotent (claims only what is owed).
+    Returns what each party has claimed in total, read from the splitter's events."""
+    d = port.deployment
+    splitter = d.splitter
+    _, epoch = d.suite.subdao.modelVersion()
+    for name in port.roles.hospitals:
+        acct = port.roles.account(name)
+        if int(splitter.claimableSBGT(epoch, acct)) > 0:
+            port.gas.record(
+                "revenue/claim SBGT (eq. 10)", _transact(splitter.claimSBGT, [epoch], sender=acct)
+            )
+    for name in backers:
+        acct = port.roles.account(name)
+        if int(splitter.claimableSDT(acct)) > 0:
+            port.gas.record("revenue/claim SDT (eq. 11)", _transact(splitter.claimSDT, sender=acct))
+    sbgt = {n: 0 for n in port.roles.hospitals}
+    for log in port._logs(splitter, "SBGTRevenueClaimed"):
+        sbgt[port.roles.name_of(log["args"]["account"])] += int(log["args"]["amount"])
+    sdt = {n: 0 for n in backers}
+    for log in port._logs(splitter, "SDTRevenueClaimed"):
+        sdt[port.roles.name_of(log["args"]["account"])] += int(log["args"]["amount"])
+    received, platform_paid, treasury_paid = splitter.totals()
+    platform_acc, treasury_acc = splitter.accrued()
+    return {
+        "sbgt": sbgt,
+        "sdt": sdt,
+        "platform": {"accrued": int(platform_acc) + int(platform_paid)},
+        "treasury": {"accrued": int(treasury_acc) + int(treasury_paid)},
+        "received": {"total": int(received)},
+    }
+
+
+def revoke_malicious(*, port: BrownieChainPort, names: Sequence[str]) -> dict[str, int]:
+    """The technical chamber revokes ``names`` for malice (001 §2.3): SBGT burned,
+    collateral confiscated to the SubDAO treasury. Idempotent; returns name → collateral
+    slashed (from ``ContributorRevoked``)."""
+    suite = port.deployment.suite
+    todo = [n for n in names if int(suite.rounds.contributor(port.roles.account(n))[0]) == 2]
+    if todo:
+        voters = [
+            port.roles.account(n)
+            for n in port.roles.hospitals
+            if n not in names and int(suite.sbgt.pointsOf(port.roles.account(n))) > 0
+        ]
+        chamber_execute(
+            suite.technical,
+            voters=voters,
+            actions=[
+                action(suite.rounds, "revokeContributor", port.roles.account(n), 2) for n in todo
+            ],
+            description=f"Revoke for malice (label flipping): {', '.join(todo)}",
+            gas=port.gas,
+            step="technical/revoke poisoners",
+        )
+    out = {n: 0 for n in names}
+    for log in port._logs(suite.rounds, "ContributorRevoked"):
+        name = port.roles.name_of(log["args"]["account"])
+        if name in out:
+            out[name] += int(log["args"]["collateralSlashed"])
+    return out
+
+
+def _deployed(addresses: dict[str, Any]) -> bool:
+    from brownie import web3
+
+    for key in ("FLAIToken", "Marketplace"):
+        if not web3.eth.get_code(addresses[key]):
+            return False
+    return True
+
+
+def write_json(path: Any, document: Any) -> None:
+    """Write ``document`` as JSON to ``path`` atomically (temporary file + rename)."""
+    import json
+    import os
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+class _PersistentGas(GasMeter):
+    """A :class:`GasMeter` appended to a JSONL file, so a resumed run reports all the gas."""
+
+    def __init__(self, path: Any) -> None:
+        import json
+        from pathlib import Path
+
+        super().__init__()
+        self.path = Path(path)
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    step, gas = json.loads(line)
+                    self.entries.append((step, int(gas)))
+
+    def record(self, step: str, tx: Any) -> Any:
+        import json
+
+        super().record(step, tx)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps([step, int(tx.gas_used)]) + "\n")
+        return tx
+
+
+def rfm_spec(config: Any) -> dict[str, Any]:
+    """The RFM's objective/spec document (stored on IPFS; its CID goes on chain, 001 §8.1)."""
+    return {
+        "goal": "Predict binary response to an immunotherapy drug from EHR data; interpretable.",
+        "scenario": config.name,
+        "model_class": "binary-classifier",
+        "data_schema": {"standard": "HL7-FHIR-R4", "resources": ["Observation", "Condition"]},
+        "metric": {"id": "AUC", "threshold": 0.85},
+        "governance": {"min_validators": len(config.validators), "epoch_length_s": 604800},
+        "price": {"per_inference": str(config.inference.base_price), "unit": "FLAI wei"},
+    }
+
+
+def run_lifecycle(
+    *, config: Any, accounts: Sequence[Any], storage: Any, workdir: Any, network: str
+) -> dict[str, Any]:
+    """Run (or resume) the whole RFM lifecycle of a scenario on the connected chain.
+
+    Resolves the parties and checks their balances (before any transaction), deploys and
+    sets up the protocol (:func:`setup_lifecycle`, :func:`setup_analytics`) unless
+    ``workdir/deployment.json`` names a deployment that exists on this chain, runs
+    :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, claims revenue
+    (:func:`claim_revenue`) and returns the result document (with ``gas`` per step, the
+    claims and the deployment's addresses).
+    """
+    import json
+    from pathlib import Path
+
+    from flai.pipeline.scenario import run_scenario
+
+    work = Path(workdir)
+    if config.network == "offline":
+        raise ConfigError("network: 'offline' runs without a chain (python -m flai.pipeline)")
+    roles = lifecycle_roles(config, accounts)
+    check_funded(roles)
+    gas = _PersistentGas(work / "gas.jsonl")
+    spec_cid = storage.put_json(rfm_spec(config))
+    stored = work / "deployment.json"
+    deployment = None
+    if stored.exists():
+        addresses = json.loads(stored.read_text(encoding="utf-8"))
+        if addresses.get("network") == network and _deployed(addresses):
+            deployment = load_lifecycle(addresses)
+    if deployment is None:
+        deployment = setup_lifecycle(config=config, roles=roles, gas=gas, spec_cid=spec_cid)
+        pipeline_cid = storage.put_json(
+            {"kind": "describe", "features": list(config.analytics.features), "secure": "RSS"}
+        )
+        deployment = setup_analytics(
+            config=config,
+            roles=roles,
+            deployment=deployment,
+            gas=gas,
+            spec_cid=spec_cid,
+            pipeline_cid=pipeline_cid,
+        )
+        write_json(stored, deployment.addresses() | {"network": network})
+    port = BrownieChainPort(
+        deployment=deployment,
+        roles=roles,
+        gas=gas,
+        base_price=config.inference.base_price,
+        licence_cid=spec_cid,
+    )
+    result = run_scenario(config=config, port=port, storage=storage, workdir=work)
+    claimed = claim_revenue(port=port, backers=list(config.backers))
+    poisoners = sorted(
+        {n for r in result["rounds"] for n, flags in r["flags"].items() if "poisoner" in flags}
+    )
+    result["revoked"] = revoke_malicious(port=port, names=poisoners)
+    result["network"] = network
+    result["revenue"]["claimed"] = claimed
+    result["gas"] = gas.totals()
+    result["gas_calls"] = gas.counts()
+    result["deployment"] = deployment.addresses()
+    result["listing"] = {"inference": port.listing_id(), "analytics": port.analytics_listing_id()}
+    return result

@@ -1,252 +1,74 @@
-"""Demo of the worked scenario's on-chain start (001 §9.1–9.3), on a local Anvil chain.
+"""`make demo`: the worked pharma/hospitals scenario of 001 §9, end to end on Anvil.
 
-Usage: ``make demo`` (``brownie run scripts/demo.py``). Deploys the SuperDAO platform with the
-SubDAO factory, stakes FLAI with several members and hospitals, submits the pharmaceutical
-company's Request-for-Model, lets hospitals endorse it, runs the SuperDAO vote, queues and
-executes the approval through the timelock (which creates the model's SubDAO suite), then
-backers fund the crowdfund, hospitals and validators onboard and the SubDAO launches into
-training. Prints what happened.
-
-Training rounds, the marketplace and revenue are not driven from here yet: the off-chain
-half of those runs with ``python -m flai.pipeline`` (see ``flai/pipeline/README.md``).
+Runs ``configs/scenario.yaml`` through :mod:`scripts.rfm_lifecycle` (the same code path as
+``brownie run scripts/rfm_lifecycle.py``): the SuperDAO platform and SubDAO factory are
+deployed, PharmaCo's RFM is approved by a SuperDAO vote, backers fund the crowdfund,
+hospitals and validators onboard, five hospitals (one free-rider, one label-flipper) train
+for three rounds under three validators and three compute nodes (one node down in round
+1), the SBGT chamber lists the model, 57 paid secret-shared inferences are served across
+the price tiers, one federated-analytics query is sold by an FA SubDAO, revenue is
+claimed by φ (eq. 10) and by SDT (eq. 11), and the label-flipper is revoked for malice.
+Prints the tables (rounds and AUC; φ, SBGT points, slashing and revenue per party; gas per
+step) and writes ``reports/<run>/report.{json,md}`` with PNG charts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
+import time
 import warnings
 
-from brownie import accounts, chain
-
-from flai.chain import (
-    RFMRequest,
-    RFMStatus,
-    action,
-    deploy_protocol,
-    load_subdao_suite,
-    propose,
-    queue_and_execute,
-)
+from flai.pipeline.report import format_tables, table
+from scripts.rfm_lifecycle import lifecycle
 
 WAD = 10**18
-SUPPORT = {0: "against", 1: "for", 2: "abstain"}
-SUBDAO_STATES = ["Crowdfunding", "Onboarding", "Training", "Deployed", "Retired", "Failed"]
-STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"]
-
-PHARMA_SPEC = {
-    "goal": "Predict binary response to an immunotherapy drug from EHR data; interpretable.",
-    "model_class": "binary-classifier",
-    "constraints": ["explainable (feature attributions per prediction)"],
-    "data_schema": {
-        "standard": "HL7-FHIR-R4",
-        "resources": ["Observation", "Condition", "Patient"],
-    },
-    "metric": {"id": "AUC", "threshold": 0.85, "stratified_by": "region"},
-    "governance": {"min_validators": 3, "epoch_length_s": 604800, "quorum_bps": 5000},
-    "price": {"per_inference": "0.50", "unit": "payment token"},
-}
-
-
-def raw_leaf_cid(data: bytes) -> str:
-    """CIDv1 (raw, sha2-256) that ``ipfs add --cid-version=1`` gives a single-chunk file."""
-    from multiformats import CID, multihash
-
-    return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
-
-
-def flai(amount: int) -> str:
-    return f"{amount / WAD:,.2f} FLAI"
 
 
 def say(text: str = "") -> None:
     print(text, file=sys.__stdout__, flush=True)
 
 
-def main() -> None:
-    # The report is the output: brownie's per-transaction lines (stdout) and its deprecation
-    # warnings are muted; errors and tracebacks still reach stderr.
-    warnings.filterwarnings("ignore", category=FutureWarning)
+def _flai(wei: int) -> str:
+    return f"{wei / WAD:,.6f}"
+
+
+def main(config_path: str = "configs/scenario.yaml") -> None:
+    # brownie's per-transaction lines (stdout) and deprecation warnings are muted: the
+    # report is the output; errors and tracebacks still reach stderr
+    warnings.filterwarnings("ignore")
+    started = time.perf_counter()
+    say("FLAI demo: the pharma/hospitals RFM lifecycle on a local Anvil chain (001 §9)")
+    say("running: deploy → RFM approval → crowdfund → onboarding → 3 rounds → market → claims …")
     with contextlib.redirect_stdout(io.StringIO()):
-        run()
+        result, report_dir = lifecycle(config_path, None)
+    wall = time.perf_counter() - started
 
-
-def run() -> None:
-    deployer, pharma = accounts[0], accounts[2]
-    hospitals, members = accounts[3:8], accounts[14:18]
-    names = {pharma: "PharmaCo"} | {h: f"hospital-{i + 1}" for i, h in enumerate(hospitals)}
-    names |= {m: f"member-{i + 1}" for i, m in enumerate(members)}
-
-    validators, backers = accounts[8:11], accounts[11:14]
-    names |= {v: f"validator-{i + 1}" for i, v in enumerate(validators)}
-    names |= {b: f"backer-{i + 1}" for i, b in enumerate(backers)}
-
-    say("== 1. Deploy the SuperDAO platform and the SubDAO factory")
-    deployment = deploy_protocol(deployer=deployer)
-    platform, factory = deployment.platform, deployment.subdao.factory
-    token, staking, governor = platform.token, platform.staking, platform.governor
-    registry, timelock = platform.registry, platform.timelock
-    for name, address in platform.addresses().items():
-        say(f"   {name:<20} {address}")
-    say(f"   SubDAOFactory        {factory.address} (EIP-1167 clones of 6 implementations)")
-    say(f"   treasury (timelock)  {flai(token.balanceOf(timelock))}; deployer keeps no admin role")
-
-    say("\n== 2. Members and hospitals stake FLAI (000 §6.2)")
-    stakes = {members[0]: 12_000, members[1]: 9_000, members[2]: 6_000, members[3]: 4_000}
-    stakes |= {h: 1_000 for h in hospitals}
-    for account, amount in stakes.items():
-        token.transfer(account, (amount + 1_000) * WAD, {"from": deployer})
-        token.approve(staking, amount * WAD, {"from": account})
-        staking.stake(amount * WAD, {"from": account})
+    say()
+    say(format_tables(result))
+    rev = result["revenue"]
+    claimed = rev["claimed"]
+    rows = []
+    for name, expected in rev["sbgt"].items():
+        got = claimed["sbgt"].get(name, 0)
+        rows.append([name, "SBGT φ (eq. 10)", _flai(expected), _flai(got), got - expected])
+    for name, expected in rev["sdt"].items():
+        got = claimed["sdt"].get(name, 0)
+        rows.append([name, "SDT (eq. 11)", _flai(expected), _flai(got), got - expected])
+    say("Revenue claimed on chain vs expected (FLAI; diff in wei)")
+    say(table(["party", "side", "expected", "claimed", "diff"], rows))
+    say()
+    revoked = result.get("revoked", {})
+    for name, amount in revoked.items():
         say(
-            f"   {names[account]:<11} staked {flai(amount * WAD):>14}  votes {flai(staking.getVotes(account))}"
+            f"{name}: revoked for malice by the technical chamber, collateral slashed {_flai(amount)} FLAI"
         )
-    chain.mine()
+    version, cid = result["model_version"], result["model_cid"]
+    say(f"accepted model version {version}: {cid}")
     say(
-        f"   total staked {flai(staking.totalStaked())}; minimum stake {flai(staking.minimumStake())}"
+        f"listings: inference #{result['listing']['inference']}, analytics #{result['listing']['analytics']}"
     )
-
-    say("\n== 3. PharmaCo submits its Request-for-Model (001 §8.1, §9.1)")
-    spec = json.dumps(PHARMA_SPEC, sort_keys=True, separators=(",", ":")).encode()
-    request = RFMRequest(
-        spec_cid=raw_leaf_cid(spec),
-        domain="healthcare.oncology",
-        model_class="binary-classifier",
-        data_schema="HL7-FHIR-R4",
-        metric_id="AUC",
-        metric_threshold=0.85,
-        min_validators=3,
-        quorum_bps=5_000,
-        epoch_length=7 * 24 * 3600,
-        crowdfund_deadline=chain.time() + 60 * 24 * 3600,
-        payment_token=token.address,
-        price_per_inference=WAD // 2,
-        crowdfund_goal=50_000 * WAD,
-        sdt_per_payment_unit=WAD,
-        sdt_cap=1_000_000 * WAD,
-    )
-    fee = registry.creationFee()
-    token.transfer(pharma, fee, {"from": deployer})
-    token.approve(registry, fee, {"from": pharma})
-    submitted = registry.submit(request.as_tuple(), {"from": pharma})
-    rfm_id = submitted.events["RFMSubmitted"]["rfmId"]
-    say(f"   RFM #{rfm_id}: {PHARMA_SPEC['goal']}")
-    say(f"   spec CID {request.spec_cid} ({len(spec)} bytes of JSON)")
-    say("   binary-classifier on HL7-FHIR-R4, AUC >= 0.85, 0.50 per inference")
-    say(f"   creation fee {flai(fee)} escrowed in the registry")
-
-    say("\n== 4. Hospitals endorse it, weighted by stake at the submission snapshot (001 §8.2)")
-    for hospital in hospitals[:3]:
-        tx = registry.endorse(rfm_id, {"from": hospital})
-        say(f"   {names[hospital]} endorsed with {flai(tx.events['RFMEndorsed']['weight'])}")
-    record = registry.getRFM(rfm_id)
-    say(
-        f"   endorsement weight {flai(record['endorsementWeight'])} of "
-        f"{flai(registry.endorsementRequired(rfm_id))} needed: not enough, so the SuperDAO votes"
-    )
-
-    say("\n== 5. The SuperDAO votes on the approval (000 §7.1.3: RFM approvals need >= 66%)")
-    description = (
-        f"Approve RFM #{rfm_id}: immunotherapy-response classifier (HL7 FHIR, AUC >= 0.85)"
-    )
-    actions = [action(registry, "approve", rfm_id)]
-    proposal_id, _ = propose(
-        governor, proposer=members[0], actions=actions, description=description
-    )
-    say(
-        f"   {names[members[0]]} proposed; approval threshold {governor.proposalApprovalThresholdBps(proposal_id) / 100:.0f}%"
-    )
-    chain.mine(governor.votingDelay() + 1)
-    ballots = {members[0]: 1, members[1]: 1, members[2]: 0, members[3]: 1}
-    ballots |= {h: 2 for h in hospitals[:2]}
-    for voter, support in ballots.items():
-        tx = governor.castVote(proposal_id, support, {"from": voter})
-        say(
-            f"   {names[voter]:<11} voted {SUPPORT[support]:<7} with {flai(tx.events['VoteCast']['weight'])}"
-        )
-    chain.mine(governor.votingPeriod())
-    against, in_favour, abstain = governor.proposalVotes(proposal_id)
-    share = in_favour / (in_favour + against)
-    quorum = governor.quorum(governor.proposalSnapshot(proposal_id))
-    say(
-        f"   tally: for {flai(in_favour)}, against {flai(against)}, abstain {flai(abstain)} -> "
-        f"{share:.1%} of for+against; quorum {flai(quorum)} (for+abstain {flai(in_favour + abstain)})"
-    )
-    say(f"   proposal state: {STATES[governor.state(proposal_id)]}")
-
-    say("\n== 6. Queue, wait out the timelock delay, execute")
-    queued, executed = queue_and_execute(
-        governor, sender=members[0], actions=actions, description=description
-    )
-    say(
-        f"   queued in block {queued.block_number}; {timelock.getMinDelay()} s timelock delay elapsed; executed in block {executed.block_number}"
-    )
-    approved = executed.events["RFMApproved"]
-    say(f"   proposal state: {STATES[governor.state(proposal_id)]}")
-    say(f"   RFMApproved: RFM #{approved['rfmId']} -> SubDAO {approved['subDAO']} (by vote)")
-    suite = load_subdao_suite(approved["subDAO"])
-    say(f"   the approval created the suite in the same transaction ({executed.gas_used:,} gas):")
-    for label, contract in [
-        ("SubDAO", suite.subdao),
-        ("SBGT (ERC-5192)", suite.sbgt),
-        ("SDT (ERC-20 votes)", suite.sdt),
-        ("technical chamber", suite.technical),
-        ("financial chamber", suite.financial),
-        ("TrainingRounds", suite.rounds),
-    ]:
-        say(f"     {label:<19} {contract.address}")
-
-    say("\n== 7. Fees and discovery")
-    record = registry.getRFM(rfm_id)
-    say(f"   RFM #{rfm_id} status {RFMStatus(record['status']).name}, SubDAO {record['subDAO']}")
-    say(
-        f"   success reserve kept in escrow {flai(record['escrow'])} (partial refund once the model earns, 000 §6.3)"
-    )
-    before = token.balanceOf(timelock)
-    registry.sweepToTreasury({"from": members[0]})
-    say(f"   platform share swept to the treasury: {flai(token.balanceOf(timelock) - before)}")
-    oncology = registry.idsByDomain(request.as_tuple()[1], 0, 10)
-    say(
-        f"   RFMs in healthcare.oncology: {list(oncology)}; approved: {list(registry.idsByStatus(RFMStatus.APPROVED, 0, 10))}"
-    )
-
-    say("\n== 8. Backers fund the SubDAO's crowdfund in FLAI and receive SDT (001 §8.2)")
-    hub = suite.subdao
-    goal = request.crowdfund_goal
-    for backer, amount in zip(
-        backers, [goal // 2, goal * 3 // 10, goal - goal // 2 - goal * 3 // 10]
-    ):
-        token.transfer(backer, amount, {"from": deployer})
-        token.approve(hub, amount, {"from": backer})
-        tx = hub.contribute(amount, {"from": backer})
-        say(
-            f"   {names[backer]} paid {flai(amount):>14} -> {tx.events['Contributed']['sdtMinted'] / WAD:,.0f} SDT"
-            f" (votes {suite.sdt.getVotes(backer) / WAD:,.0f}, no delegate call)"
-        )
-    hub.closeCrowdfund({"from": backers[0]})
-    say(f"   goal {flai(goal)} reached; SubDAO state: {SUBDAO_STATES[hub.state()]}")
-
-    say(
-        "\n== 9. Onboarding: hospitals attest, validators post deposits, PharmaCo launches (001 §8.3)"
-    )
-    for i, hospital in enumerate(hospitals):
-        token.approve(suite.rounds, 10 * WAD, {"from": hospital})
-        suite.rounds.applyContributor(
-            f"bafy-attestation-hospital-{i + 1}", 10 * WAD, {"from": hospital}
-        )
-    for validator in validators:
-        token.transfer(validator, 100 * WAD, {"from": deployer})
-        token.approve(suite.rounds, 100 * WAD, {"from": validator})
-        suite.rounds.applyValidator(100 * WAD, {"from": validator})
-    say("   5 hospitals applied with 10 FLAI collateral; 3 validators with 100 FLAI deposits")
-    founders, points = hospitals[:3], [300 * WAD, 200 * WAD, 100 * WAD]
-    suite.rounds.launch(founders, points, validators, {"from": pharma})
-    for hospital in founders:
-        say(
-            f"   {names[hospital]} founding SBGT #{suite.sbgt.tokenOf(hospital)}: "
-            f"{suite.sbgt.pointsOf(hospital) / WAD:,.0f} points, locked={suite.sbgt.locked(suite.sbgt.tokenOf(hospital))}"
-        )
-    say(f"   SubDAO state: {SUBDAO_STATES[hub.state()]}")
-    say("\nDone: the pharma RFM is approved, its SubDAO funded, onboarded and training.")
+    say(f"transactions: {sum(result['gas_calls'].values())}, gas {sum(result['gas'].values()):,}")
+    say(f"report: {report_dir}/report.md (+ report.json, 3 PNG charts)")
+    say(f"wall time: {wall:.1f} s")

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.platform",
     "tests.fixtures.subdao",
+    "tests.fixtures.market",
 ]
 
 

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {IRevenueSplitter} from "../../interfaces/IRevenueSplitter.sol";
+import {ISDTBalanceHookMarket} from "./ISDTBalanceHookMarket.sol";
+import {IMarketSubDAO} from "./IMarketSubDAO.sol";
+import {IMarketRounds} from "./IMarketRounds.sol";
+
+/// @title Revenue splitter of one SubDAO
+/// @notice See {IRevenueSplitter}. Deployed as an EIP-1167 clone per SubDAO and attached to
+/// the SubDAO's `RevenueSplitter` module slot (which also makes it the SDT's balance hook).
+contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSplitter {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _SCALE = 1e36;
+    /// @dev The accumulator starts at 1 and a holder's `paidPerToken` of 0 reads as 1, so the
+    /// first settlement (an SDT mint or transfer) writes a non-zero slot and a later claim only
+    /// updates it (no 20k zero-to-non-zero store inside `claimSDT`).
+    uint256 private constant _ACC_BASE = 1;
+    uint8 private constant _MODULE_SDT = 1;
+    uint8 private constant _MODULE_FINANCIAL_CHAMBER = 3;
+    uint8 private constant _MODULE_TRAINING_ROUNDS = 4;
+
+    /// @inheritdoc IRevenueSplitter
+    uint16 public constant MAX_PLATFORM_BPS = 5_000;
+
+    // wiring (set once by `initialize`)
+    IMarketSubDAO private _subDAO;
+    IERC20 private _token;
+    IERC20 private _sdt;
+    IMarketRounds private _rounds;
+    address private _financialChamber;
+    address private _platformTreasury;
+    address private _platformAdmin;
+
+    // slot: 5 × uint16 shares + firstRevenueAt (uint64)
+    Shares private _shares;
+    uint64 private _firstRevenueAt;
+
+    // SDT side
+    uint256 private _accPerToken;
+    uint256 private _dustScaled;
+    uint256 private _sdtCarry;
+    mapping(address account => Holder) private _holders;
+
+    // SBGT side
+    mapping(uint32 epoch => EpochPool) private _epochs;
+    mapping(uint32 epoch => mapping(address account => uint256)) private _claimedSBGT;
+
+    // treasuries and totals
+    uint256 private _platformAccrued;
+    uint256 private _treasuryAccrued;
+    uint256 private _totalReceived;
+    uint256 private _platformPaid;
+    uint256 private _treasuryPaid;
+
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function initialize(
+        address subDAO_,
+        address token_,
+        address platformTreasury_,
+        address platformAdmin_,
+        Shares calldata shares_
+    ) external initializer {
+        if (subDAO_ == address(0) || token_ == address(0) || platformTreasury_ == address(0)) {
+            revert SplitterZeroAddress();
+        }
+        IMarketSubDAO s = IMarketSubDAO(subDAO_);
+        address sdt_ = s.module(_MODULE_SDT);
+        address rounds_ = s.module(_MODULE_TRAINING_ROUNDS);
+        address chamber = s.module(_MODULE_FINANCIAL_CHAMBER);
+        if (sdt_ == address(0) || rounds_ == address(0) || chamber == address(0)) revert SplitterZeroAddress();
+        _subDAO = s;
+        _token = IERC20(token_);
+        _sdt = IERC20(sdt_);
+        _rounds = IMarketRounds(rounds_);
+        _financialChamber = chamber;
+        _platformTreasury = platformTreasury_;
+        _platformAdmin = platformAdmin_;
+        _accPerToken = _ACC_BASE;
+        _setShares(shares_);
+    }
+
+    /// @inheritdoc ISDTBalanceHookMarket
+    function onSDTBalanceChange(address from, address to, uint256) external {
+        if (msg.sender != address(_sdt)) revert SplitterUnauthorized(msg.sender);
+        if (from != address(0)) _settle(from);
+        if (to != address(0) && to != from) _settle(to);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function deposit(uint256 amount) external nonReentrant returns (uint256 received) {
+        IERC20 token_ = _token;
+        uint256 before = token_.balanceOf(address(this));
+        token_.safeTransferFrom(msg.sender, address(this), amount);
+        received = token_.balanceOf(address(this)) - before;
+        _split(received);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function distributeCarry() external nonReentrant {
+        uint256 carry = _sdtCarry;
+        uint256 supply = _sdt.totalSupply();
+        if (carry == 0 || supply == 0) revert SplitterZeroRevenue();
+        _sdtCarry = 0;
+        _distribute(carry, supply);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function claimSDT() external nonReentrant returns (uint256 amount) {
+        Holder storage h = _holders[msg.sender];
+        uint256 acc = _accPerToken;
+        uint256 earnedScaled = _sdt.balanceOf(msg.sender) * (acc - _paid(h));
+        amount = h.credit + earnedScaled / _SCALE;
+        // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
+        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        if (h.credit != 0) h.credit = 0;
+        h.paidPerToken = acc;
+        _dustScaled += earnedScaled % _SCALE;
+        emit SDTRevenueClaimed(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function claimSBGT(uint32[] calldata epochs) external nonReentrant returns (uint256 amount) {
+        for (uint256 i; i < epochs.length; ++i) {
+            uint32 epoch = epochs[i];
+            uint256 owed = _claimableSBGT(epoch, msg.sender);
+            if (owed == 0) continue;
+            _claimedSBGT[epoch][msg.sender] += owed;
+            amount += owed;
+            emit SBGTRevenueClaimed(msg.sender, epoch, owed);
+        }
+        // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
+        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function sweepEpochDust(uint32 epoch) external nonReentrant returns (uint256 amount) {
+        // slither-disable-next-line unused-return (only the epoch is needed)
+        (, uint32 current) = _subDAO.modelVersion();
+        EpochPool storage p = _epochs[epoch];
+        if (epoch >= current || !p.seen) revert SplitterEpochOpen(epoch, current);
+        if (p.dustSwept) revert SplitterEpochSwept(epoch);
+        p.dustSwept = true;
+        uint256 pool = p.pool;
+        if (pool != 0) {
+            // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
+            (, uint64[] memory phi, ) = _rounds.versionScores(p.version);
+            uint256 phiSum = p.phiSum;
+            uint256 allocated = 0;
+            for (uint256 i; i < phi.length; ++i) {
+                allocated += (pool * phi[i]) / phiSum;
+            }
+            amount = pool - allocated;
+            _treasuryAccrued += amount;
+        }
+        emit EpochDustSwept(epoch, amount);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function sweepDust() external nonReentrant returns (uint256 amount) {
+        uint256 dust = _dustScaled;
+        amount = dust / _SCALE;
+        _dustScaled = dust % _SCALE;
+        _treasuryAccrued += amount;
+        emit DustSwept(amount);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function releaseTreasuries() external nonReentrant {
+        uint256 toPlatform = _platformAccrued;
+        uint256 toSubDAO = _treasuryAccrued;
+        if (toPlatform + toSubDAO == 0) revert SplitterNothingToClaim(msg.sender);
+        _platformAccrued = 0;
+        _treasuryAccrued = 0;
+        _platformPaid += toPlatform;
+        _treasuryPaid += toSubDAO;
+        address platform = _platformTreasury;
+        address subDAO_ = address(_subDAO);
+        emit TreasuriesReleased(platform, toPlatform, subDAO_, toSubDAO);
+        if (toPlatform != 0) _token.safeTransfer(platform, toPlatform);
+        if (toSubDAO != 0) _token.safeTransfer(subDAO_, toSubDAO);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function setPlatformShares(uint16 platformBps, uint16 minTreasuryBps, uint16 maxTreasuryBps) external {
+        if (msg.sender != _platformAdmin) revert SplitterUnauthorized(msg.sender);
+        Shares memory s = _shares;
+        s.platformBps = platformBps;
+        s.minTreasuryBps = minTreasuryBps;
+        s.maxTreasuryBps = maxTreasuryBps;
+        _setShares(s);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function setSubDAOShares(uint16 treasuryBps, uint16 sbgtBps) external {
+        if (msg.sender != _financialChamber) revert SplitterUnauthorized(msg.sender);
+        Shares memory s = _shares;
+        s.treasuryBps = treasuryBps;
+        s.sbgtBps = sbgtBps;
+        _setShares(s);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function shares() external view returns (Shares memory) {
+        return _shares;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function subDAO() external view returns (address) {
+        return address(_subDAO);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function platformTreasury() external view returns (address) {
+        return _platformTreasury;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function platformAdmin() external view returns (address) {
+        return _platformAdmin;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function claimableSDT(address account) external view returns (uint256) {
+        Holder storage h = _holders[account];
+        uint256 pendingScaled = _sdt.balanceOf(account) * (_accPerToken - _paid(h));
+        return h.credit + pendingScaled / _SCALE;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function claimableSBGT(uint32 epoch, address account) external view returns (uint256) {
+        return _claimableSBGT(epoch, account);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function claimedSBGT(uint32 epoch, address account) external view returns (uint256) {
+        return _claimedSBGT[epoch][account];
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function holder(address account) external view returns (Holder memory) {
+        return _holders[account];
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function epochPool(uint32 epoch) external view returns (EpochPool memory) {
+        return _epochs[epoch];
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function accPerToken() external view returns (uint256) {
+        return _accPerToken;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function dustScaled() external view returns (uint256) {
+        return _dustScaled;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function sdtCarry() external view returns (uint256) {
+        return _sdtCarry;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function accrued() external view returns (uint256 platform, uint256 subDAOTreasury) {
+        return (_platformAccrued, _treasuryAccrued);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function totals() external view returns (uint256 received, uint256 platformPaid, uint256 treasuryPaid) {
+        return (_totalReceived, _platformPaid, _treasuryPaid);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function firstRevenueAt() external view returns (uint64) {
+        return _firstRevenueAt;
+    }
+
+    /// @dev Splits `amount` of revenue just received.
+    function _split(uint256 amount) private {
+        // slither-disable-next-line incorrect-equality (a deposit that delivered nothing is rejected)
+        if (amount == 0) revert SplitterZeroRevenue();
+        _totalReceived += amount;
+        // slither-disable-next-line incorrect-equality (unset timestamp)
+        if (_firstRevenueAt == 0) _firstRevenueAt = uint64(block.timestamp);
+
+        Shares memory s = _shares;
+        uint256 toPlatform = (amount * s.platformBps) / _BPS;
+        uint256 toTreasury = (amount * s.treasuryBps) / _BPS;
+        uint256 toSBGT = (amount * s.sbgtBps) / _BPS;
+        // the shares sum to ≤ 100% (checked in _setShares), so this cannot underflow
+        uint256 toSDT = amount - toPlatform - toTreasury - toSBGT;
+
+        (uint32 version, uint32 epoch) = _subDAO.modelVersion();
+        if (toSBGT != 0) {
+            EpochPool storage p = _epochs[epoch];
+            if (!p.seen) {
+                p.seen = true;
+                p.version = version;
+                if (version != 0) p.phiSum = _rounds.round(_rounds.versionRound(version)).phiSum;
+            }
+            if (p.phiSum == 0) {
+                toTreasury += toSBGT; // no scored contributors this epoch: the treasury keeps it
+                toSBGT = 0;
+            } else {
+                p.pool = SafeCast.toUint112(p.pool + toSBGT);
+            }
+        }
+        _platformAccrued += toPlatform;
+        _treasuryAccrued += toTreasury;
+        emit RevenueReceived(msg.sender, epoch, amount, toPlatform, toTreasury, toSBGT, toSDT);
+
+        if (toSDT != 0) {
+            uint256 supply = _sdt.totalSupply();
+            if (supply == 0) {
+                _sdtCarry += toSDT;
+                emit SDTCarried(toSDT, _sdtCarry);
+            } else {
+                uint256 carry = _sdtCarry;
+                if (carry != 0) _sdtCarry = 0;
+                _distribute(toSDT + carry, supply);
+            }
+        }
+    }
+
+    /// @dev acc += ⌊amount·1e36/supply⌋; the remainder is dust (scaled). O(1) in the number of holders.
+    function _distribute(uint256 amount, uint256 supply) private {
+        uint256 scaled = SafeCast.toUint128(amount) * _SCALE; // < 2^128·2^120: fits
+        uint256 acc = _accPerToken + scaled / supply;
+        _accPerToken = acc;
+        _dustScaled += scaled % supply;
+        emit SDTDistributed(amount, supply, acc);
+    }
+
+    /// @dev Credits `account`'s accrued SDT-side revenue at its current balance, flooring to wei
+    /// and moving the fraction into the tracked dust.
+    function _settle(address account) private {
+        Holder storage h = _holders[account];
+        uint256 acc = _accPerToken;
+        uint256 stored = h.paidPerToken;
+        // slither-disable-next-line incorrect-equality (already settled at this accumulator value)
+        if (acc == stored) return;
+        h.paidPerToken = acc;
+        uint256 paid = stored == 0 ? _ACC_BASE : stored;
+        // slither-disable-next-line incorrect-equality (nothing accrued since the base)
+        if (acc == paid) return;
+        uint256 balance = _sdt.balanceOf(account);
+        // slither-disable-next-line incorrect-equality (an empty balance earns nothing)
+        if (balance == 0) return;
+        uint256 earnedScaled = balance * (acc - paid);
+        h.credit += SafeCast.toUint128(earnedScaled / _SCALE);
+        _dustScaled += earnedScaled % _SCALE;
+    }
+
+    function _paid(Holder storage h) private view returns (uint256 paid) {
+        paid = h.paidPerToken;
+        if (paid == 0) paid = _ACC_BASE;
+    }
+
+    function _claimableSBGT(uint32 epoch, address account) private view returns (uint256) {
+        EpochPool storage p = _epochs[epoch];
+        uint256 phiSum = p.phiSum;
+        if (phiSum == 0) return 0;
+        uint256 phi = _rounds.versionScoreOf(p.version, account);
+        return (uint256(p.pool) * phi) / phiSum - _claimedSBGT[epoch][account];
+    }
+
+    function _setShares(Shares memory s) private {
+        if (
+            s.platformBps > MAX_PLATFORM_BPS || s.minTreasuryBps > s.maxTreasuryBps
+                || s.treasuryBps < s.minTreasuryBps || s.treasuryBps > s.maxTreasuryBps
+                || uint256(s.platformBps) + s.treasuryBps + s.sbgtBps > _BPS
+        ) revert SplitterInvalidShares(s);
+        _shares = s;
+        emit SharesSet(s);
+    }
+}

@@ -1,0 +1,407 @@
+"""The whole RFM lifecycle on Anvil (issue 8 acceptance): the pharma/hospitals scenario of
+``configs/scenario.yaml`` run once per module through :func:`flai.chain.run_lifecycle` (real
+contracts, real IPFS node, real FL/sMPC), then checked against the chain.
+
+The fault test runs the lifecycle script in a real subprocess (``brownie run``, attached to
+this Anvil), kills it with the pipeline's ``FLAI_PIPELINE_FAULT`` hook right after the last
+update CID of round 2 is committed (before its record and before any score), reruns it and
+compares the final state with the uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import brownie
+import numpy as np
+import pytest
+import yaml
+from brownie import web3
+
+from flai.chain import (
+    ChainError,
+    check_funded,
+    lifecycle_roles,
+    load_lifecycle,
+    run_lifecycle,
+)
+from flai.fl import LogisticModel
+from flai.pipeline.config import load_config, parse_config
+from flai.pipeline.consensus import stake_weighted_median
+from flai.pipeline.errors import ConfigError
+from flai.pipeline.revenue import split_revenue
+from flai.storage import IpfsHttpStorage, IpfsNode, import_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "configs" / "scenario.yaml"
+WAD = 10**18
+REVOKED, MALICE = 3, 2
+FULFILLED = 2
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_config(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def run(module_isolation, accounts, scenario, tmp_path_factory):
+    """(result, deployment, storage) of one uninterrupted lifecycle on this chain."""
+    work = tmp_path_factory.mktemp("lifecycle")
+    with IpfsNode(repo=work / "ipfs") as node:
+        storage = IpfsHttpStorage(address=node.address)
+        result = run_lifecycle(
+            config=scenario,
+            accounts=list(accounts),
+            storage=storage,
+            workdir=work,
+            network=brownie.network.show_active(),
+        )
+        yield result, load_lifecycle(result["deployment"]), storage
+        storage.close()
+
+
+def _roles(accounts, scenario):
+    return lifecycle_roles(scenario, list(accounts))
+
+
+def test_accepted_version_is_the_engine_aggregate_refetched_from_ipfs(run, scenario):
+    result, d, storage = run
+    rounds = d.suite.rounds
+    version, _ = d.suite.subdao.modelVersion()
+    assert version == scenario.rounds == result["model_version"]
+    accepted = [r for r in result["rounds"] if r["phase"] == "accepted"]
+    engine_cid = accepted[-1]["aggregate_cid"]
+    assert rounds.currentModelCid() == engine_cid == result["model_cid"]
+    for r in result["rounds"]:
+        cid, metric = rounds.aggregate(r["round_id"])
+        assert (cid, metric) == (r["aggregate_cid"], r["metric_fixed"])
+        assert rounds.versionRound(r["round_id"]) == r["round_id"]  # one version per round
+    data = storage.get(engine_cid)
+    assert str(import_bytes(data).cid) == engine_cid  # the CID a Kubo `ipfs add` gives these bytes
+    model = LogisticModel.from_bytes(data)
+    np.testing.assert_allclose(
+        model.evaluate(_test_set(scenario, storage), "auc"),
+        accepted[-1]["test_auc"],
+        rtol=0,
+        atol=1e-12,
+    )
+    assert all(r["update_cids"] for r in result["rounds"])
+    for r in result["rounds"]:
+        for name, cid in r["update_cids"].items():
+            assert storage.has(cid), f"round {r['round_id']}: {name}'s update {cid} not on IPFS"
+
+
+def _test_set(scenario, storage):
+    import tempfile
+
+    from flai.pipeline.roles import KeyStore
+    from flai.pipeline.scenario import build_setting
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return build_setting(scenario, keys=KeyStore(directory=tmp)).test
+
+
+def test_onchain_consensus_equals_offchain_scores_exactly(run, scenario):
+    result, d, _ = run
+    stakes = [v.stake * WAD for v in scenario.validators]
+    for r in result["rounds"]:
+        accounts_, phi, phi_sum = d.suite.rounds.consensus(r["round_id"])
+        rows = [list(r["validator_scores"][v.name]) for v in scenario.validators]
+        expected = stake_weighted_median(rows, stakes)
+        assert [int(p) for p in phi] == list(expected) == list(r["consensus"])
+        assert int(phi_sum) == sum(expected)
+        roles = lifecycle_roles(scenario, list(brownie.accounts))
+        assert [roles.name_of(a) for a in accounts_] == list(r["submitters"])
+        for v in scenario.validators:
+            stored = d.suite.rounds.scoresOf(r["round_id"], roles.account(v.name))
+            assert [int(s) for s in stored] == list(r["validator_scores"][v.name])
+
+
+def test_free_rider_near_zero_label_flipper_zero_flagged_and_slashed(run, accounts, scenario):
+    result, d, _ = run
+    roles = _roles(accounts, scenario)
+    rounds = d.suite.rounds
+    for r in result["rounds"]:
+        phi = dict(zip(r["submitters"], r["consensus"]))
+        assert phi["rogue-lab"] == 0
+        assert phi["free-clinic"] <= WAD // 100  # φ ≈ 0
+        assert "poisoner" in r["flags"]["rogue-lab"]
+        assert "free_rider" in r["flags"]["free-clinic"]
+        version = r["round_id"]
+        assert rounds.versionScoreOf(version, roles.account("rogue-lab")) == 0
+    # the technical chamber revoked the poisoner for malice: SBGT burned, collateral confiscated
+    rogue = roles.account("rogue-lab")
+    assert rounds.contributor(rogue)[0] == REVOKED
+    assert d.suite.sbgt.pointsOf(rogue) == 0
+    logs = (
+        web3.eth.contract(address=rounds.address, abi=rounds.abi)
+        .events.ContributorRevoked()
+        .get_logs(from_block=d.start_block)
+    )
+    assert [
+        (l["args"]["account"], l["args"]["reason"], l["args"]["collateralSlashed"]) for l in logs
+    ] == [(rogue.address, MALICE, 10 * WAD)]
+    assert result["revoked"] == {"rogue-lab": 10 * WAD}
+    # honest validators agreed: nobody deviated beyond tolerance
+    assert rounds.totalSlashed() == 10 * WAD
+    assert all(v["slashed"] == 0 for v in result["validators"].values())
+
+
+def test_claimed_revenue_equals_eq_10_and_11(run, accounts, scenario):
+    result, d, _ = run
+    roles = _roles(accounts, scenario)
+    splitter, sdt = d.splitter, d.suite.sdt
+    version, epoch = d.suite.subdao.modelVersion()
+    accounts_, phi, _ = d.suite.rounds.versionScores(version)
+    phi_by_name = {roles.name_of(a): int(p) for a, p in zip(accounts_, phi)}
+    holders = {n: int(sdt.balanceOf(roles.account(n))) for n in scenario.backers}
+    received = int(splitter.totals()[0])
+    assert received == result["revenue"]["total"] > 0
+    expected = split_revenue(received, shares=scenario.revenue, phi=phi_by_name, sdt=holders)
+    dust = len(phi_by_name) + len(holders)  # ≤ 1 wei per party
+    claimed = result["revenue"]["claimed"]
+    for name, owed in expected["sbgt"].items():
+        got = int(splitter.claimedSBGT(epoch, roles.account(name)))
+        assert got == claimed["sbgt"][name]
+        assert owed - dust <= got <= owed
+    for name, owed in expected["sdt"].items():
+        assert owed - dust <= claimed["sdt"][name] <= owed
+        assert splitter.claimableSDT(roles.account(name)) == 0
+    platform, treasury = splitter.accrued()
+    assert int(platform) == expected["sides"]["platform"]
+    assert int(treasury) == expected["sides"]["treasury"]
+
+
+def test_secret_shared_inference_matches_plaintext_and_every_request_was_paid(
+    run, accounts, scenario
+):
+    result, d, _ = run
+    served = result["inference"]
+    assert len(served) == scenario.inference.total >= 50
+    probs = np.array([o["probability"] for o in served])
+    np.testing.assert_allclose(probs, [o["plaintext"] for o in served], rtol=0, atol=1e-4)
+    market = d.marketplace
+    by_tier = {}
+    for o in served:
+        assert market.requestStatus(o["request_id"]) == FULFILLED
+        by_tier[o["tier"]] = by_tier.get(o["tier"], 0) + 1
+    assert by_tier == {
+        "external": scenario.inference.external,
+        "requester": scenario.inference.requester,
+        "member": scenario.inference.member,
+    }
+    fees = sum(o["fee"] for o in served)
+    assert fees == result["revenue"]["total"]
+    fa = result["analytics"]
+    assert market.requestStatus(fa["request_id"]) == FULFILLED
+    np.testing.assert_allclose(fa["mean"], result["analytics"]["plaintext_mean"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fa["variance"], result["analytics"]["plaintext_variance"], rtol=1e-4)
+
+
+def _bad_config(tmp_path, **changes):
+    raw = yaml.safe_load(CONFIG.read_text())
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"rounds": None}, "rounds"),
+        ({"seed": "eleven"}, "seed"),
+        ({"network": "ropsten"}, "network"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path, changes, field):
+    with pytest.raises(ConfigError) as err:
+        load_config(_bad_config(tmp_path, **changes))
+    assert err.value.field == field
+    assert field in str(err.value)
+
+
+def test_unfunded_account_is_refused_before_any_transaction(accounts, scenario, tmp_path):
+    poor = brownie.accounts.add()
+    parties = list(accounts)
+    parties[3] = poor  # the first hospital
+    block, nonce = web3.eth.block_number, accounts[0].nonce
+    with pytest.raises(ChainError, match="st-mary") as err:
+        run_lifecycle(
+            config=scenario,
+            accounts=parties,
+            storage=None,
+            workdir=tmp_path,
+            network=brownie.network.show_active(),
+        )
+    assert "unfunded" in str(err.value)
+    assert (web3.eth.block_number, accounts[0].nonce) == (block, nonce)
+    check_funded(_roles(accounts, scenario))  # the real parties are funded
+
+
+def test_unknown_backer_is_refused(accounts, scenario):
+    raw = yaml.safe_load(CONFIG.read_text())
+    raw["backers"]["nobody"] = 5
+    with pytest.raises(ChainError, match="backers.nobody"):
+        lifecycle_roles(parse_config(raw), list(accounts))
+
+
+def _lifecycle_subprocess(workdir, fault=None):
+    env = dict(os.environ)
+    env.pop("FLAI_PIPELINE_FAULT", None)
+    if fault:
+        env["FLAI_PIPELINE_FAULT"] = fault
+    env["PYTHONPATH"] = str(ROOT)
+    brownie_cli = Path(sys.executable).with_name("brownie")
+    return subprocess.run(
+        [
+            str(brownie_cli),
+            "run",
+            "scripts/rfm_lifecycle.py",
+            "main",
+            str(CONFIG),
+            str(workdir),
+            "--network",
+            brownie.network.show_active(),
+        ],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_killed_after_commits_before_scores_resumes_without_duplicates(run, scenario, tmp_path):
+    result, _, _ = run
+    work = tmp_path / "work"
+    killed = _lifecycle_subprocess(work, fault="kill:effect:round/1/commit/rogue-lab")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout[-6000:]
+    # the chain holds every update CID of round 2 and no score
+    d = load_lifecycle(json.loads((work / "deployment.json").read_text()))
+    roles = lifecycle_roles(scenario, list(brownie.accounts))
+    assert d.suite.rounds.roundCount() == 2
+    assert len(d.suite.rounds.submitters(2)) == len(scenario.hospitals)
+    assert all(len(d.suite.rounds.scoresOf(2, roles.account(v))) == 0 for v in roles.validators)
+
+    resumed = _lifecycle_subprocess(work)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    after = json.loads((work / "report" / "report.json").read_text())
+    # no duplicate transaction: the same transactions per step as the uninterrupted run
+    assert after["gas_calls"] == result["gas_calls"]
+    rounds = d.suite.rounds
+    for mine, ref in zip(after["rounds"], result["rounds"]):
+        for key in (
+            "round_id",
+            "submitters",
+            "consensus",
+            "aggregate_cid",
+            "metric_fixed",
+            "phase",
+        ):
+            assert mine[key] == ref[key], key
+        logs = (
+            web3.eth.contract(address=rounds.address, abi=rounds.abi)
+            .events.UpdateCommitted()
+            .get_logs(from_block=d.start_block, argument_filters={"roundId": mine["round_id"]})
+        )
+        assert len(logs) == len(scenario.hospitals)
+    # identical final state
+    for key in ("model_version", "model_cid", "points", "ranks", "revoked"):
+        assert after[key] == result[key], key
+    assert after["revenue"]["claimed"] == result["revenue"]["claimed"]
+    assert after["revenue"]["total"] == result["revenue"]["total"]
+    assert rounds.roundCount() == scenario.rounds
+    assert d.marketplace.listing(1)["nonce"] == 1  # the FA listing sold exactly one query (nonce)
+
+
+def test_a_fresh_port_reconciles_every_write_from_chain_state_and_events(run, accounts, scenario):
+    """What a resumed orchestrator sees: a new BrownieChainPort (no cache) reads back every
+    write of the run from contract state or events."""
+    from flai.chain import BrownieChainPort, GasMeter
+    from flai.pipeline.ports import ChainPort, RoundPhase
+
+    result, d, _ = run
+    port = BrownieChainPort(
+        deployment=d,
+        roles=_roles(accounts, scenario),
+        gas=GasMeter(),
+        base_price=scenario.inference.base_price,
+        licence_cid="unused",
+    )
+    assert isinstance(port, ChainPort)
+    assert port.round_count() == scenario.rounds
+    for r in result["rounds"]:
+        rid = r["round_id"]
+        assert port.round_phase(rid) is RoundPhase.ACCEPTED
+        assert {n: port.update_cid(rid, n) for n in r["submitters"]} == r["update_cids"]
+        assert port.aggregate(rid) == (r["aggregate_cid"], r["metric_fixed"])
+        assert port.consensus(rid) == (tuple(r["submitters"]), tuple(r["consensus"]))
+        for v in scenario.validators:
+            assert port.scores_of(rid, v.name) == tuple(r["validator_scores"][v.name])
+            assert port.aggregate_vote(rid, v.name) is r["votes"][v.name]
+    assert port.round_phase(scenario.rounds + 1) is RoundPhase.NONE
+    assert port.model_version() == (result["model_version"], result["model_cid"])
+    assert list(port.member_ranks()) == result["ranks"]
+    for o in result["inference"][:5]:
+        found = port.find_request(user=o["user"], input_cid=o["input_cid"])
+        assert (found.request_id, found.fee, found.tier.value, found.output_cid) == (
+            o["request_id"],
+            o["fee"],
+            o["tier"],
+            o["output_cid"],
+        )
+    assert port.find_request(user="external-0", input_cid="bafy-never-requested") is None
+    assert port.slashed() == {v.name: 0 for v in scenario.validators}
+    assert port.validator_stakes() == {v.name: v.stake * WAD for v in scenario.validators}
+    assert port.gas.entries == []  # reads only
+
+
+def test_a_compute_node_down_does_not_stop_the_round(run, scenario):
+    result, d, _ = run
+    down = scenario.compute.down_in(1)
+    assert down == (2,)
+    r = result["rounds"][1]
+    assert 2 not in r["nodes_used"] and len(r["nodes_used"]) >= scenario.compute.threshold + 1
+    assert r["phase"] == "accepted"
+    assert d.suite.rounds.round(r["round_id"])[1] == 3  # Accepted on chain
+
+
+def test_a_request_paid_before_a_crash_is_fulfilled_by_a_fresh_port(run, accounts, scenario):
+    """Crash between paying and fulfilling: the resumed port rebuilds the request record
+    from the ``Requested`` event and fulfils it once; the fee reaches the splitter."""
+    from flai.chain import BrownieChainPort, GasMeter
+
+    _, d, _ = run
+
+    def port():
+        return BrownieChainPort(
+            deployment=d,
+            roles=_roles(accounts, scenario),
+            gas=GasMeter(),
+            base_price=scenario.inference.base_price,
+            licence_cid="unused",
+        )
+
+    before = d.splitter.totals()[0]
+    paid = port().request_inference(user="external-1", input_cid="bafy-crash-test-input")
+    assert paid.fee == 10 * scenario.inference.base_price and paid.output_cid is None
+    resumed = port()
+    found = resumed.find_request(user="external-1", input_cid="bafy-crash-test-input")
+    assert found == paid
+    resumed.fulfil(request_id=found.request_id, output_cid="bafy-crash-test-output")
+    assert d.marketplace.requestStatus(found.request_id) == FULFILLED
+    assert port().request(found.request_id).output_cid == "bafy-crash-test-output"
+    assert d.splitter.totals()[0] - before == paid.fee
+    assert [s for s, _ in resumed.gas.entries] == ["market/fulfil inference"]

@@ -1,0 +1,157 @@
+"""The market layer on a real SubDAO suite (factory clones of SubDAO, SDT, SBGT, TrainingRounds,
+chambers): a version accepted by the technical chamber, the splitter attached through the
+SubDAO's RevenueSplitter slot (which hooks the SDT), a listing, paid inference, eq. 10/11 claims
+by real φ and real SDT balances, and sales stopping on retirement."""
+
+import brownie
+import pytest
+
+from flai.chain import MarketShares, deploy_revenue_splitter
+from tests.fixtures.market import OUTPUT_CID, listing_params, request_record
+from tests.fixtures.subdao import govern
+from tests.helpers import custom_error
+from tests.unit.TrainingRounds.test_rounds import GOOD, run_to_finalized
+
+SHARES = MarketShares(
+    platform_bps=3_000,
+    treasury_bps=1_000,
+    sbgt_bps=3_000,
+    min_treasury_bps=500,
+    max_treasury_bps=1_500,
+)
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    launched_suite,
+    pharma,
+    hospitals,
+    validators,
+    market_cloner,
+    marketplace,
+    deployer,
+    treasury_admin,
+    platform_treasury,
+    operator,
+    pay_token,
+):
+    s = launched_suite
+    rid, fin = run_to_finalized(s, pharma, hospitals, validators, GOOD)
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid)],
+        hospitals[:3],
+        "accept r1",
+    )
+    splitter = deploy_revenue_splitter(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=s.subdao,
+        token=pay_token,
+        platform_treasury=platform_treasury,
+        platform_admin=treasury_admin,
+        shares=SHARES,
+    )
+    params = listing_params(operator, base_price=50_000)  # x = $0.05 in 6-decimal USDC
+    govern(
+        s.technical,
+        [s.subdao, marketplace],
+        [
+            s.subdao.setModule.encode_input(5, splitter),
+            marketplace.list.encode_input(s.subdao, params),
+        ],
+        hospitals[:3],
+        "attach revenue splitter and list the model",
+    )
+    return (
+        s,
+        splitter,
+        marketplace.listingOf(s.subdao),
+        list(fin.events["RoundFinalized"]["consensus"]),
+    )
+
+
+def test_listing_reads_the_real_suite(deployed, marketplace, pay_token, pharma):
+    s, splitter, lid, _ = deployed
+    assert lid == 1
+    l = marketplace.listing(lid)
+    assert l["token"] == pay_token and l["requester"] == pharma and l["splitter"] == splitter
+    assert s.subdao.module(5) == splitter and s.sdt.balanceHook() == splitter
+    assert marketplace.modelVersionOf(lid) == 1
+    assert marketplace.priceOf(lid, pharma)[0] == 150_000  # requester: 3x
+
+
+def test_paid_inference_reaches_contributors_and_backers(
+    deployed, marketplace, pay_token, operator, outsider, backers, hospitals
+):
+    s, splitter, lid, phi = deployed
+    pay_token.mint(outsider, 10**9, {"from": outsider})
+    pay_token.approve(marketplace, 2**256 - 1, {"from": outsider})
+    tx = marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
+    fx = marketplace.fulfil(
+        tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
+    )
+    ev = fx.events["RevenueReceived"]
+    assert (ev["epoch"], ev["amount"], ev["toSBGT"], ev["toSDT"]) == (1, 500_000, 150_000, 150_000)
+    # eq. 10: by the real consensus φ of version 1
+    for h, p in zip(hospitals[:3], phi):
+        assert splitter.claimableSBGT(1, h) == 150_000 * p // sum(phi)
+    # eq. 11: by the real SDT balances minted in the crowdfund (500/300/200)
+    supply = s.sdt.totalSupply()
+    for b in backers:
+        assert splitter.claimableSDT(b) == 150_000 * s.sdt.balanceOf(b) // supply
+    before = pay_token.balanceOf(backers[0])
+    splitter.claimSDT({"from": backers[0]})
+    assert pay_token.balanceOf(backers[0]) - before == 75_000
+    # an SDT transfer settles both sides through the SDT's hook before balances move
+    s.sdt.transfer(backers[2], s.sdt.balanceOf(backers[1]), {"from": backers[1]})
+    assert splitter.holder(backers[1])["credit"] == 45_000
+
+
+def test_retirement_stops_sales(deployed, marketplace, pay_token, outsider, hospitals):
+    s, _, lid, _ = deployed
+    govern(s.technical, [s.subdao], [s.subdao.retire.encode_input()], hospitals[:3], "retire")
+    pay_token.mint(outsider, 10**9, {"from": outsider})
+    pay_token.approve(marketplace, 2**256 - 1, {"from": outsider})
+    with brownie.reverts(custom_error("MarketListingRetired", lid)):
+        marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
+    tx = marketplace.delist(lid, {"from": outsider})
+    assert tx.events["Delisted"]["listingId"] == lid
+
+
+def test_ranking_follows_sbgt_points(deployed, marketplace, hospitals, backers):
+    s, _, lid, _ = deployed
+    points = [s.sbgt.pointsOf(h) for h in hospitals[:3]]
+    assert points[0] > points[1] > points[2] > 0
+    wrong = [marketplace.setRanks.encode_input(lid, [hospitals[1], hospitals[0]])]
+    with brownie.reverts(custom_error("MarketRankOrder", hospitals[0], points[0], points[1])):
+        govern(s.financial, [marketplace], wrong, backers, "rank members (wrong order)")
+    right = [marketplace.setRanks.encode_input(lid, hospitals[:3])]
+    tx = govern(s.financial, [marketplace], right, backers, "rank members by SBGT points")
+    assert list(tx.events["RanksSet"]["ranked"]) == hospitals[:3]
+    assert [marketplace.priceOf(lid, h)[0] for h in hospitals[:3]] == [0, 25_000, 50_000]
+
+
+def test_bounty_pool_pays_a_real_round_by_consensus_phi(
+    deployed, market_cloner, deployer, flai_token, pharma, hospitals, platform_treasury
+):
+    from flai.chain import deploy_bounty_pool
+
+    s, _, _, phi = deployed
+    pool = deploy_bounty_pool(
+        deployer=deployer,
+        cloner=market_cloner,
+        subdao=s.subdao,
+        flai=flai_token,  # the suite's real FLAIToken (fixed supply: moved from the deployer)
+        platform_treasury=platform_treasury,
+    )
+    flai_token.transfer(pharma, 3_000 * 10**18, {"from": deployer})
+    flai_token.approve(pool, 3_000 * 10**18, {"from": pharma})
+    pool.fund(3_000 * 10**18, 3, {"from": pharma})
+    rid = s.rounds.versionRound(1)
+    tx = pool.releaseRound(rid, {"from": deployer})
+    assert tx.events["RoundReleased"]["amount"] == 1_000 * 10**18
+    assert tx.events["RoundReleased"]["version"] == 1
+    for h, p in zip(hospitals[:3], phi):
+        assert pool.claimable(rid, h) == 1_000 * 10**18 * p // sum(phi)

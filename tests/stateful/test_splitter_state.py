@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import brownie
 from brownie import chain
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -325,5 +325,11 @@ def test_splitter_conservation(
         splitter, tsdt, usd, tsubdao, payer, holders, hospitals[:3], deployer, sdt_minter
     )
     run_state_machine_as_test(
-        machine, settings=settings(max_examples=25, stateful_step_count=20, deadline=None)
+        machine,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+        ),
     )

@@ -15,7 +15,7 @@ reverted to the test's snapshot at the start of every example.
 import brownie
 from brownie import chain
 from brownie.test import strategy
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from tests.helpers import custom_error
@@ -142,5 +142,11 @@ def make_machine(flai, staking, actors, timelock):
 def test_staking_conservation(flai, staking, members, hospital_a, as_timelock):
     machine = make_machine(flai, staking, [*members, hospital_a], as_timelock)
     run_state_machine_as_test(
-        machine, settings=settings(max_examples=20, stateful_step_count=20, deadline=None)
+        machine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+        ),
     )

@@ -26,7 +26,8 @@ FLAI whitepaper (000) §6.2–6.3, §7.1; FLAI protocol (001) §2.1, §8.1–8.2
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -36,6 +37,8 @@ from flai.errors import FlaiError
 __all__ = [
     "DEFAULT_VOTING_DELAY",
     "DEFAULT_VOTING_PERIOD",
+    "FORK_DOMAIN",
+    "RFM_SPEC_FIELDS",
     "Action",
     "BrownieChainPort",
     "ChainError",
@@ -63,16 +66,26 @@ __all__ = [
     "deploy_protocol",
     "deploy_revenue_splitter",
     "deploy_subdao_factory",
+    "distribute_revenue",
+    "fork_and_retire",
     "lifecycle_roles",
+    "load_deployment",
     "load_lifecycle",
+    "load_rfm_spec",
     "load_subdao_suite",
+    "parse_rfm_spec",
     "propose",
     "queue_and_execute",
     "revoke_malicious",
     "rfm_spec",
     "run_lifecycle",
+    "run_one_round",
+    "serve_requests",
     "setup_analytics",
     "setup_lifecycle",
+    "step_port",
+    "step_storage",
+    "submit_rfm",
     "superdao_approve",
     "write_json",
 ]
@@ -1842,7 +1855,8 @@ def run_lifecycle(
     sets up the protocol (:func:`setup_lifecycle`, :func:`setup_analytics`) unless
     ``workdir/deployment.json`` names a deployment that exists on this chain, runs
     :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, claims revenue
-    (:func:`claim_revenue`) and returns the result document (with ``gas`` per step, the
+    (:func:`claim_revenue`), revokes the poisoners (:func:`revoke_malicious`), forks a
+    subtype child and retires the parent (:func:`fork_and_retire`) and returns the result document (with ``gas`` per step, the
     claims and the deployment's addresses).
     """
     import json
@@ -1890,6 +1904,7 @@ def run_lifecycle(
         {n for r in result["rounds"] for n, flags in r["flags"].items() if "poisoner" in flags}
     )
     result["revoked"] = revoke_malicious(port=port, names=poisoners)
+    result["fork"] = fork_and_retire(port=port)
     result["network"] = network
     result["revenue"]["claimed"] = claimed
     result["gas"] = gas.totals()
@@ -1897,3 +1912,419 @@ def run_lifecycle(
     result["deployment"] = deployment.addresses()
     result["listing"] = {"inference": port.listing_id(), "analytics": port.analytics_listing_id()}
     return result
+
+
+# --- step functions ---
+#
+# What the thin step scripts (``scripts/submit_rfm.py``, ``run_round.py``,
+# ``serve_inference.py``, ``distribute_revenue.py``) call, plus :func:`fork_and_retire`, the
+# last lifecycle step. Each reads where it stands from chain state or events (resumable).
+
+_STATE_NAMES = ("Crowdfunding", "Onboarding", "Training", "Deployed", "Retired", "Failed")
+_RETIRED = 4
+
+#: Fields of an RFM spec file: name → (types, required). The ``objective`` and any extra
+#: keys are kept in the IPFS document only; the rest become ``RFMParams`` (001 §8.1).
+RFM_SPEC_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "objective": ((str,), True),
+    "domain": ((str,), True),
+    "model_class": ((str,), True),
+    "data_schema": ((str,), True),
+    "metric_id": ((str,), True),
+    "metric_threshold": ((int, float), True),
+    "min_validators": ((int,), True),
+    "quorum_bps": ((int,), False),
+    "epoch_length": ((int,), False),
+    "crowdfund_days": ((int,), True),
+    "price_per_inference": ((int,), True),
+    "crowdfund_goal": ((int,), True),
+    "sdt_per_payment_unit": ((int,), False),
+    "sdt_cap": ((int,), False),
+}
+
+
+def _field_error(field: str, problem: str) -> ConfigError:
+    return ConfigError(f"{field}: {problem}")
+
+
+def parse_rfm_spec(document: Any) -> dict[str, Any]:
+    """Validate a decoded RFM spec document (JSON/YAML); return it with defaults filled.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad field (missing, wrong type, out of range, longer than a
+        bytes32 tag), before anything is sent.
+    """
+    if not isinstance(document, dict):
+        raise _field_error("<spec>", f"expected a mapping, got {type(document).__name__}")
+    for name, (types, required) in RFM_SPEC_FIELDS.items():
+        if name not in document:
+            if required:
+                raise _field_error(name, "missing")
+            continue
+        value = document[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            kinds = " or ".join(t.__name__ for t in types)
+            raise _field_error(name, f"expected {kinds}, got {type(value).__name__}")
+    for tag in ("domain", "model_class", "data_schema", "metric_id"):
+        if not document[tag] or len(document[tag].encode()) > 32:
+            raise _field_error(tag, "must be 1..32 bytes (a bytes32 tag)")
+    if not 0 < float(document["metric_threshold"]) <= 1:
+        raise _field_error("metric_threshold", "must be in (0, 1]")
+    for name in ("min_validators", "crowdfund_days", "price_per_inference", "crowdfund_goal"):
+        if int(document[name]) <= 0:
+            raise _field_error(name, "must be positive")
+    spec = {
+        "quorum_bps": 2_000,
+        "epoch_length": 7 * 24 * 3600,
+        "sdt_per_payment_unit": WAD,
+        "sdt_cap": 10**9 * WAD,
+    } | dict(document)
+    if not 0 < int(spec["quorum_bps"]) <= 10_000:
+        raise _field_error("quorum_bps", "must be in (0, 10000]")
+    return spec
+
+
+def load_rfm_spec(path: Any) -> dict[str, Any]:
+    """Read and validate an RFM spec file (``.json``, ``.yaml``/``.yml``)."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text) if source.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise _field_error("<file>", f"cannot read RFM spec {source}: {exc}") from exc
+    return parse_rfm_spec(doc)
+
+
+def load_deployment(path: Any, *, network: str) -> dict[str, Any]:
+    """The addresses in ``deployments/<network>.json`` (written by ``rfm_lifecycle``).
+
+    Raises :class:`ConfigError` if the file is missing, unreadable or lacks a key, and
+    :class:`ChainError` if its contracts are not on the connected chain."""
+    import json
+    from pathlib import Path
+
+    source = Path(path)
+    try:
+        addresses = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _field_error(
+            "<deployment>", f"cannot read {source} (run scripts/rfm_lifecycle.py first): {exc}"
+        ) from exc
+    for key in ("FLAIToken", "RFMRegistry", "Marketplace", "rfmId", "startBlock", "suite"):
+        if key not in addresses:
+            raise _field_error(key, f"missing from {source}")
+    if not _deployed(addresses):
+        raise ChainError(f"{source}: the contracts are not deployed on network {network!r}")
+    return dict(addresses)
+
+
+@contextmanager
+def step_storage(workdir: Any) -> Iterator[Any]:
+    """The IPFS store of a step: a Kubo/local backend if ``$FLAI_IPFS_API`` is set
+    (:func:`flai.storage.open_storage`), else the embedded node on ``workdir/ipfs`` — the
+    repo ``scripts/rfm_lifecycle.py`` used, so the CIDs on chain resolve."""
+    import os
+    from pathlib import Path
+
+    from flai.storage import IpfsHttpStorage, IpfsNode, open_storage
+
+    if os.environ.get("FLAI_IPFS_API", "").strip():
+        storage = open_storage()
+        try:
+            yield storage
+        finally:
+            close = getattr(storage, "close", None)
+            if close is not None:
+                close()
+        return
+    with IpfsNode(repo=Path(workdir) / "ipfs", host="127.0.0.1", port=0) as node:
+        http = IpfsHttpStorage(address=node.address)
+        try:
+            yield http
+        finally:
+            http.close()
+
+
+def step_port(
+    *, config: Any, accounts: Sequence[Any], addresses: dict[str, Any], gas: GasMeter
+) -> BrownieChainPort:
+    """A :class:`BrownieChainPort` over an existing deployment (parties checked first; the
+    licence CID is the RFM's spec CID, read from the registry)."""
+    roles = lifecycle_roles(config, accounts)
+    check_funded(roles)
+    deployment = load_lifecycle(addresses)
+    params = deployment.protocol.platform.registry.getParams(deployment.rfm_id)
+    return BrownieChainPort(
+        deployment=deployment,
+        roles=roles,
+        gas=gas,
+        base_price=config.inference.base_price,
+        licence_cid=str(params[0]),
+    )
+
+
+def submit_rfm(
+    *,
+    deployment: LifecycleDeployment,
+    roles: LifecycleRoles,
+    spec: dict[str, Any],
+    storage: Any,
+    gas: GasMeter,
+) -> dict[str, Any]:
+    """Put ``spec`` (validated by :func:`parse_rfm_spec`) on IPFS and submit it to the
+    registry from the requester, paying the creation fee (001 §8.1). Idempotent: an RFM
+    with the same spec CID already submitted is returned, not resubmitted.
+    Returns ``{"rfm_id", "spec_cid", "status"}``."""
+    from brownie import chain
+
+    spec = parse_rfm_spec(spec)
+    spec_cid = storage.put_json(spec)
+    registry, token = deployment.protocol.platform.registry, deployment.protocol.platform.token
+    requester = roles.account(roles.requester)
+    for log in _contract_logs(registry, "RFMSubmitted", deployment.start_block):
+        rid = int(log["args"]["rfmId"])
+        if str(registry.getParams(rid)[0]) == spec_cid:
+            return {"rfm_id": rid, "spec_cid": spec_cid, "status": int(registry.getRFM(rid)[1])}
+    request = RFMRequest(
+        spec_cid=spec_cid,
+        domain=spec["domain"],
+        model_class=spec["model_class"],
+        data_schema=spec["data_schema"],
+        metric_id=spec["metric_id"],
+        metric_threshold=float(spec["metric_threshold"]),
+        min_validators=int(spec["min_validators"]),
+        quorum_bps=int(spec["quorum_bps"]),
+        epoch_length=int(spec["epoch_length"]),
+        crowdfund_deadline=int(chain.time()) + int(spec["crowdfund_days"]) * 24 * 3600,
+        payment_token=_address(token),
+        price_per_inference=int(spec["price_per_inference"]),
+        crowdfund_goal=int(spec["crowdfund_goal"]),
+        sdt_per_payment_unit=int(spec["sdt_per_payment_unit"]),
+        sdt_cap=int(spec["sdt_cap"]),
+    )
+    fee = int(registry.creationFee())
+    if int(token.balanceOf(requester)) < fee:
+        raise ChainError(f"requester {roles.requester} cannot pay the creation fee {fee}")
+    gas.record("rfm/approve fee", _transact(token.approve, registry, fee, sender=requester))
+    tx = gas.record("rfm/submit", _transact(registry.submit, request.as_tuple(), sender=requester))
+    rid = int(tx.events["RFMSubmitted"]["rfmId"])
+    return {"rfm_id": rid, "spec_cid": spec_cid, "status": int(registry.getRFM(rid)[1])}
+
+
+def _contract_logs(contract: Any, event: str, start: int, **filters: Any) -> list[Any]:
+    from brownie import web3
+    from web3 import Web3
+
+    c = web3.eth.contract(address=Web3.to_checksum_address(_address(contract)), abi=contract.abi)
+    return list(
+        getattr(c.events, event)().get_logs(from_block=start, argument_filters=filters or None)
+    )
+
+
+def _require_live(port: BrownieChainPort, what: str) -> None:
+    state = int(port.deployment.suite.subdao.state())
+    if state not in (2, 3):  # Training, Deployed
+        raise ChainError(
+            f"SubDAO {_address(port.deployment.suite.subdao)} is {_STATE_NAMES[state]}: "
+            f"{what} needs it Training or Deployed"
+        )
+
+
+def run_one_round(
+    *, config: Any, port: BrownieChainPort, storage: Any, workdir: Any
+) -> dict[str, Any]:
+    """Run (or resume) one training round through :mod:`flai.pipeline` (train → check →
+    seal → IPFS → commit → score → consensus → secure aggregation → vote) from the accepted
+    model on chain (zeros before the first).
+
+    The round is the chain's last one if it is still open or finalized (a crashed run is
+    resumed), else a new one. Its journal is ``workdir/round-<id>.jsonl``; the parties'
+    keys are in ``workdir/keys``. Returns the round record (JSON)."""
+    from pathlib import Path
+
+    from flai.fl import LogisticModel
+    from flai.pipeline.journal import Journal
+    from flai.pipeline.ports import RoundPhase
+    from flai.pipeline.roles import KeyStore
+    from flai.pipeline.round_flow import fetch, run_round_flow
+    from flai.pipeline.scenario import build_setting, run_id
+
+    _require_live(port, "a training round")
+    work = Path(workdir)
+    setting = build_setting(config, keys=KeyStore(directory=work / "keys"))
+    count = port.round_count()
+    settled = (RoundPhase.NONE, RoundPhase.ACCEPTED, RoundPhase.REJECTED)
+    target = count + 1 if count == 0 or port.round_phase(count) in settled else count
+    journal = Journal(path=work / f"round-{target}.jsonl", run_id=f"{run_id(config)}:step")
+    try:
+        journal.once("scenario/base-round", lambda: 0)
+        model = LogisticModel.zeros(setting.test.num_features)
+        global_cid = (
+            journal.result(f"round/{target - 1}/global")
+            if journal.is_done(f"round/{target - 1}/global")
+            else port.model_version()[1]
+        )
+        if global_cid is not None:
+            model = LogisticModel.from_bytes(fetch(storage, global_cid, step="round/base-model"))
+        record, _ = run_round_flow(
+            t=target - 1,
+            fed=setting.federation,
+            global_model=model,
+            port=port,
+            storage=storage,
+            journal=journal,
+            test_auc_of=lambda m: m.evaluate(setting.test, "auc"),
+            down_nodes=config.compute.down_in(target - 1),
+        )
+    finally:
+        journal.close()
+    return dict(record.to_json())
+
+
+def serve_requests(
+    *, config: Any, port: BrownieChainPort, storage: Any, workdir: Any, count: int
+) -> list[dict[str, Any]]:
+    """Pay and serve ``count`` inference requests of the scenario's request plan through
+    the secret-shared accepted model (resumable: requests paid but not fulfilled before a
+    crash are found from ``Requested`` events and served once). Returns the outcomes.
+
+    Only requests sealed under this workdir's journal can be served: a query is sealed by
+    its user to the compute nodes' keys (``workdir/keys``) with a query id the operator
+    learns from the journal, so foreign pending requests are out of reach."""
+    from pathlib import Path
+
+    from flai.fl import LogisticModel
+    from flai.mpc import InferenceConfig
+    from flai.pipeline.inference import SecretSharedService, serve_inference
+    from flai.pipeline.journal import Journal
+    from flai.pipeline.roles import KeyStore
+    from flai.pipeline.round_flow import fetch
+    from flai.pipeline.scenario import build_setting, run_id
+
+    if count <= 0:
+        raise ConfigError(f"count: must be positive, got {count}")
+    _require_live(port, "paid inference")
+    version, cid = port.model_version()
+    if cid is None:
+        raise ChainError("no accepted model version to serve: run a round first")
+    work = Path(workdir)
+    setting = build_setting(config, keys=KeyStore(directory=work / "keys"))
+    if count > len(setting.requests):
+        raise ConfigError(f"count: the request plan has {len(setting.requests)} requests")
+    model = LogisticModel.from_bytes(fetch(storage, cid, step="market/model"))
+    fed = setting.federation
+    service = SecretSharedService(
+        model=model,
+        nodes=fed.compute_nodes,
+        config=InferenceConfig(n_nodes=config.compute.nodes, threshold=config.compute.threshold),
+    )
+    journal = Journal(path=work / f"serve-v{version}.jsonl", run_id=f"{run_id(config)}:serve")
+    try:
+        served = serve_inference(
+            service=service,
+            model=model,
+            requests=[
+                (setting.users[u], setting.test.X[row]) for u, row in setting.requests[:count]
+            ],
+            port=port,
+            storage=storage,
+            journal=journal,
+            available=[n.index for n in fed.compute_nodes],
+        )
+    finally:
+        journal.close()
+    return [o.to_json() for o in served]
+
+
+def distribute_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str, Any]:
+    """Release the accrued platform and SubDAO-treasury shares, sweep the SDT dust, then let
+    every party claim (:func:`claim_revenue`). Each transaction is sent only when it moves
+    something, so a rerun sends nothing new. Returns the claims plus what was released."""
+    splitter = port.deployment.splitter
+    caller = port.roles.deployer
+    platform_acc, treasury_acc = (int(a) for a in splitter.accrued())
+    if platform_acc + treasury_acc > 0:
+        port.gas.record(
+            "revenue/release treasuries", _transact(splitter.releaseTreasuries, sender=caller)
+        )
+    if int(splitter.sweepDust.call({"from": caller})) > 0:
+        port.gas.record("revenue/sweep dust", _transact(splitter.sweepDust, sender=caller))
+    claimed = claim_revenue(port=port, backers=backers)
+    released = {"platform": 0, "treasury": 0}
+    for log in port._logs(splitter, "TreasuriesReleased"):
+        released["platform"] += int(log["args"]["toPlatform"])
+        released["treasury"] += int(log["args"]["toSubDAO"])
+    claimed["released"] = released
+    claimed["dust"] = {
+        "swept": sum(int(g["args"]["amount"]) for g in port._logs(splitter, "DustSwept"))
+    }
+    return claimed
+
+
+#: The subtype the fork specialises the parent's model to (001 §2.4 fork: a child SubDAO
+#: for a narrower task starting from the parent's model).
+FORK_DOMAIN = "healthcare.oncology.nsclc"
+
+
+def fork_and_retire(*, port: BrownieChainPort, goal: int = 100 * WAD) -> dict[str, Any]:
+    """The technical chamber forks a subtype child SubDAO (recording the parent and the
+    parent's current model version, ``lineage()``) and retires the parent: no new rounds,
+    and the marketplace refuses new requests on its listing (``MarketListingRetired``).
+
+    Resumable from chain state: a child already forked is found from the parent's
+    ``Forked`` events and a Retired parent is not retired again; both actions (whatever is
+    left) pass in one proposal. Returns ``{"child", "parent", "parent_model_version",
+    "parent_state", "listing"}``."""
+    from brownie import chain
+
+    suite = port.deployment.suite
+    parent = suite.subdao
+    forked = port._logs(parent, "Forked")
+    actions = []
+    if not forked:
+        params = _rfm_request(
+            spec_cid=port.licence_cid,
+            token=port.deployment.protocol.platform.token,
+            price=port.base_price,
+            goal=goal,
+            min_validators=max(1, len(port.roles.validators)),
+            deadline=int(chain.time()) + 60 * 24 * 3600,
+        )
+        params = RFMRequest(**{**params.__dict__, "domain": FORK_DOMAIN})
+        actions.append(action(parent, "fork", params.as_tuple()))
+    if int(parent.state()) != _RETIRED:
+        actions.append(action(parent, "retire"))
+    if actions:
+        voters = [
+            port.roles.account(n)
+            for n in port.roles.hospitals
+            if int(suite.sbgt.pointsOf(port.roles.account(n))) > 0
+        ]
+        version = int(parent.modelVersion()[0])
+        chamber_execute(
+            suite.technical,
+            voters=voters,
+            actions=actions,
+            description=f"Fork a {FORK_DOMAIN} child from model version {version}; retire",
+            gas=port.gas,
+            step="technical/fork+retire",
+        )
+        forked = port._logs(parent, "Forked")
+    child = str(forked[-1]["args"]["child"])
+    lineage_parent, lineage_version = load_subdao_suite(child).subdao.lineage()
+    return {
+        "child": child,
+        "parent": _address(parent),
+        "lineage_parent": str(lineage_parent),
+        "parent_model_version": int(lineage_version),
+        "parent_state": _STATE_NAMES[int(parent.state())],
+        "domain": FORK_DOMAIN,
+        "listing": port.listing_id(),
+    }

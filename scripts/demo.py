@@ -64,6 +64,12 @@ def main(config_path: str = "configs/scenario.yaml") -> None:
         say(
             f"{name}: revoked for malice by the technical chamber, collateral slashed {_flai(amount)} FLAI"
         )
+    fork = result["fork"]
+    say(
+        f"fork: child SubDAO {fork['child']} records parent {fork['lineage_parent']} at model "
+        f"version {fork['parent_model_version']}; parent {fork['parent_state']}, listing "
+        f"#{fork['listing']} refuses new requests"
+    )
     version, cid = result["model_version"], result["model_cid"]
     say(f"accepted model version {version}: {cid}")
     say(

@@ -45,7 +45,7 @@ def lifecycle(config_path: str, workdir: str | None) -> tuple[dict[str, Any], Pa
             )
         finally:
             storage.close()
-    write_json(Path("deployments") / f"{net}.json", result["deployment"])
+    write_json(Path("deployments") / f"{net}.json", result["deployment"] | {"workdir": str(work)})
     write_report(result, directory=report_dir)
     return result, report_dir
 

@@ -380,7 +380,8 @@ def test_a_compute_node_down_does_not_stop_the_round(run, scenario):
 
 def test_a_request_paid_before_a_crash_is_fulfilled_by_a_fresh_port(run, accounts, scenario):
     """Crash between paying and fulfilling: the resumed port rebuilds the request record
-    from the ``Requested`` event and fulfils it once; the fee reaches the splitter."""
+    from the ``Requested`` event and fulfils it once; the fee reaches the splitter. (On the
+    FA listing: the lifecycle ends by retiring the FL SubDAO, whose listing stops sales.)"""
     from flai.chain import BrownieChainPort, GasMeter
 
     _, d, _ = run
@@ -394,14 +395,39 @@ def test_a_request_paid_before_a_crash_is_fulfilled_by_a_fresh_port(run, account
             licence_cid="unused",
         )
 
-    before = d.splitter.totals()[0]
-    paid = port().request_inference(user="external-1", input_cid="bafy-crash-test-input")
-    assert paid.fee == 10 * scenario.inference.base_price and paid.output_cid is None
+    before = d.analytics_splitter.totals()[0]
+    paid = port().request_query(
+        user="external-1", query_cid="bafy-crash-test-input", price=scenario.analytics.price
+    )
+    assert paid.fee == 10 * scenario.analytics.price and paid.output_cid is None
     resumed = port()
     found = resumed.find_request(user="external-1", input_cid="bafy-crash-test-input")
     assert found == paid
     resumed.fulfil(request_id=found.request_id, output_cid="bafy-crash-test-output")
     assert d.marketplace.requestStatus(found.request_id) == FULFILLED
     assert port().request(found.request_id).output_cid == "bafy-crash-test-output"
-    assert d.splitter.totals()[0] - before == paid.fee
-    assert [s for s, _ in resumed.gas.entries] == ["market/fulfil inference"]
+    assert d.analytics_splitter.totals()[0] - before == paid.fee
+    assert [s for s, _ in resumed.gas.entries] == ["market/fulfil query"]
+
+
+def test_the_lifecycle_ends_with_a_fork_recording_lineage_and_the_parent_retired(
+    run, accounts, scenario
+):
+    from tests.helpers import custom_error
+
+    result, d, _ = run
+    fork = result["fork"]
+    parent = d.suite.subdao
+    child = brownie.project.get_loaded_projects()[0].SubDAO.at(fork["child"])
+    assert tuple(child.lineage()) == (parent.address, result["model_version"])
+    assert fork["parent_model_version"] == result["model_version"]
+    assert parent.state() == 4 and fork["parent_state"] == "Retired"  # Retired
+    assert result["gas_calls"]["technical/fork+retire/execute"] == 1
+    lid = result["listing"]["inference"]
+    with brownie.reverts(custom_error("MarketListingRetired", lid)):
+        d.marketplace.requestInference(
+            lid,
+            "bafy-after-retire",
+            10**30,
+            {"from": _roles(accounts, scenario).account("external-0")},
+        )

@@ -1,0 +1,261 @@
+"""The step functions behind the issue-8 step scripts, and fork-and-retire, on Anvil.
+
+One minimal real deployment per module (:func:`flai.chain.setup_lifecycle`: protocol, RFM
+approved by the SuperDAO, crowdfund, onboarding, splitter attached — no rounds yet), then
+each step on it in the order a user would script them: submit another RFM from a spec
+file, run one training round through :mod:`flai.pipeline`, serve paid inferences through
+the secret-shared model, distribute revenue, fork a subtype child and retire the parent.
+Each later stage is a module fixture built on the previous one, so every test can run alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import brownie
+import numpy as np
+import pytest
+
+from flai.chain import (
+    FORK_DOMAIN,
+    ChainError,
+    ConfigError,
+    GasMeter,
+    RFMStatus,
+    distribute_revenue,
+    fork_and_retire,
+    lifecycle_roles,
+    load_deployment,
+    load_rfm_spec,
+    parse_rfm_spec,
+    rfm_spec,
+    run_one_round,
+    serve_requests,
+    setup_lifecycle,
+    step_port,
+    step_storage,
+    submit_rfm,
+)
+from flai.pipeline.config import load_config
+from tests.helpers import bytes32, custom_error
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "configs" / "scenario.yaml"
+SPEC = ROOT / "configs" / "steps" / "rfm_spec.json"
+ACCEPTED, FULFILLED, RETIRED = 3, 2, 4
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_config(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def world(module_isolation, accounts, scenario, tmp_path_factory):
+    work = tmp_path_factory.mktemp("steps")
+    roles = lifecycle_roles(scenario, list(accounts))
+    with step_storage(work) as storage:
+        d = setup_lifecycle(
+            config=scenario,
+            roles=roles,
+            gas=GasMeter(),
+            spec_cid=storage.put_json(rfm_spec(scenario)),
+        )
+        addresses = d.addresses() | {"network": brownie.network.show_active()}
+        path = work / "deployment.json"
+        path.write_text(json.dumps(addresses))
+        port = step_port(
+            config=scenario,
+            accounts=list(accounts),
+            addresses=load_deployment(path, network=addresses["network"]),
+            gas=GasMeter(),
+        )
+        yield SimpleNamespace(work=work, d=d, roles=roles, port=port, storage=storage, path=path)
+
+
+@pytest.fixture(scope="module")
+def round1(world, scenario):
+    return run_one_round(
+        config=scenario, port=world.port, storage=world.storage, workdir=world.work
+    )
+
+
+@pytest.fixture(scope="module")
+def served(world, scenario, round1):
+    return serve_requests(
+        config=scenario, port=world.port, storage=world.storage, workdir=world.work, count=4
+    )
+
+
+@pytest.fixture(scope="module")
+def distributed(world, scenario, served):
+    return distribute_revenue(port=world.port, backers=list(scenario.backers))
+
+
+@pytest.fixture(scope="module")
+def forked(world, distributed):
+    before = len(brownie.history)
+    out = fork_and_retire(port=world.port)
+    return out, list(brownie.history)[before:]
+
+
+def _events(txs, name):
+    return [ev for tx in txs for ev in tx.events if ev.name == name]
+
+
+def test_submit_rfm_stores_the_spec_on_ipfs_and_submits_its_params(world):
+    spec = load_rfm_spec(SPEC)
+    before = len(brownie.history)
+    out = submit_rfm(
+        deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
+    )
+    registry = world.d.protocol.platform.registry
+    assert out["rfm_id"] == world.d.rfm_id + 1 and out["status"] == RFMStatus.PENDING
+    txs = list(brownie.history)[before:]
+    ev = _events(txs, "RFMSubmitted")
+    assert len(ev) == 1 and ev[0]["rfmId"] == out["rfm_id"]
+    assert ev[0]["requester"] == world.roles.account(world.roles.requester)
+    params = registry.getParams(out["rfm_id"])
+    assert params[0] == out["spec_cid"]
+    assert params[1] == "0x" + bytes32(spec["domain"]).hex()
+    assert params[5] == 850_000 and params[11] == spec["price_per_inference"]
+    assert world.storage.get_json(out["spec_cid"])["objective"] == spec["objective"]
+    # idempotent: the same spec is found on chain, nothing is sent again
+    again = submit_rfm(
+        deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
+    )
+    assert again == out and len(brownie.history) == before + len(txs)
+
+
+def test_run_round_accepts_the_aggregate_the_engine_computed(world, round1):
+    rounds = world.d.suite.rounds
+    assert round1["round_id"] == 1 and round1["phase"] == "accepted"
+    assert rounds.round(1)[1] == ACCEPTED
+    assert world.port.model_version() == (1, round1["aggregate_cid"])
+    assert tuple(rounds.aggregate(1)) == (round1["aggregate_cid"], round1["metric_fixed"])
+    logs = world.port._logs(world.d.suite.subdao, "ModelVersionAccepted")
+    assert [(int(g["args"]["version"]), int(g["args"]["roundId"])) for g in logs] == [(1, 1)]
+
+
+def test_serve_inference_pays_and_fulfils_through_the_secret_shared_model(world, served):
+    market = world.d.marketplace
+    assert len(served) == 4
+    np.testing.assert_allclose(
+        [o["probability"] for o in served], [o["plaintext"] for o in served], rtol=0, atol=1e-4
+    )
+    for o in served:
+        assert market.requestStatus(o["request_id"]) == FULFILLED
+        logs = world.port._logs(market, "Fulfilled", requestId=o["request_id"])
+        assert [str(g["args"]["outputCid"]) for g in logs] == [o["output_cid"]]
+    assert world.d.splitter.totals()[0] == sum(o["fee"] for o in served)
+
+
+def test_serve_inference_rerun_sends_nothing(world, scenario, served):
+    before = len(brownie.history)
+    again = serve_requests(
+        config=scenario, port=world.port, storage=world.storage, workdir=world.work, count=4
+    )
+    assert [o["request_id"] for o in again] == [o["request_id"] for o in served]
+    assert len(brownie.history) == before
+
+
+def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, served, distributed):
+    splitter = world.d.splitter
+    received, platform_paid, treasury_paid = splitter.totals()
+    assert received == sum(o["fee"] for o in served)
+    assert tuple(splitter.accrued()) == (0, 0)
+    assert distributed["released"] == {"platform": platform_paid, "treasury": treasury_paid}
+    assert platform_paid == received * scenario.revenue.platform_bps // 10_000
+    claimed = sum(distributed["sbgt"].values()) + sum(distributed["sdt"].values())
+    assert 0 < claimed <= received - platform_paid - treasury_paid
+    for name, amount in distributed["sdt"].items():
+        acct = world.roles.account(name)
+        assert amount > 0 and splitter.claimableSDT(acct) == 0
+    before = len(brownie.history)
+    assert distribute_revenue(port=world.port, backers=list(scenario.backers)) == distributed
+    assert len(brownie.history) == before
+
+
+def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, round1, forked):
+    out, txs = forked
+    parent = world.d.suite.subdao
+    ev = _events(txs, "Forked")
+    assert len(ev) == 1 and ev[0]["child"] == out["child"] and ev[0]["parentModelVersion"] == 1
+    child = brownie.project.get_loaded_projects()[0].SubDAO.at(out["child"])
+    assert tuple(child.lineage()) == (parent.address, 1)
+    assert child.state() == 0 and child.rfmId() == world.d.rfm_id  # a new crowdfund
+    assert out["parent_model_version"] == 1 and out["lineage_parent"] == parent.address
+    assert parent.state() == RETIRED and out["parent_state"] == "Retired"
+    assert _events(txs, "StateChanged")[-1]["next"] == RETIRED
+    lid = out["listing"]
+    user = world.roles.account("external-0")
+    with brownie.reverts(custom_error("MarketListingRetired", lid)):
+        world.d.marketplace.requestInference(lid, "bafy-after-retire", 10**30, {"from": user})
+    assert out["domain"] == FORK_DOMAIN
+
+
+def test_fork_and_retire_rerun_reconciles_from_chain_and_sends_nothing(world, forked):
+    out, _ = forked
+    before = len(brownie.history)
+    assert fork_and_retire(port=world.port) == out
+    assert len(brownie.history) == before
+
+
+def test_a_retired_subdao_refuses_a_new_round_before_any_transaction(world, scenario, forked):
+    before = len(brownie.history)
+    with pytest.raises(ChainError, match="is Retired: a training round needs"):
+        run_one_round(config=scenario, port=world.port, storage=world.storage, workdir=world.work)
+    with pytest.raises(ChainError, match="is Retired: paid inference needs"):
+        serve_requests(
+            config=scenario, port=world.port, storage=world.storage, workdir=world.work, count=1
+        )
+    assert len(brownie.history) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"domain": None}, "domain"),
+        ({"min_validators": "three"}, "min_validators"),
+        ({"metric_threshold": 85}, "metric_threshold"),
+        ({"crowdfund_goal": 0}, "crowdfund_goal"),
+        ({"model_class": "x" * 33}, "model_class"),
+        ({"quorum_bps": 20_000}, "quorum_bps"),
+    ],
+)
+def test_bad_rfm_spec_names_the_field_before_any_transaction(world, change, field):
+    spec = json.loads(SPEC.read_text())
+    spec.update(change)
+    if change.get("domain", 1) is None:
+        del spec["domain"]
+    before = len(brownie.history)
+    with pytest.raises(ConfigError, match=f"^{field}: "):
+        parse_rfm_spec(spec)
+    with pytest.raises(ConfigError, match=f"^{field}: "):
+        submit_rfm(
+            deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
+        )
+    assert len(brownie.history) == before
+
+
+def test_bad_step_inputs_name_the_problem(world, scenario, tmp_path):
+    bad = tmp_path / "spec.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="^<file>: "):
+        load_rfm_spec(bad)
+    addresses = json.loads(world.path.read_text())
+    del addresses["Marketplace"]
+    partial = tmp_path / "deployment.json"
+    partial.write_text(json.dumps(addresses))
+    with pytest.raises(ConfigError, match="^Marketplace: missing"):
+        load_deployment(partial, network="anvil")
+    with pytest.raises(ConfigError, match="^<deployment>: "):
+        load_deployment(tmp_path / "absent.json", network="anvil")
+    before = len(brownie.history)
+    with pytest.raises(ConfigError, match="^count: "):
+        serve_requests(
+            config=scenario, port=world.port, storage=world.storage, workdir=tmp_path, count=0
+        )
+    assert len(brownie.history) == before

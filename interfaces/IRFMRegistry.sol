@@ -41,9 +41,17 @@ struct RFMRecord {
 /// Fee policy (basis points governable by the timelock):
 ///  - Approved: `successRefundBps` of the fee stays escrowed as the success reserve (000 §6.3:
 ///    successful RFMs get a partial refund) and the rest accrues to the treasury.
-///    HOOK: releasing the reserve to the requester once the model is deployed and earning is
-///    left to the marketplace issue; it will credit `record.escrow` through the same internal
-///    `_creditRefund` path rejection and expiry use.
+///    Once the model is deployed and earning, anyone may call {creditSuccessRefund}, which
+///    credits the whole reserve to the requester (claimed with {claimRefund}) when: the
+///    RFM's SubDAO has an accepted model version (version >= 1); the SubDAO's RevenueSplitter
+///    module is a byte-exact EIP-1167 clone (OpenZeppelin `Clones` layout) of the
+///    governance-set {splitterImplementation} whose `subDAO()` is that SubDAO (the slot is
+///    set by the SubDAO's technical chamber, so a look-alike splitter reporting revenue is
+///    refused); and the splitter's lifetime `received` revenue is at least
+///    {successRevenueThreshold} (in the splitter's payment-token units; default
+///    {DEFAULT_SUCCESS_REVENUE_THRESHOLD} = 1 unit, i.e. "has earned its first revenue").
+///    The call is permissionless because the money can only go to the requester; it is
+///    credited once (the reserve drops to zero).
 ///  - Rejected (by the timelock): `rejectionRefundBps` of the fee is credited to the
 ///    requester, the rest accrues to the treasury.
 ///  - Expired (anyone, after `expiresAt`): the full fee is credited to the requester.
@@ -157,6 +165,37 @@ interface IRFMRegistry {
     /// @notice The zero address where a contract is required.
     error RFMZeroAddress();
 
+    /// @notice The success reserve of `rfmId` (`amount`) was credited to `requester`; the
+    /// SubDAO's genuine `splitter` had received `received` revenue.
+    event SuccessRefundCredited(
+        uint256 indexed rfmId, address indexed requester, uint256 amount, address splitter, uint256 received
+    );
+
+    /// @notice The genuine RevenueSplitter implementation changed.
+    event SplitterImplementationUpdated(address indexed oldImplementation, address indexed newImplementation);
+
+    /// @notice The revenue a SubDAO's splitter must have received for the success refund changed.
+    event SuccessRevenueThresholdUpdated(uint256 oldThreshold, uint256 newThreshold);
+
+    /// @notice The approved `rfmId` has no success reserve left (already credited, or a zero fee/share).
+    error RFMNoSuccessReserve(uint256 rfmId);
+
+    /// @notice Governance has not set the genuine RevenueSplitter implementation yet.
+    error RFMSplitterImplementationNotSet();
+
+    /// @notice The SubDAO of `rfmId` has no accepted model version yet.
+    error RFMNotDeployed(uint256 rfmId);
+
+    /// @notice The SubDAO's RevenueSplitter module `splitter` is not an EIP-1167 clone of the
+    /// genuine implementation bound to that SubDAO (zero when no splitter is attached).
+    error RFMSplitterNotGenuine(uint256 rfmId, address splitter);
+
+    /// @notice The splitter of `rfmId` has received `received`, below `threshold`.
+    error RFMRevenueBelowThreshold(uint256 rfmId, uint256 received, uint256 threshold);
+
+    /// @notice A success revenue threshold of zero (the refund needs earned revenue).
+    error RFMInvalidRevenueThreshold(uint256 threshold);
+
     /// @notice `account` has no refund to claim.
     error RFMNothingToClaim(address account);
 
@@ -184,6 +223,14 @@ interface IRFMRegistry {
     /// @notice Marks a Pending `rfmId` past its `expiresAt` as Expired and credits the full fee.
     function expire(uint256 rfmId) external;
 
+    /// @notice Credits the success reserve of the approved `rfmId` to its requester once its
+    /// model is deployed and earning (anyone may call; conditions in the contract NatSpec).
+    /// Reverts {RFMInvalidStatus} unless Approved, {RFMNoSuccessReserve},
+    /// {RFMSplitterImplementationNotSet}, {RFMNotDeployed}, {RFMSplitterNotGenuine},
+    /// {RFMRevenueBelowThreshold}.
+    /// @return amount The FLAI credited (then pulled with {claimRefund}).
+    function creditSuccessRefund(uint256 rfmId) external returns (uint256 amount);
+
     /// @notice Sends the caller all refunds credited to it.
     /// @return amount The FLAI sent.
     function claimRefund() external returns (uint256 amount);
@@ -206,6 +253,24 @@ interface IRFMRegistry {
 
     /// @notice Sets the refund shares of rejected and of successful RFMs (owner).
     function setRefundPolicy(uint16 newRejectionRefundBps, uint16 newSuccessRefundBps) external;
+
+    /// @notice Sets the genuine RevenueSplitter implementation whose EIP-1167 clones count as a
+    /// SubDAO's revenue for the success refund (owner; non-zero).
+    function setSplitterImplementation(address newImplementation) external;
+
+    /// @notice Sets the revenue a SubDAO's splitter must have received for the success refund,
+    /// in the splitter's token units (owner; non-zero).
+    function setSuccessRevenueThreshold(uint256 newThreshold) external;
+
+    /// @notice The success revenue threshold a fresh registry starts with: 1 token unit, i.e.
+    /// the first revenue (000 §6.3); governance raises it per its payment tokens.
+    function DEFAULT_SUCCESS_REVENUE_THRESHOLD() external view returns (uint256);
+
+    /// @notice The genuine RevenueSplitter implementation (zero until set).
+    function splitterImplementation() external view returns (address);
+
+    /// @notice The revenue a splitter must have received for the success refund.
+    function successRevenueThreshold() external view returns (uint256);
 
     /// @notice The record of `rfmId` (reverts {RFMUnknown} for an unknown id).
     function getRFM(uint256 rfmId) external view returns (RFMRecord memory);

@@ -9,6 +9,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {IRFMRegistry, RFMRecord, RFMStatus} from "../../interfaces/IRFMRegistry.sol";
+import {IRevenueSplitter} from "../../interfaces/IRevenueSplitter.sol";
+import {ISubDAO} from "../../interfaces/ISubDAO.sol";
 import {ISubDAOFactory, RFMParams} from "../../interfaces/ISubDAOFactory.sol";
 
 /// @title RFMRegistry
@@ -19,6 +21,9 @@ import {ISubDAOFactory, RFMParams} from "../../interfaces/ISubDAOFactory.sol";
 contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     using EnumerableSet for EnumerableSet.UintSet;
     using SafeERC20 for IERC20;
+
+    /// @inheritdoc IRFMRegistry
+    uint256 public constant DEFAULT_SUCCESS_REVENUE_THRESHOLD = 1;
 
     uint16 private constant _BPS = 10_000;
     uint32 private constant _METRIC_ONE = 1_000_000;
@@ -37,6 +42,10 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
 
     uint256 private _rfmCount;
     uint256 private _treasuryAccrued;
+
+    // success refund (000 §6.3): the genuine splitter implementation and the revenue bar
+    address private _splitterImplementation;
+    uint256 private _successRevenueThreshold = DEFAULT_SUCCESS_REVENUE_THRESHOLD;
 
     mapping(uint256 rfmId => RFMRecord) private _rfms;
     mapping(uint256 rfmId => RFMParams) private _params;
@@ -167,6 +176,40 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRFMRegistry
+    function creditSuccessRefund(uint256 rfmId) external nonReentrant returns (uint256 amount) {
+        RFMRecord storage record = _knownRecord(rfmId);
+        if (record.status != RFMStatus.Approved) revert RFMInvalidStatus(rfmId, record.status);
+        amount = record.escrow;
+        if (amount == 0) revert RFMNoSuccessReserve(rfmId);
+        address implementation = _splitterImplementation;
+        if (implementation == address(0)) revert RFMSplitterImplementationNotSet();
+
+        // The SubDAO was recorded from the factory's return value at approval: it is genuine.
+        ISubDAO subDAO = ISubDAO(record.subDAO);
+        // Only the version matters here (the inference epoch is the splitter's business).
+        // slither-disable-next-line unused-return
+        (uint32 version,) = subDAO.modelVersion();
+        if (version == 0) revert RFMNotDeployed(rfmId);
+        // The slot is set by the SubDAO's technical chamber, so only a byte-exact EIP-1167
+        // clone of the governance-set implementation that names this SubDAO is believed.
+        address splitter = subDAO.module(ISubDAO.Module.RevenueSplitter);
+        if (
+            keccak256(splitter.code) != _minimalProxyCodeHash(implementation)
+                || IRevenueSplitter(splitter).subDAO() != address(subDAO)
+        ) revert RFMSplitterNotGenuine(rfmId, splitter);
+        // Lifetime revenue received; what was paid out of it is irrelevant to "has earned".
+        // slither-disable-next-line unused-return
+        (uint256 received,,) = IRevenueSplitter(splitter).totals();
+        uint256 threshold = _successRevenueThreshold;
+        if (received < threshold) revert RFMRevenueBelowThreshold(rfmId, received, threshold);
+
+        record.escrow = 0;
+        address requester = record.requester;
+        emit SuccessRefundCredited(rfmId, requester, amount, splitter, received);
+        _creditRefund(rfmId, requester, amount);
+    }
+
+    /// @inheritdoc IRFMRegistry
     function claimRefund() external nonReentrant returns (uint256 amount) {
         address account = msg.sender;
         amount = _refunds[account];
@@ -215,7 +258,33 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         _setRefundPolicy(newRejectionRefundBps, newSuccessRefundBps);
     }
 
+    /// @inheritdoc IRFMRegistry
+    function setSplitterImplementation(address newImplementation) external onlyOwner {
+        if (newImplementation == address(0)) revert RFMZeroAddress();
+        address oldImplementation = _splitterImplementation;
+        _splitterImplementation = newImplementation;
+        emit SplitterImplementationUpdated(oldImplementation, newImplementation);
+    }
+
+    /// @inheritdoc IRFMRegistry
+    function setSuccessRevenueThreshold(uint256 newThreshold) external onlyOwner {
+        if (newThreshold == 0) revert RFMInvalidRevenueThreshold(newThreshold);
+        uint256 oldThreshold = _successRevenueThreshold;
+        _successRevenueThreshold = newThreshold;
+        emit SuccessRevenueThresholdUpdated(oldThreshold, newThreshold);
+    }
+
     // --- views ----------------------------------------------------------------------------
+
+    /// @inheritdoc IRFMRegistry
+    function splitterImplementation() external view returns (address) {
+        return _splitterImplementation;
+    }
+
+    /// @inheritdoc IRFMRegistry
+    function successRevenueThreshold() external view returns (uint256) {
+        return _successRevenueThreshold;
+    }
 
     /// @inheritdoc IRFMRegistry
     function getRFM(uint256 rfmId) external view returns (RFMRecord memory) {
@@ -370,8 +439,16 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         emit RFMApproved(rfmId, subDAO, byEndorsement, successReserve, treasuryShare);
     }
 
+    /// @dev keccak256 of the 45-byte EIP-1167 runtime code OpenZeppelin's `Clones.clone`
+    /// deploys for `implementation`: 363d3d373d3d3d363d73 <implementation> 5af43d82803e903d91602b57fd5bf3.
+    function _minimalProxyCodeHash(address implementation) private pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(hex"363d3d373d3d3d363d73", implementation, hex"5af43d82803e903d91602b57fd5bf3")
+        );
+    }
+
     /// @dev The one path by which fee money becomes claimable by a user (rejection, expiry,
-    /// and, later, the success refund of an approved RFM's reserve).
+    /// and the success refund of an approved RFM's reserve).
     function _creditRefund(uint256 rfmId, address account, uint256 amount) private {
         if (amount == 0) return;
         _refunds[account] += amount;

@@ -42,7 +42,11 @@ WAD = 10**18
 SPLITTER_SLOT = 5
 PRICE = 50_000  # x = 0.05 USDC; an external user pays 10x
 SHARES = MarketShares(
-    platform_bps=3_000, treasury_bps=1_000, sbgt_bps=3_000, min_treasury_bps=500, max_treasury_bps=1_500
+    platform_bps=3_000,
+    treasury_bps=1_000,
+    sbgt_bps=3_000,
+    min_treasury_bps=500,
+    max_treasury_bps=1_500,
 )
 
 
@@ -54,7 +58,9 @@ def superdao_execute(protocol, members, actions, description):
     for m in members:
         governor.castVote(pid, 1, {"from": m})
     chain.mine(int(governor.proposalDeadline(pid)) - chain.height + 1)
-    return queue_and_execute(governor, sender=members[0], actions=actions, description=description)[1]
+    return queue_and_execute(governor, sender=members[0], actions=actions, description=description)[
+        1
+    ]
 
 
 def submit(registry, token, pharma, pay_token):
@@ -109,7 +115,13 @@ def world(
         s.rounds.applyValidator(dep, {"from": v})
     s.rounds.launch(hospitals[:3], FOUNDER_POINTS, validators, {"from": pharma})
     rid, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD)
-    govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid)], hospitals[:3], "accept r1")
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.acceptRound.encode_input(rid)],
+        hospitals[:3],
+        "accept r1",
+    )
 
     cloner = deploy_market_cloner(deployer=deployer)
     impl = brownie.RevenueSplitter[-1]
@@ -169,7 +181,9 @@ def pay_one_inference(w, outsider, operator, pay_token):
     pay_token.mint(outsider, 10 * PRICE, {"from": outsider})
     pay_token.approve(mp, 10 * PRICE, {"from": outsider})
     tx = mp.requestInference(lid, "bafyencryptedinput", 10 * PRICE, {"from": outsider})
-    mp.fulfil(tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator})
+    mp.fulfil(
+        tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +196,9 @@ def genuine(world, deployer, pay_token, hospitals, operator):
     return {**w, "splitter": splitter}
 
 
-def test_fake_splitter_reporting_revenue_is_rejected(world, FakeRevenueSplitter, deployer, hospitals, outsider):
+def test_fake_splitter_reporting_revenue_is_rejected(
+    world, FakeRevenueSplitter, deployer, hospitals, outsider
+):
     w = world
     fake = FakeRevenueSplitter.deploy(w["suite"].subdao, {"from": deployer})
     attach(w, fake, hospitals)
@@ -197,7 +213,9 @@ def test_clone_of_another_implementation_is_rejected(
     w = world
     other = RevenueSplitter.deploy({"from": deployer})
     treasury = w["protocol"].platform.timelock
-    splitter = clone_splitter(w, deployer, w["suite"].subdao, pay_token, treasury, implementation=other)
+    splitter = clone_splitter(
+        w, deployer, w["suite"].subdao, pay_token, treasury, implementation=other
+    )
     assert splitter.subDAO() == w["suite"].subdao
     attach(w, splitter, hospitals)
     with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], splitter)):

@@ -44,7 +44,7 @@ def test_each_tier_is_charged_what_the_table_says(
     for who in [outsider, pharma, *ranked]:
         usd.mint(who, 100 * X, {"from": who})
         usd.approve(marketplace, 100 * X, {"from": who})
-        price, tier = marketplace.priceOf(lid, who)
+        price, _tier = marketplace.priceOf(lid, who)
         before = usd.balanceOf(who)
         tx = marketplace.requestInference(lid, "cid", price, {"from": who})
         assert before - usd.balanceOf(who) == price

@@ -154,7 +154,9 @@ def test_revoke_for_malice_confiscates_collateral(launched_suite, hospitals, fla
     assert (ev["account"], ev["reason"], ev["collateralSlashed"]) == (hospitals[2], 2, 10 * WAD)
     assert tx.events["PointsRevoked"]["account"] == hospitals[2]
     assert s.sbgt.balanceOf(hospitals[2]) == 0 and s.sbgt.totalPoints() == sum(FOUNDER_POINTS[:2])
-    assert flai_token.balanceOf(s.subdao) - before == 10 * WAD and s.rounds.totalSlashed() == 10 * WAD
+    assert (
+        flai_token.balanceOf(s.subdao) - before == 10 * WAD and s.rounds.totalSlashed() == 10 * WAD
+    )
     with brownie.reverts(custom_error("RoundsNothingToWithdraw", hospitals[2])):
         s.rounds.withdrawCollateral({"from": hospitals[2]})
 

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import brownie
@@ -33,9 +34,9 @@ from flai.chain import (
 from flai.fl import LogisticModel
 from flai.pipeline.config import load_config, parse_config
 from flai.pipeline.consensus import stake_weighted_median
-from flai.pipeline.errors import ConfigError
+from flai.pipeline.errors import ConfigError, StorageUnavailableError
 from flai.pipeline.revenue import split_revenue
-from flai.storage import IpfsHttpStorage, IpfsNode, import_bytes
+from flai.storage import IpfsHttpStorage, IpfsNode, Storage, import_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "scenario.yaml"
@@ -431,3 +432,114 @@ def test_the_lifecycle_ends_with_a_fork_recording_lineage_and_the_parent_retired
             10**30,
             {"from": _roles(accounts, scenario).account("external-0")},
         )
+
+
+class _StopNodeAfterCommits(Storage):
+    """Delegating storage that stops the IPFS node at its first call made once every
+    hospital's update CID of round ``round_id`` is committed on chain (read from the
+    deployment the lifecycle wrote to ``workdir``): the node dies between the commits and
+    the validators' fetches, mid-round."""
+
+    def __init__(self, inner: Storage, node: IpfsNode, workdir: Path, round_id: int, n: int):
+        self.inner, self.node, self.workdir = inner, node, workdir
+        self.round_id, self.n, self.rounds, self.stopped = round_id, n, None, False
+
+    def _maybe_stop(self) -> None:
+        if self.stopped:
+            return
+        if self.rounds is None:
+            stored = self.workdir / "deployment.json"
+            if not stored.exists():
+                return
+            self.rounds = load_lifecycle(json.loads(stored.read_text())).suite.rounds
+        if (
+            self.rounds.roundCount() >= self.round_id
+            and len(self.rounds.submitters(self.round_id)) == self.n
+        ):
+            self.node.stop()
+            self.stopped = True
+
+    def put_stream(self, source, *, pin=True):
+        self._maybe_stop()
+        return self.inner.put_stream(source, pin=pin)
+
+    def get_stream(self, cid) -> Iterator[bytes]:
+        self._maybe_stop()
+        return self.inner.get_stream(cid)
+
+    def has(self, cid):
+        self._maybe_stop()
+        return self.inner.has(cid)
+
+    def pin(self, cid):
+        self._maybe_stop()
+        self.inner.pin(cid)
+
+    def unpin(self, cid):
+        self._maybe_stop()
+        self.inner.unpin(cid)
+
+    def pins(self):
+        self._maybe_stop()
+        return self.inner.pins()
+
+
+def test_ipfs_stopped_mid_round_then_rerun_after_restart_completes(
+    run, accounts, scenario, tmp_path
+):
+    """Issue 8: IPFS node stopped mid-round (round 2's update CIDs committed on chain, no
+    score yet) → StorageUnavailableError naming the node's address; restart the node on the
+    same repository (new port), rerun with the same workdir → every round accepted, the
+    same transactions per step as the uninterrupted run (none posted twice)."""
+    result, _, _ = run
+    repo, work = tmp_path / "ipfs", tmp_path / "work"
+    node = IpfsNode(repo=repo).start()
+    address = node.address
+    client = IpfsHttpStorage(address=address, timeout=5)
+    hospitals = len(scenario.hospitals)
+    try:
+        with pytest.raises(StorageUnavailableError) as info:
+            run_lifecycle(
+                config=scenario,
+                accounts=list(accounts),
+                storage=_StopNodeAfterCommits(client, node, work, round_id=2, n=hospitals),
+                workdir=work,
+                network=brownie.network.show_active(),
+            )
+    finally:
+        client.close()
+        node.stop()
+    err = info.value
+    assert err.address == address and address in str(err)
+    assert err.step.startswith("round/1/")  # round 1 (id 1) done, round id 2 interrupted
+    d = load_lifecycle(json.loads((work / "deployment.json").read_text()))
+    rounds = d.suite.rounds
+    roles = lifecycle_roles(scenario, list(accounts))
+    assert rounds.roundCount() == 2 and len(rounds.submitters(2)) == hospitals
+    assert all(len(rounds.scoresOf(2, roles.account(v))) == 0 for v in roles.validators)
+
+    restarted = IpfsNode(repo=repo).start()  # same repository, new ephemeral port
+    try:
+        with IpfsHttpStorage(address=restarted.address, timeout=5) as storage:
+            after = run_lifecycle(
+                config=scenario,
+                accounts=list(accounts),
+                storage=storage,
+                workdir=work,
+                network=brownie.network.show_active(),
+            )
+    finally:
+        restarted.stop()
+    assert [r["phase"] for r in after["rounds"]] == ["accepted"] * scenario.rounds
+    assert rounds.roundCount() == scenario.rounds
+    assert after["gas_calls"] == result["gas_calls"]  # no transaction sent twice
+    contract = web3.eth.contract(address=rounds.address, abi=rounds.abi)
+    for r in after["rounds"]:
+        logs = contract.events.UpdateCommitted().get_logs(
+            from_block=d.start_block, argument_filters={"roundId": r["round_id"]}
+        )
+        assert len(logs) == hospitals
+        assert rounds.round(r["round_id"])[1] == 3  # Accepted on chain
+    for key in ("model_version", "model_cid", "points", "ranks", "revoked"):
+        assert after[key] == result[key], key
+    assert after["revenue"]["total"] == result["revenue"]["total"]

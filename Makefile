@@ -52,17 +52,18 @@ lint: setup
 	$(BIN)/ruff check flai
 	$(BIN)/mypy flai
 
-# Slither through solc's standard JSON, one contract layer at a time: brownie writes no artifact
-# for OpenZeppelin's re-export-only IERC165.sol, which `--compile-force-framework brownie` needs.
-# Fails on any Medium or High finding in contracts/ (node_modules and test doubles filtered).
-SLITHER_LAYERS := $(wildcard contracts/platform contracts/subdao contracts/market)
+# `slither . --compile-force-framework brownie` on a fresh copy of the working tree: brownie prunes
+# the artifacts of libraries only its dependencies use (ECDSA, Strings, ...) every time it reloads
+# a built project, and slither cannot resolve imports of files without an artifact. Fails on any
+# Medium or High finding in contracts/ (node_modules and the test doubles are filtered out).
+SLITHER_DIR := $(or $(TMPDIR),/tmp)/flai-slither
 slither: setup
-	for layer in $(SLITHER_LAYERS); do \
-	  echo "== slither $$layer"; \
-	  $(BIN)/slither $$layer --solc-standard-json --solc tools/solc/bin/solc-v$(SOLC_VERSION) \
-	    --solc-remaps "@openzeppelin=node_modules/@openzeppelin" \
-	    --filter-paths "node_modules|contracts/test" --fail-medium || exit 1; \
-	done
+	rm -rf $(SLITHER_DIR) && mkdir -p $(SLITHER_DIR)
+	tar -c --exclude=./build --exclude=./.venv --exclude=./node_modules --exclude=./.git \
+	  --exclude=./.hypothesis --exclude=./reports . | tar -x -C $(SLITHER_DIR)
+	ln -s $(CURDIR)/node_modules $(SLITHER_DIR)/node_modules
+	cd $(SLITHER_DIR) && $(BIN)/slither . --compile-force-framework brownie \
+	  --filter-paths "node_modules|contracts/test" --fail-medium
 
 clean:
 	rm -rf build .brownie-network $(VENV) node_modules

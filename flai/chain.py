@@ -106,7 +106,7 @@ class ConfigError(ChainError, ValueError):
 
 
 class ProposalKind(IntEnum):
-    """Mirror of ``ProposalKind`` in ``interfaces/ISuperDAOGovernor.sol`` (strictest first)."""
+    """Mirror of ``ProposalKind`` in ``contracts/interfaces/ISuperDAOGovernor.sol`` (strictest first)."""
 
     PLATFORM_UPDATE = 0
     RFM_APPROVAL = 1
@@ -114,7 +114,7 @@ class ProposalKind(IntEnum):
 
 
 class RFMStatus(IntEnum):
-    """Mirror of ``RFMStatus`` in ``interfaces/IRFMRegistry.sol``."""
+    """Mirror of ``RFMStatus`` in ``contracts/interfaces/IRFMRegistry.sol``."""
 
     NONE = 0
     PENDING = 1

@@ -4,8 +4,8 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IMarketplace} from "../../interfaces/IMarketplace.sol";
-import {IRevenueSplitter} from "../../interfaces/IRevenueSplitter.sol";
+import {IMarketplace} from "../interfaces/IMarketplace.sol";
+import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {IMarketSubDAO} from "./IMarketSubDAO.sol";
 import {IMarketSBGT} from "./IMarketSBGT.sol";
 

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {IFLAIToken} from "../../interfaces/IFLAIToken.sol";
+import {IFLAIToken} from "../interfaces/IFLAIToken.sol";
 
 /// @title FLAIToken
 /// @notice ERC-20 + EIP-2612 permit. The whole supply is minted once, at construction, to

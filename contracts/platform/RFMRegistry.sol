@@ -8,10 +8,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
-import {IRFMRegistry, RFMRecord, RFMStatus} from "../../interfaces/IRFMRegistry.sol";
-import {IRevenueSplitter} from "../../interfaces/IRevenueSplitter.sol";
-import {ISubDAO} from "../../interfaces/ISubDAO.sol";
-import {ISubDAOFactory, RFMParams} from "../../interfaces/ISubDAOFactory.sol";
+import {IRFMRegistry, RFMRecord, RFMStatus} from "../interfaces/IRFMRegistry.sol";
+import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
 
 /// @title RFMRegistry
 /// @notice Request-for-Model registry with escrowed creation fees, stake-weighted

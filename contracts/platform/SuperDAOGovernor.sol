@@ -11,7 +11,7 @@ import {GovernorVotesQuorumFraction} from
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
-import {ActionKindRule, ISuperDAOGovernor, ProposalKind} from "../../interfaces/ISuperDAOGovernor.sol";
+import {ActionKindRule, ISuperDAOGovernor, ProposalKind} from "../interfaces/ISuperDAOGovernor.sol";
 
 /// @title SuperDAOGovernor
 /// @notice The FLAI-SuperDAO's governor: OZ Governor + Settings + Votes(staking) +

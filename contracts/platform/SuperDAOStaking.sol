@@ -7,7 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {ISuperDAOStaking} from "../../interfaces/ISuperDAOStaking.sol";
+import {ISuperDAOStaking} from "../interfaces/ISuperDAOStaking.sol";
 
 /// @title SuperDAOStaking
 /// @notice FLAI staking, membership and checkpointed voting power of the SuperDAO.

@@ -7,8 +7,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IERC5192} from "../../interfaces/IERC5192.sol";
-import {ISBGT} from "../../interfaces/ISBGT.sol";
+import {IERC5192} from "../interfaces/IERC5192.sol";
+import {ISBGT} from "../interfaces/ISBGT.sol";
 
 /// @title Soul-bound governance token with decaying contribution points
 /// @notice See {ISBGT}: ERC-5192 locked ERC-721, points π_k = floor(s_k·D/ONE) with an O(1)

@@ -9,8 +9,8 @@ import {ERC20VotesUpgradeable} from
 import {VotesUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/utils/VotesUpgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
-import {ISDT} from "../../interfaces/ISDT.sol";
-import {ISDTBalanceHook} from "../../interfaces/ISDTBalanceHook.sol";
+import {ISDT} from "../interfaces/ISDT.sol";
+import {ISDTBalanceHook} from "../interfaces/ISDTBalanceHook.sol";
 
 /// @title SubDAO token
 /// @notice See {ISDT}. Name, symbol and the EIP-712 domain name are constants (the clone's

@@ -7,10 +7,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {ISubDAO} from "../../interfaces/ISubDAO.sol";
-import {ISDT} from "../../interfaces/ISDT.sol";
-import {RFMParams} from "../../interfaces/ISubDAOFactory.sol";
-import {ISubDAOSuiteFactory} from "../../interfaces/ISubDAOSuiteFactory.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ISDT} from "../interfaces/ISDT.sol";
+import {RFMParams} from "../interfaces/ISubDAOFactory.sol";
+import {ISubDAOSuiteFactory} from "../interfaces/ISubDAOSuiteFactory.sol";
 
 /// @title SubDAO hub: lifecycle, crowdfund, treasury and module registry
 /// @notice See {ISubDAO}.

@@ -6,9 +6,9 @@ import {GovernorVotesUpgradeable} from
     "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesUpgradeable.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ISubDAOChamber} from "../../interfaces/ISubDAOChamber.sol";
-import {ISubDAO} from "../../interfaces/ISubDAO.sol";
-import {ITrainingRounds} from "../../interfaces/ITrainingRounds.sol";
+import {ISubDAOChamber} from "../interfaces/ISubDAOChamber.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
 
 /// @title Technical or financial chamber of a SubDAO
 /// @notice See {ISubDAOChamber}. One implementation, two clones per SubDAO. The Governor's

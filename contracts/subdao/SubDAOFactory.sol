@@ -3,13 +3,13 @@ pragma solidity 0.8.28;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ISubDAOFactory, RFMParams} from "../../interfaces/ISubDAOFactory.sol";
-import {ISubDAOSuiteFactory} from "../../interfaces/ISubDAOSuiteFactory.sol";
-import {ISubDAO} from "../../interfaces/ISubDAO.sol";
-import {ISBGT} from "../../interfaces/ISBGT.sol";
-import {ISDT} from "../../interfaces/ISDT.sol";
-import {ISubDAOChamber} from "../../interfaces/ISubDAOChamber.sol";
-import {ITrainingRounds} from "../../interfaces/ITrainingRounds.sol";
+import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
+import {ISubDAOSuiteFactory} from "../interfaces/ISubDAOSuiteFactory.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ISBGT} from "../interfaces/ISBGT.sol";
+import {ISDT} from "../interfaces/ISDT.sol";
+import {ISubDAOChamber} from "../interfaces/ISubDAOChamber.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
 
 /// @title SubDAO factory
 /// @notice See {ISubDAOSuiteFactory}: six EIP-1167 clones per suite, initialized and wired in

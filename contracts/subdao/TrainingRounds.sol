@@ -6,9 +6,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {ITrainingRounds} from "../../interfaces/ITrainingRounds.sol";
-import {ISubDAO} from "../../interfaces/ISubDAO.sol";
-import {ISBGT} from "../../interfaces/ISBGT.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ISBGT} from "../interfaces/ISBGT.sol";
 
 /// @title Onboarding and training rounds of one SubDAO
 /// @notice See {ITrainingRounds}. The FLAI token (deposits, collateral) is an immutable of the

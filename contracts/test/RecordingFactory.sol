@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ISubDAOFactory, RFMParams} from "../../interfaces/ISubDAOFactory.sol";
+import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
 
 /// @title RecordingFactory (test double)
 /// @notice Stands in for the SubDAO factory (the SubDAO suite's issue) behind the pluggable

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {ISDTBalanceHook} from "../../interfaces/ISDTBalanceHook.sol";
+import {ISDTBalanceHook} from "../interfaces/ISDTBalanceHook.sol";
 
 /// @title Balance hook that records what it saw (unit tests of the SDT hook)
 /// @notice Records the sender's and receiver's balances at call time, proving the SDT calls the

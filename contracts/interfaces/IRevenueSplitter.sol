@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ISDTBalanceHookMarket} from "../contracts/market/ISDTBalanceHookMarket.sol";
+import {ISDTBalanceHookMarket} from "../market/ISDTBalanceHookMarket.sol";
 
 /// @title Revenue splitter of one SubDAO (001 §3.6, §6.3 eq. 10–11; 000 §6.5.1)
 /// @notice Every amount R received (marketplace fees, subscriptions, donations) is split on

@@ -23,6 +23,8 @@ WAD = 10**18
 TARGETS = {
     "stake (account's first)": 130_000,
     "propose (1 action, RFM approval)": 80_000,
+    "propose (1 action, Operational)": 80_000,
+    "propose (1 action, PlatformUpdate)": 80_000,
     "castVote (first vote)": 86_000,
 }
 

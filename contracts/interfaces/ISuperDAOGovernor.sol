@@ -28,19 +28,19 @@ struct ActionKindRule {
 /// (target, selector) pair maps to a kind in a table only governance can change; unknown
 /// pairs are PlatformUpdate; the strictest kind among the actions wins. It is fixed at
 /// propose time, so a later change of the table does not move a running proposal.
-/// Storage: only the relaxed class is recorded (one slot and {ProposalThresholdRelaxed} for an
-/// Operational proposal); PlatformUpdate and RFMApproval share the 66% default, so proposing
-/// one costs no extra storage write or log (a one-action RFM approval stays under 80k gas).
+/// Storage: none beyond OZ's. The proposal id is the OZ hash of the actions with its lowest bit
+/// replaced by a simple-majority flag (1 = Operational), so the threshold travels with the id
+/// and proposing any kind writes only OZ's ProposalCore (a one-action proposal stays under 80k
+/// gas). Always take ids from {getProposalId} or ProposalCreated, not from {hashProposal}. If
+/// governance reclassifies an action while a proposal with it runs, {getProposalId} still finds
+/// that proposal under its original id; the same actions and description may then be proposed
+/// again under the other id, but the timelock schedules one operation id only once, so at most
+/// one of the two can execute.
 /// The exact kind of a proposal is `kindOf(targets, calldatas)` over its ProposalCreated
 /// actions (as classified now); its threshold is {proposalApprovalThresholdBps}.
 interface ISuperDAOGovernor {
     /// @notice Governance classified calls to `selector` on `target` as `kind`.
     event ActionKindSet(address indexed target, bytes4 indexed selector, ProposalKind kind);
-
-    /// @notice Proposal `proposalId` is Operational: it passes with `approvalThresholdBps`
-    /// (5100) instead of the default 6600. Emitted right after ProposalCreated, for
-    /// Operational proposals only (the other kinds keep the default and record nothing).
-    event ProposalThresholdRelaxed(uint256 indexed proposalId, uint16 approvalThresholdBps);
 
     /// @notice A classification rule had the zero address as target.
     error SuperDAOGovernorZeroTarget();
@@ -67,7 +67,7 @@ interface ISuperDAOGovernor {
     /// @notice The approval threshold of `kind`, in basis points of for + against.
     function approvalThresholdBps(ProposalKind kind) external pure returns (uint16);
 
-    /// @notice The approval threshold recorded for proposal `proposalId` at propose time.
+    /// @notice The approval threshold fixed for proposal `proposalId` at propose time (its id's flag).
     /// @dev Reverts with GovernorNonexistentProposal for an unknown id.
     function proposalApprovalThresholdBps(uint256 proposalId) external view returns (uint16);
 }

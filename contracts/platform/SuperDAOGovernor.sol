@@ -33,11 +33,9 @@ contract SuperDAOGovernor is
     /// @inheritdoc ISuperDAOGovernor
     uint16 public constant SIMPLE_MAJORITY_BPS = 5_100;
     uint256 private constant _BPS = 10_000;
+    uint256 private constant _SIMPLE_MAJORITY_FLAG = 1;
 
     mapping(address target => mapping(bytes4 selector => ProposalKind)) private _actionKind;
-    // Set only for Operational proposals; the 66% kinds are the zero default (see ISuperDAOGovernor).
-    mapping(uint256 proposalId => bool) private _simpleMajority;
-
     /// @param staking The SuperDAO staking contract (ERC-5805 votes, block-number clock).
     /// @param timelock The timelock that executes proposals and holds the treasury.
     /// @param votingDelay_ Blocks between propose and the vote start (>= 1; the snapshot).
@@ -80,7 +78,30 @@ contract SuperDAOGovernor is
     /// @inheritdoc ISuperDAOGovernor
     function proposalApprovalThresholdBps(uint256 proposalId) external view returns (uint16) {
         if (proposalSnapshot(proposalId) == 0) revert GovernorNonexistentProposal(proposalId);
-        return _simpleMajority[proposalId] ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
+        return _thresholdBps(proposalId);
+    }
+
+    /// @notice The id of the proposal with these actions: their hash with the lowest bit replaced
+    /// by the simple-majority flag (1 for an Operational proposal), so the id carries the
+    /// threshold fixed at propose time and proposing writes nothing beyond OZ's ProposalCore.
+    /// @dev For a proposal that exists, returns its id even if governance has reclassified one of
+    /// its actions since (the flag of that id no longer matches the table); otherwise the id the
+    /// actions would get if proposed now.
+    function getProposalId(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) public view override returns (uint256) {
+        uint256 hashed = hashProposal(targets, values, calldatas, descriptionHash) & ~_SIMPLE_MAJORITY_FLAG;
+        uint256 proposalId = kindOf(targets, calldatas) == ProposalKind.Operational
+            ? hashed | _SIMPLE_MAJORITY_FLAG
+            : hashed;
+        // Inside propose (the only caller of `_propose`) the id is always the one for the kind the
+        // actions have now: skip the look-up of an id proposed under an earlier classification.
+        if (msg.sig == this.propose.selector || proposalSnapshot(proposalId) != 0) return proposalId;
+        uint256 other = proposalId ^ _SIMPLE_MAJORITY_FLAG;
+        return proposalSnapshot(other) != 0 ? other : proposalId;
     }
 
     /// @inheritdoc ISuperDAOGovernor
@@ -146,22 +167,6 @@ contract SuperDAOGovernor is
         return super.proposalNeedsQueuing(proposalId);
     }
 
-    /// @dev Classifies the proposal after OZ validated and stored it; records only the relaxed class
-    /// (an Operational proposal), so the 66% kinds add no storage write or log to propose.
-    function _propose(
-        address[] memory targets,
-        uint256[] memory values,
-        bytes[] memory calldatas,
-        string memory description,
-        address proposer
-    ) internal override returns (uint256 proposalId) {
-        proposalId = super._propose(targets, values, calldatas, description, proposer);
-        if (kindOf(targets, calldatas) == ProposalKind.Operational) {
-            _simpleMajority[proposalId] = true;
-            emit ProposalThresholdRelaxed(proposalId, SIMPLE_MAJORITY_BPS);
-        }
-    }
-
     /// @dev for / (for + against) must reach the proposal's threshold; no votes never succeed.
     function _voteSucceeded(uint256 proposalId)
         internal
@@ -170,9 +175,8 @@ contract SuperDAOGovernor is
         returns (bool)
     {
         (uint256 againstVotes, uint256 forVotes,) = proposalVotes(proposalId);
-        uint256 thresholdBps = _simpleMajority[proposalId] ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
         // Votes are uint208 checkpoints, so neither product can overflow.
-        return forVotes != 0 && forVotes * _BPS >= (forVotes + againstVotes) * thresholdBps;
+        return forVotes != 0 && forVotes * _BPS >= (forVotes + againstVotes) * _thresholdBps(proposalId);
     }
 
     function _queueOperations(
@@ -206,6 +210,10 @@ contract SuperDAOGovernor is
 
     function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
         return super._executor();
+    }
+
+    function _thresholdBps(uint256 proposalId) private pure returns (uint16) {
+        return proposalId & _SIMPLE_MAJORITY_FLAG != 0 ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
     }
 
     function _setActionKind(address target, bytes4 selector, ProposalKind kind) private {

@@ -122,27 +122,65 @@ def test_strictest_action_sets_the_kind(governor, staking, registry, members, rf
     assert governor.state(pid) == DEFEATED  # 55% would pass an Operational proposal, not this one
 
 
-def test_only_operational_proposals_record_relaxed_threshold(
+def test_proposal_id_carries_the_simple_majority_flag(
     governor, staking, registry, members, rfm_id
 ):
     stake(staking, {members[0]: 1_000 * WAD})
-    _, op_tx = propose(
-        governor,
-        proposer=members[0],
-        actions=[action(registry, "setCreationFee", 1)],
-        description="op",
-    )
-    _, rfm_tx = propose(
-        governor,
-        proposer=members[0],
-        actions=[action(registry, "approve", rfm_id)],
-        description="rfm",
-    )
+    op_actions = [action(registry, "setCreationFee", 1)]
+    rfm_actions = [action(registry, "approve", rfm_id)]
+    op_pid, op_tx = propose(governor, proposer=members[0], actions=op_actions, description="op")
+    rfm_pid, rfm_tx = propose(governor, proposer=members[0], actions=rfm_actions, description="rfm")
 
-    relaxed = op_tx.events["ProposalThresholdRelaxed"]
-    assert relaxed["proposalId"] == op_tx.events["ProposalCreated"]["proposalId"]
-    assert relaxed["approvalThresholdBps"] == 5_100
-    assert "ProposalThresholdRelaxed" not in rfm_tx.events
+    for pid, tx, actions, description, flag in [
+        (op_pid, op_tx, op_actions, "op", 1),
+        (rfm_pid, rfm_tx, rfm_actions, "rfm", 0),
+    ]:
+        args = (
+            [a.target for a in actions],
+            [a.value for a in actions],
+            [a.calldata for a in actions],
+            brownie.web3.keccak(text=description),
+        )
+        raw = governor.hashProposal(*args)
+        assert pid == tx.events["ProposalCreated"]["proposalId"] == governor.getProposalId(*args)
+        assert pid == (raw & ~1) | flag
+        assert list(tx.events.keys()) == ["ProposalCreated"]  # no storage or log beyond OZ's
+    assert governor.proposalApprovalThresholdBps(op_pid) == 5_100
+    assert governor.proposalApprovalThresholdBps(rfm_pid) == 6_600
+
+
+def test_reclassifying_an_action_does_not_move_a_running_proposal(
+    governor, staking, registry, members
+):
+    yes, no = members[0], members[1]
+    stake(staking, {yes: 5_500 * WAD, no: 4_500 * WAD})
+    selector = registry.signatures["setRefundPolicy"]
+    running = [action(registry, "setRefundPolicy", 4_000, 2_500)]
+    reclassify = [
+        action(governor, "setActionKind", registry.address, selector, ProposalKind.OPERATIONAL)
+    ]
+    # Both run side by side: 100% for the reclassification, 55% for the running proposal.
+    pid, _ = propose(governor, proposer=yes, actions=running, description="refunds")
+    reclass_pid, _ = propose(governor, proposer=yes, actions=reclassify, description="reclass")
+    chain.mine(int(governor.votingDelay()) + 1)
+    governor.castVote(pid, FOR, {"from": yes})
+    governor.castVote(pid, AGAINST, {"from": no})
+    governor.castVote(reclass_pid, FOR, {"from": yes})
+    governor.castVote(reclass_pid, FOR, {"from": no})
+    chain.mine(int(governor.votingPeriod()) + 1)
+    queue_and_execute(governor, sender=yes, actions=reclassify, description="reclass")
+
+    assert governor.kindOf([registry], [running[0].calldata]) == ProposalKind.OPERATIONAL
+    # The running proposal keeps the 66% it was proposed with: 55% defeats it, and the actions
+    # still resolve to its id, not to the Operational id they would get if proposed now.
+    args = ([registry], [0], [running[0].calldata], brownie.web3.keccak(text="refunds"))
+    assert governor.getProposalId(*args) == pid
+    assert governor.proposalApprovalThresholdBps(pid) == 6_600
+    assert governor.state(pid) == DEFEATED
+    with brownie.reverts(
+        custom_error("GovernorUnexpectedProposalState", pid, DEFEATED, bitmap(SUCCEEDED))
+    ):
+        governor.queue(*args, {"from": yes})
 
 
 def test_unanimous_vote_below_quorum_is_defeated(governor, staking, registry, members):

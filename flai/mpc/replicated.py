@@ -427,13 +427,21 @@ class ReplicatedScheme:
                 available=len(nodes), required=self.threshold + 1, what="compute nodes"
             )
         load = dict.fromkeys(nodes, 0)
-        plan: dict[int, list[int]] = {j: [] for j in nodes}
+        owner: dict[int, int] = {}
         for c in range(len(self.components)):
             holders = [j for j in self.holders(c) if j in load]
-            chosen = min(holders, key=lambda j: (load[j], (j - c) % self.n_nodes))
-            load[chosen] += 1
-            plan[chosen].append(c)
-        return {j: tuple(cs) for j, cs in plan.items()}
+            owner[c] = min(holders, key=lambda j: (load[j], (j - c) % self.n_nodes))
+            load[owner[c]] += 1
+        moved = True
+        while moved:  # local moves to a less loaded holder; Σ load² strictly decreases
+            moved = False
+            for c, j in owner.items():
+                lighter = [h for h in self.holders(c) if h in load and load[h] + 1 < load[j]]
+                if lighter:
+                    target = min(lighter, key=lambda h: load[h])
+                    load[j], load[target], owner[c] = load[j] - 1, load[target] + 1, target
+                    moved = True
+        return {j: tuple(c for c in sorted(owner) if owner[c] == j) for j in nodes}
 
     # ---------------------------------------------------------- reconstruction
     def reconstruct(self, shares: Iterable[NodeShare], *, verify: bool = True) -> np.ndarray:

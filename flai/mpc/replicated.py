@@ -20,6 +20,12 @@ fresh 32-byte seeds (:mod:`flai.mpc.prg`); the correction x − Σ PRG(seeds) is
 once (:func:`flai.mpc.envelope.seal_for_many`) for the n − t nodes that hold it, and each
 node receives the seeds of its components in its key envelope. A client therefore uploads
 ℓ/8 bytes per element plus a few hundred bytes of keys, whatever n is.
+
+Nodes can defer all bulk work: :meth:`ReplicatedScheme.unwrap` only opens a node's key
+envelope and authenticates the body, and :meth:`ReplicatedScheme.combine` later expands or
+decrypts each client's component into one scratch buffer while accumulating a weighted sum.
+:meth:`ReplicatedScheme.assign` lets each component be computed by a single available
+holder (no cross-check, n − t times less work) instead of by all of its holders.
 """
 
 from __future__ import annotations

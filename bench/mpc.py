@@ -145,7 +145,8 @@ def bench_aggregation() -> None:
         )
         print(f"reconstruct + decode                      : {recon:8.3f} ms")
         total = max(ingest_ms) + max(online) + recon
-        print(f"NODE-SIDE TOTAL, nodes in parallel        : {ratio(total)}")
+        verdict = "holds" if total <= 5 * plain_avg else "does NOT hold"
+        print(f"NODE-SIDE TOTAL, nodes in parallel        : {ratio(total)} (≤ 5x {verdict})")
         if one_copy:
             serial = sum(ingest_ms) + sum(online) + recon
             print(f"node-side total, all nodes in one process : {ratio(serial)}")
@@ -157,7 +158,8 @@ def bench_aggregation() -> None:
     print(f"max |secure - plaintext|                  : {err:.2e}")
     print(
         f"upload per client                         : {upload_bytes:,.0f} B vs float32 "
-        f"{plain_bytes:,} B = {upload_bytes / plain_bytes:.4f}x"
+        f"{plain_bytes:,} B = {upload_bytes / plain_bytes:.4f}x "
+        f"(≤ 1.5x {'holds' if upload_bytes <= 1.5 * plain_bytes else 'does NOT hold'})"
     )
 
 

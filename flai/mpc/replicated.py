@@ -453,10 +453,13 @@ class ReplicatedScheme:
     def reconstruct(self, shares: Iterable[NodeShare], *, verify: bool = True) -> np.ndarray:
         """Recombine the shares of at least t + 1 distinct nodes.
 
+        Shares may carry only some of a node's components (see :meth:`assign`); every
+        component needs at least one copy, and copies present twice are cross-checked.
+
         Raises
         ------
         ThresholdError
-            Fewer than t + 1 nodes (some component is missing).
+            Fewer than t + 1 nodes, or no share carries some component.
         ShareMismatchError
             ``verify`` and two nodes hold different copies of a component.
         """

@@ -200,6 +200,14 @@ class AggregationNode:
         of ``config.scheme.assign(available_nodes)`` so that every component is computed by
         one node only (default: every held component, which lets reconstruction
         cross-check the n − t copies).
+
+        Raises
+        ------
+        ProtocolError
+            A weighted client whose upload this node has not received.
+        EnvelopeError
+            A correction body whose AES-GCM tag fails although the reader's MAC passed
+            (only a malicious client can produce one; it is decrypted only now).
         """
         missing = [k for k in weights if (round_id, k) not in self._inbox]
         if missing:

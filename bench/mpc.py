@@ -43,7 +43,7 @@ from flai.mpc import (
 )
 
 K, D, N, T = 10, 100_000, 3, 1
-REPEATS = 11
+REPEATS = 15
 
 
 def _best_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:

@@ -544,4 +544,5 @@ def _component_label(component: int) -> bytes:
 
 
 def _context(aad: bytes, length: int, scale_bits: int, correction: int) -> bytes:
-    return b"flai/mpc/rss/v1" + struct.pack(">QII", length, scale_bits, correction) + aad
+    # v2: planar packing and the GCM-path PRG (v1 uploads fail authentication, loudly).
+    return b"flai/mpc/rss/v2" + struct.pack(">QII", length, scale_bits, correction) + aad

@@ -156,7 +156,9 @@ class AggregationNode:
     :meth:`receive` only opens the node's key envelope and checks the body's MAC (a few
     hundred bytes of state per upload); the components are expanded, decrypted and
     unpacked in :meth:`weighted_partial`, straight into one reusable scratch buffer, once
-    the weights are known. No per-client vector is ever stored.
+    the weights are known. No per-client vector is ever stored. Because of that shared
+    scratch buffer, one node object must not run :meth:`weighted_partial` from several
+    threads at once.
     """
 
     def __init__(self, *, index: int, config: AggregationConfig, keypair: KeyPair | None = None):

@@ -30,7 +30,16 @@ from flai.mpc.analytics import (
     secure_variance,
 )
 from flai.mpc.encoding import FixedPoint
-from flai.mpc.envelope import KeyPair, MultiEnvelope, open_for, open_sealed, seal, seal_for_many
+from flai.mpc.envelope import (
+    KeyPair,
+    MultiEnvelope,
+    open_body,
+    open_for,
+    open_key_for,
+    open_sealed,
+    seal,
+    seal_for_many,
+)
 from flai.mpc.errors import (
     EncodingRangeError,
     EnvelopeError,
@@ -48,7 +57,7 @@ from flai.mpc.inference import (
     share_model,
 )
 from flai.mpc.masking import MaskingClient, MaskingConfig, MaskingServer
-from flai.mpc.replicated import NodeShare, ReplicatedScheme, SealedShares
+from flai.mpc.replicated import NodeShare, OpenedUpload, ReplicatedScheme, SealedShares
 from flai.mpc.ring import Ring
 from flai.mpc.secure_aggregation import (
     AggregationClient,
@@ -79,6 +88,7 @@ __all__ = [
     "MaskingServer",
     "MultiEnvelope",
     "NodeShare",
+    "OpenedUpload",
     "ProtocolError",
     "ReplicatedScheme",
     "Ring",
@@ -90,7 +100,9 @@ __all__ = [
     "TripleDealer",
     "combine_secret",
     "encode_weights",
+    "open_body",
     "open_for",
+    "open_key_for",
     "open_sealed",
     "reconstruct_aggregate",
     "seal",

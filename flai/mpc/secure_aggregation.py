@@ -5,9 +5,14 @@ Protocol (one round, K clients, n compute nodes, threshold t):
 1. Each client fixed-point encodes its update w_k and uploads a seed-compressed,
    encrypted replicated sharing (:meth:`ReplicatedScheme.seal`): ℓ/8 bytes per
    parameter plus a few hundred bytes of key envelopes.
-2. Each node opens its part and keeps it; it never sees any w_k.
+2. Each node opens its key envelope, authenticates the body and keeps its seeds and the
+   body; it never sees any w_k.
 3. Once the public scores φ_k are known, every node computes
-   Σ_k c_k · [w_k] locally, with c_k = round(2^b · φ_k / Σφ) (b = ``weight_bits``).
+   Σ_k c_k · [w_k] locally, with c_k = round(2^b · φ_k / Σφ) (b = ``weight_bits``),
+   expanding each client's components on the fly. Either every node computes all its
+   components (reconstruction cross-checks the n − t copies), or each component is
+   assigned to one available holder (:meth:`ReplicatedScheme.assign`), which divides the
+   nodes' work by n − t.
 4. Any t + 1 nodes' partials reconstruct Σ c_k w̃_k, which is divided by Σ c_k · 2^f.
 
 The result is the weighted average with the effective weights c_k / Σ c_k, which differ
@@ -37,7 +42,7 @@ import numpy as np
 from flai.mpc.encoding import FixedPoint
 from flai.mpc.envelope import KeyPair
 from flai.mpc.errors import EncodingRangeError, ProtocolError
-from flai.mpc.replicated import NodeShare, ReplicatedScheme, SealedShares
+from flai.mpc.replicated import NodeShare, OpenedUpload, ReplicatedScheme, SealedShares
 from flai.mpc.ring import Ring
 
 __all__ = [
@@ -146,16 +151,23 @@ class AggregationClient:
 
 
 class AggregationNode:
-    """A compute node: stores its shares of each client's update and combines them."""
+    """A compute node: keeps its authenticated part of each upload and combines them.
+
+    :meth:`receive` only opens the node's key envelope and checks the body's MAC (a few
+    hundred bytes of state per upload); the components are expanded, decrypted and
+    unpacked in :meth:`weighted_partial`, straight into one reusable scratch buffer, once
+    the weights are known. No per-client vector is ever stored. Because of that shared
+    scratch buffer, one node object must not run :meth:`weighted_partial` from several
+    threads at once.
+    """
 
     def __init__(self, *, index: int, config: AggregationConfig, keypair: KeyPair | None = None):
         self.index = index
         self.config = config
         self._scheme = config.scheme
         self._keypair = keypair or KeyPair.generate()
-        self._inbox: dict[tuple[int, int], NodeShare] = {}
-        self._buffers: dict[tuple[int, int], list[np.ndarray]] = {}
-        self._pool: dict[int, list[np.ndarray]] = {}
+        self._inbox: dict[tuple[int, int], OpenedUpload] = {}
+        self._scratch: dict[int, tuple[np.ndarray, bytearray]] = {}
 
     @property
     def public_key(self) -> bytes:
@@ -163,51 +175,59 @@ class AggregationNode:
         return self._keypair.public_bytes
 
     def receive(self, sealed: SealedShares, *, round_id: int, client_id: int) -> None:
-        """Open and store this node's part of a client upload (a second upload is refused)."""
+        """Authenticate and keep this node's part of a client upload (a second one is refused).
+
+        Raises
+        ------
+        EnvelopeError
+            Wrong key, a tampered body, or an upload sealed for another round or client.
+        """
         key = (round_id, client_id)
         if key in self._inbox:
             raise ProtocolError(f"client {client_id} already uploaded in round {round_id}")
-        taken: list[np.ndarray] = []
+        self._inbox[key] = self._scheme.unwrap(
+            sealed, node=self.index, keypair=self._keypair, aad=_aad(round_id, client_id)
+        )
 
-        def allocate(n: int) -> np.ndarray:
-            free = self._pool.get(n)
-            buffer = free.pop() if free else np.empty(n + 2, dtype=np.uint64)
-            taken.append(buffer)
-            return buffer
+    def weighted_partial(
+        self,
+        *,
+        round_id: int,
+        weights: Mapping[int, int],
+        components: Iterable[int] | None = None,
+    ) -> NodeShare:
+        """This node's share of Σ_k c_k · w_k for the integer weights of :func:`encode_weights`.
 
-        try:
-            self._inbox[key] = self._scheme.open(
-                sealed,
-                node=self.index,
-                keypair=self._keypair,
-                aad=_aad(round_id, client_id),
-                allocate=allocate,
-            )
-        except Exception:
-            self._release(sealed.length, taken)
-            raise
-        self._buffers[key] = taken
+        ``components`` restricts the work to some held components, e.g. this node's entry
+        of ``config.scheme.assign(available_nodes)`` so that every component is computed by
+        one node only (default: every held component, which lets reconstruction
+        cross-check the n − t copies).
 
-    def _release(self, n: int, buffers: list[np.ndarray]) -> None:
-        self._pool.setdefault(n, []).extend(buffers)
-
-    def weighted_partial(self, *, round_id: int, weights: Mapping[int, int]) -> NodeShare:
-        """This node's share of Σ_k c_k · w_k for the integer weights of :func:`encode_weights`."""
+        Raises
+        ------
+        ProtocolError
+            A weighted client whose upload this node has not received.
+        EnvelopeError
+            A correction body whose AES-GCM tag fails although the reader's MAC passed
+            (only a malicious client can produce one; it is decrypted only now).
+        """
         missing = [k for k in weights if (round_id, k) not in self._inbox]
         if missing:
             raise ProtocolError(f"node {self.index} has no upload from clients {missing}")
-        shares = [self._inbox[(round_id, k)] for k in weights]
-        return self._scheme.linear_combination(shares, list(weights.values()))
+        uploads = [self._inbox[(round_id, k)] for k in weights]
+        n = uploads[0].length if uploads else 0
+        if n not in self._scratch:  # reused across calls and rounds (see combine)
+            body = bytearray(self._scheme.ring.packed_size(n))
+            self._scratch[n] = (np.empty(n + 2, dtype=np.uint64), body)
+        scratch, body = self._scratch[n]
+        return self._scheme.combine(
+            uploads, list(weights.values()), components=components, scratch=scratch, body=body
+        )
 
     def forget(self, round_id: int) -> None:
-        """Drop every stored share of ``round_id`` and keep its buffers for the next round.
-
-        Reusing share buffers across rounds halves ingest time: freshly allocated memory
-        costs a page fault per 4 KiB on first write.
-        """
+        """Drop every upload of ``round_id``."""
         for key in [k for k in self._inbox if k[0] == round_id]:
-            share = self._inbox.pop(key)
-            self._release(share.length, self._buffers.pop(key))
+            del self._inbox[key]
 
 
 def reconstruct_aggregate(
@@ -229,15 +249,21 @@ def reconstruct_aggregate(
         raise EncodingRangeError(
             value=float(total_weight), limit=2.0**config.weight_bits, what="weight sum"
         )
-    summed = config.scheme.reconstruct(partials)
+    summed = config.scheme.reconstruct(partials)  # a fresh array, reduced mod 2^ℓ
     codec = config.fixed_point
-    raw = codec.decode(summed, scale_bits=0) / total_weight
+    # Two's-complement sign extension in place: shift the sign bit to bit 63 and back.
+    spare = np.uint64(64 - config.ring_bits)
+    np.left_shift(summed, spare, out=summed)
+    signed = summed.view(np.int64)
+    np.right_shift(signed, np.int64(64 - config.ring_bits), out=signed)
     bound = config.max_abs + codec.resolution
-    if raw.size and float(np.max(np.abs(raw))) > bound * codec.scale:
-        raise EncodingRangeError(
-            value=float(np.max(np.abs(raw))) / codec.scale, limit=bound, what="aggregate"
-        )
-    return raw / codec.scale
+    if signed.size:
+        peak = max(abs(int(signed.max())), abs(int(signed.min()))) / total_weight
+        if peak > bound * codec.scale:
+            raise EncodingRangeError(value=peak / codec.scale, limit=bound, what="aggregate")
+    out = signed.astype(np.float64)
+    np.divide(out, float(total_weight) * codec.scale, out=out)
+    return out
 
 
 def secure_weighted_average(

@@ -91,6 +91,22 @@ def test_pack_is_exact_and_compact(bits, n):
     np.testing.assert_array_equal(ring.unpack(packed, n), a)
 
 
+def test_pack_layout_for_44_bits_is_three_contiguous_planes():
+    """Wire layout: pairs (x_i, x_{i+h}), h = ceil(n/2), as uint64 | uint16 | uint8 planes."""
+    ring = Ring(44)
+    x = np.array([1, 2**44 - 1, 3, 2**43 + 5, 7], dtype=np.uint64)  # n = 5, h = 3, x_5 = 0
+    packed = bytes(ring.pack(x))
+    assert len(packed) == 3 * 11
+    pairs = [(int(x[i]), int(x[i + 3]) if i + 3 < 5 else 0) for i in range(3)]
+    values = [a + (b << 44) for a, b in pairs]
+    low = np.frombuffer(packed[:24], dtype="<u8")
+    mid = np.frombuffer(packed[24:30], dtype="<u2")
+    high = np.frombuffer(packed[30:], dtype="<u1")
+    assert [int(v) for v in low] == [v % 2**64 for v in values]
+    assert [int(v) for v in mid] == [(v >> 64) % 2**16 for v in values]
+    assert [int(v) for v in high] == [v >> 80 for v in values]
+
+
 def test_unpack_rejects_wrong_length():
     with pytest.raises(ProtocolError):
         Ring(44).unpack(b"\x00" * 10, 3)

@@ -1,8 +1,19 @@
 """Sealed envelopes: X25519 + HKDF + AEAD."""
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from flai.mpc import EnvelopeError, KeyPair, open_for, open_sealed, seal, seal_for_many
+from flai.mpc import (
+    EnvelopeError,
+    KeyPair,
+    MultiEnvelope,
+    open_body,
+    open_for,
+    open_key_for,
+    open_sealed,
+    seal,
+    seal_for_many,
+)
 from flai.mpc.envelope import ENVELOPE_OVERHEAD
 
 
@@ -87,3 +98,39 @@ def test_multi_recipient_rejects_unknown_extras():
     kp = KeyPair.generate()
     with pytest.raises(EnvelopeError):
         seal_for_many(b"p", {0: kp.public_bytes}, extras={5: b"x"})
+
+
+def test_a_reader_cannot_forge_a_body_that_another_reader_accepts():
+    keys = {i: KeyPair.generate() for i in range(3)}
+    env = seal_for_many(
+        b"correction share", {i: k.public_bytes for i, k in keys.items()}, aad=b"ctx"
+    )
+    # Reader 0 knows the data key and re-encrypts a payload of its choice under it.
+    data_key, _ = open_key_for(env, 0, keys[0], aad=b"ctx")
+    assert data_key is not None
+    version = env.body[:1]
+    forged = MultiEnvelope(
+        body=version + AESGCM(data_key).encrypt(bytes(12), b"forged share", version + b"ctx"),
+        keys=env.keys,
+    )
+    # The GCM tag alone accepts the forgery (every reader holds the data key) ...
+    assert open_body(forged, data_key, aad=b"ctx") == b"forged share"
+    # ... but reader 1's own one-time MAC key, sealed to it alone, refuses it.
+    with pytest.raises(EnvelopeError, match="tampered envelope body"):
+        open_for(forged, 1, keys[1], aad=b"ctx")
+    with pytest.raises(EnvelopeError):
+        open_key_for(forged, 2, keys[2], aad=b"ctx")
+    assert open_for(env, 1, keys[1], aad=b"ctx") == (b"correction share", b"")
+
+
+def test_open_body_into_a_buffer_and_wrong_sizes():
+    kp = KeyPair.generate()
+    env = seal_for_many(b"0123456789", {0: kp.public_bytes}, aad=b"a")
+    key, _ = open_key_for(env, 0, kp, aad=b"a")
+    assert key is not None
+    buffer = bytearray(10)
+    assert open_body(env, key, aad=b"a", out=buffer) is buffer and buffer == b"0123456789"
+    with pytest.raises(EnvelopeError):
+        open_body(env, key, aad=b"a", out=bytearray(9))
+    with pytest.raises(EnvelopeError):
+        open_body(env, key, aad=b"b", out=buffer)

@@ -1,9 +1,13 @@
 """CSPRNG-derived streams and Shamir sharing of short secrets."""
 
+import hashlib
 import itertools
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from scipy import stats
 
 from flai.mpc import ProtocolError, ShareMismatchError, ThresholdError, combine_secret, split_secret
@@ -38,6 +42,32 @@ def test_prg_output_is_uniform_bytes():
     data = np.frombuffer(expand(random_seed(), 20_000).tobytes(), dtype=np.uint8)
     counts = np.bincount(data, minlength=256)
     assert stats.chisquare(counts).pvalue > 1e-6
+
+
+def test_expand_is_the_aes256_counter_mode_keystream():
+    """The GCM-path stream equals plain AES-256-CTR from nonce ‖ 2 (SP 800-38D's first block)."""
+    seed = random_seed()
+    nonce = hashlib.sha256(b"flai/mpc/prg/v2" + b"lbl").digest()[:12]
+    ctr = Cipher(algorithms.AES(seed), modes.CTR(nonce + (2).to_bytes(4, "big"))).encryptor()
+    reference = np.frombuffer(ctr.update(bytes(8 * 5001)), dtype="<u8")
+    np.testing.assert_array_equal(expand(seed, 5001, label=b"lbl"), reference)
+    buffer = np.empty(5003, dtype=np.uint64)
+    np.testing.assert_array_equal(expand(seed, 5001, label=b"lbl", out=buffer), reference)
+    with pytest.raises(ProtocolError):
+        expand(seed, 10, out=np.empty(11, dtype=np.uint64))  # no room for OpenSSL's slack
+
+
+def test_expand_refuses_streams_past_the_32_bit_block_counter():
+    with pytest.raises(ProtocolError):
+        expand(random_seed(), 2 * (2**32 - 2) + 1)
+
+
+@pytest.mark.parametrize("salt", [None, b"", b"salt", bytes(range(64))])
+@pytest.mark.parametrize("length", [1, 32, 33, 64, 100])
+def test_hkdf_matches_rfc5869_reference(salt, length):
+    ikm = bytes(range(40))
+    want = HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=b"ctx").derive(ikm)
+    assert hkdf(ikm, info=b"ctx", salt=salt, length=length) == want
 
 
 def test_hkdf_separates_contexts():

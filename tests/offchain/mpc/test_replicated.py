@@ -125,3 +125,100 @@ def test_sealed_upload_is_bound_to_its_context_and_recipient():
         scheme.open(sealed, node=5, keypair=keys[0], aad=b"round-1")
     with pytest.raises(ProtocolError):
         scheme.seal(np.ones(2, dtype=np.uint64), {0: keys[0].public_bytes}, aad=b"")
+
+
+@pytest.mark.parametrize("n,t", SCHEMES)
+def test_assign_gives_each_component_to_one_available_holder(n, t):
+    scheme = ReplicatedScheme(n_nodes=n, threshold=t)
+    for size in range(t + 1, n + 1):
+        for available in itertools.combinations(range(n), size):
+            plan = scheme.assign(available)
+            assert set(plan) == set(available)
+            owners = [(c, j) for j, cs in plan.items() for c in cs]
+            assert sorted(c for c, _ in owners) == list(range(len(scheme.components)))
+            assert all(j in scheme.holders(c) for c, j in owners)
+            loads = [len(cs) for cs in plan.values()]
+            assert max(loads) - min(loads) <= 1
+    for available in itertools.combinations(range(n), t):
+        with pytest.raises(ThresholdError):
+            scheme.assign(available)
+
+
+def _sealed_for_nodes(scheme, secrets_, aad=b"ctx"):
+    keys = {j: KeyPair.generate() for j in range(scheme.n_nodes)}
+    public = {j: k.public_bytes for j, k in keys.items()}
+    sealed = [
+        scheme.seal(s, public, aad=aad, correction=k % len(scheme.components))
+        for k, s in enumerate(secrets_)
+    ]
+    return keys, sealed
+
+
+@pytest.mark.parametrize("n,t", [(3, 1), (5, 2)])
+def test_combine_equals_open_then_linear_combination(n, t):
+    scheme = ReplicatedScheme(n_nodes=n, threshold=t, ring=Ring(44))
+    rng = np.random.default_rng(11)
+    secrets_ = [scheme.ring.reduce(rng.integers(0, 2**63, 301, dtype=np.uint64)) for _ in range(4)]
+    keys, sealed = _sealed_for_nodes(scheme, secrets_)
+    coefficients = [3, 0, -2, 1]  # zero is skipped, negative wraps mod 2^ℓ
+    for j in range(n):
+        opened = [scheme.open(s, node=j, keypair=keys[j], aad=b"ctx") for s in sealed]
+        lazy = [scheme.unwrap(s, node=j, keypair=keys[j], aad=b"ctx") for s in sealed]
+        want = scheme.linear_combination(opened, coefficients)
+        got = scheme.combine(lazy, coefficients)
+        assert set(got.parts) == set(scheme.held_by(j))
+        for c in got.parts:
+            np.testing.assert_array_equal(
+                got.parts[c] & scheme.ring.mask, want.parts[c] & scheme.ring.mask
+            )
+        one = scheme.held_by(j)[:1]
+        assert set(scheme.combine(lazy, coefficients, components=one).parts) == set(one)
+        foreign = next(c for c in range(len(scheme.components)) if c not in scheme.held_by(j))
+        with pytest.raises(ProtocolError):
+            scheme.combine(lazy, coefficients, components=[foreign])
+        with pytest.raises(ProtocolError):
+            scheme.combine(lazy, coefficients[:2])
+
+
+@pytest.mark.parametrize("n,t", [(3, 1), (5, 2), (7, 3)])
+def test_single_copy_partials_from_an_assignment_reconstruct(n, t):
+    scheme = ReplicatedScheme(n_nodes=n, threshold=t, ring=Ring(44))
+    rng = np.random.default_rng(12)
+    secrets_ = [scheme.ring.reduce(rng.integers(0, 2**63, 64, dtype=np.uint64)) for _ in range(3)]
+    keys, sealed = _sealed_for_nodes(scheme, secrets_)
+    want = scheme.ring.reduce(2 * secrets_[0] + 5 * secrets_[1] + secrets_[2])
+    for available in [tuple(range(n)), tuple(range(t + 1)), tuple(range(n - t - 1, n))]:
+        plan = scheme.assign(available)
+        partials = []
+        for j in available:
+            lazy = [scheme.unwrap(s, node=j, keypair=keys[j], aad=b"ctx") for s in sealed]
+            partials.append(scheme.combine(lazy, [2, 5, 1], components=plan[j]))
+        np.testing.assert_array_equal(scheme.reconstruct(partials), want)
+        # Leaving out one component's only copy fails loudly instead of returning garbage.
+        gap = max(partials, key=lambda p: len(p.parts))
+        dropped = next(iter(gap.parts))
+        thinned = NodeShare(
+            node=gap.node, parts={c: v for c, v in gap.parts.items() if c != dropped}
+        )
+        with pytest.raises(ThresholdError):
+            scheme.reconstruct([thinned if p is gap else p for p in partials])
+
+
+def test_unwrap_authenticates_before_anything_is_expanded():
+    scheme = ReplicatedScheme(n_nodes=3, threshold=1, ring=Ring(44))
+    keys, (sealed,) = _sealed_for_nodes(scheme, [np.arange(10, dtype=np.uint64)])
+    holder = scheme.holders(sealed.correction)[0]
+    body = bytearray(sealed.envelope.body)
+    body[-20] ^= 1
+    tampered = type(sealed)(
+        envelope=type(sealed.envelope)(body=bytes(body), keys=sealed.envelope.keys),
+        length=sealed.length,
+        scale_bits=sealed.scale_bits,
+        correction=sealed.correction,
+    )
+    with pytest.raises(EnvelopeError):
+        scheme.unwrap(tampered, node=holder, keypair=keys[holder], aad=b"ctx")
+    with pytest.raises(EnvelopeError):
+        scheme.unwrap(sealed, node=holder, keypair=keys[holder], aad=b"other")
+    lazy = scheme.unwrap(sealed, node=holder, keypair=keys[holder], aad=b"ctx")
+    assert lazy.components == scheme.held_by(holder)

@@ -219,3 +219,44 @@ def test_reconstruct_rejects_degenerate_integer_weights():
     partials = [n.weighted_partial(round_id=0, weights={0: 0, 1: 0}) for n in nodes]
     with pytest.raises(ProtocolError):
         reconstruct_aggregate(cfg, partials, {0: 0, 1: 0})
+
+
+@pytest.mark.parametrize("n,t", [(3, 1), (5, 2)])
+def test_one_copy_per_component_from_any_t_plus_one_nodes(n, t):
+    """The fast path: every component computed by one assigned node only."""
+    cfg = AggregationConfig(n_nodes=n, threshold=t)
+    rng = np.random.default_rng(13)
+    updates = rng.normal(scale=3.0, size=(5, 200))
+    phi = {k: float(v) for k, v in enumerate(rng.random(5))}
+    nodes, _ = _deploy(cfg, updates)
+    weights = encode_weights(phi, weight_bits=cfg.weight_bits)
+    expected = np.average(updates, axis=0, weights=list(phi.values()))
+    for available in [range(n), *itertools.combinations(range(n), t + 1)]:
+        plan = cfg.scheme.assign(available)
+        partials = [
+            nodes[j].weighted_partial(round_id=0, weights=weights, components=plan[j]) for j in plan
+        ]
+        assert sum(len(p.parts) for p in partials) == len(cfg.scheme.components)
+        out = reconstruct_aggregate(cfg, partials, weights)
+        assert np.all(np.abs(out - expected) <= _tolerance(cfg, updates))
+
+
+def test_tampered_upload_body_is_refused_on_receipt_by_its_readers():
+    cfg = AggregationConfig()
+    nodes = [AggregationNode(index=j, config=cfg) for j in range(3)]
+    keys = {n.index: n.public_key for n in nodes}
+    sealed = AggregationClient(client_id=0, config=cfg, node_public_keys=keys).upload(
+        np.ones(50), round_id=0
+    )
+    body = bytearray(sealed.envelope.body)
+    body[7] ^= 0x80
+    tampered = type(sealed)(
+        envelope=type(sealed.envelope)(body=bytes(body), keys=sealed.envelope.keys),
+        length=sealed.length,
+        scale_bits=sealed.scale_bits,
+        correction=sealed.correction,
+    )
+    for j in cfg.scheme.holders(sealed.correction):
+        with pytest.raises(EnvelopeError):
+            nodes[j].receive(tampered, round_id=0, client_id=0)
+        nodes[j].receive(sealed, round_id=0, client_id=0)  # the genuine upload still lands

@@ -328,8 +328,12 @@ def secure_aggregate(
         weight_bits=cfg.weight_bits,
     )
     try:
+        # Semi-honest nodes (flai/mpc/README.md): each share component is computed by one
+        # available holder, not cross-checked by all of them.
+        owned = cfg.scheme.assign(nodes)
         partials = [
-            node.weighted_partial(round_id=round_id, weights=weights) for node in nodes.values()
+            node.weighted_partial(round_id=round_id, weights=weights, components=owned[j])
+            for j, node in nodes.items()
         ]
         params = reconstruct_aggregate(cfg, partials, weights)
     except ThresholdError as exc:

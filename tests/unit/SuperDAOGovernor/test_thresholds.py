@@ -122,9 +122,7 @@ def test_strictest_action_sets_the_kind(governor, staking, registry, members, rf
     assert governor.state(pid) == DEFEATED  # 55% would pass an Operational proposal, not this one
 
 
-def test_proposal_id_carries_the_simple_majority_flag(
-    governor, staking, registry, members, rfm_id
-):
+def test_proposal_id_carries_the_simple_majority_flag(governor, staking, registry, members, rfm_id):
     stake(staking, {members[0]: 1_000 * WAD})
     op_actions = [action(registry, "setCreationFee", 1)]
     rfm_actions = [action(registry, "approve", rfm_id)]

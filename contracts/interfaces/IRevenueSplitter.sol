@@ -209,9 +209,9 @@ interface IRevenueSplitter is ISDTBalanceHook {
     /// (0 = no SBGT-side pool yet).
     function unclaimedMask(uint32 epoch) external view returns (uint256);
 
-    /// @notice Reverts with {SplitterInvalidShares} unless `shares` respect the bounds
+    /// @notice Reverts with {SplitterInvalidShares} unless `candidate` respects the bounds
     /// (platform ≤ MAX_PLATFORM_BPS, min ≤ treasury ≤ max, platform + treasury + SBGT ≤ 100%).
-    function checkShares(Shares calldata shares) external pure;
+    function checkShares(Shares calldata candidate) external pure;
 
     /// @notice An SDT holder's accumulator state.
     function holder(address account) external view returns (Holder memory);

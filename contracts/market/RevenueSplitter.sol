@@ -267,9 +267,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function hasClaimedSBGT(uint32 epoch, address account) external view returns (bool) {
+        // slither-disable-next-line incorrect-equality (no scored pool: nothing was claimed)
         if (_epochs[epoch].phiSum == 0) return false;
         // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
         (uint256 phi, uint16 index,) = _rounds.versionShareOf(_epochs[epoch].version, account);
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
         return phi != 0 && _unclaimed[epoch] & (1 << index) == 0;
     }
 
@@ -416,9 +418,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     function _claimableSBGT(uint32 epoch, address account) private view returns (uint256) {
         EpochPool memory p = _epochs[epoch];
+        // slither-disable-next-line incorrect-equality (no scored pool: nothing owed)
         if (p.phiSum == 0) return 0;
         // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
         (uint256 phi, uint16 index,) = _rounds.versionShareOf(p.version, account);
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
         if (_unclaimed[epoch] & (1 << index) == 0) return 0;
         return (uint256(p.pool) * phi) / p.phiSum;
     }

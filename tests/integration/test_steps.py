@@ -1,7 +1,7 @@
 """The step functions behind the issue-8 step scripts, and fork-and-retire, on Anvil.
 
 One minimal real deployment per module (:func:`flai.chain.setup_lifecycle`: protocol, RFM
-approved by the SuperDAO, crowdfund, onboarding, splitter attached — no rounds yet), then
+approved by the SuperDAO with its splitter, crowdfund, onboarding — no rounds yet), then
 each step on it in the order a user would script them: submit another RFM from a spec
 file, run one training round through :mod:`flai.pipeline`, serve paid inferences through
 the secret-shared model, distribute revenue, fork a subtype child and retire the parent.

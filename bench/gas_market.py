@@ -284,6 +284,10 @@ def main() -> None:
     subdao.acceptRound(2, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
     tx = splitter.claimSBGT([1], {"from": contributors[0]})
     figures.append(("claimSBGT (one finished epoch, eq. 10)", tx.gas_used, 100_000))
+    splitter.deposit(10**9, {"from": deployer})  # epoch 2
+    subdao.acceptRound(3, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
+    tx = splitter.claimSBGT([1, 2], {"from": contributors[1]})
+    figures.append(("claimSBGT (two finished epochs in one call)", tx.gas_used, 0))
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
 

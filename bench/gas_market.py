@@ -6,7 +6,9 @@ Run: ``python bench/gas_market.py`` (network from env ``FLAI_BENCH_NETWORK``, de
 Set-up: a real SDT clone (its SubDAO role held by a test account so the bench can mint to
 1,000 holders), the splitter and bounty pool as clones, the platform-wide Marketplace, and the
 ``MarketTestSubDAO`` view harness standing in for the SubDAO + TrainingRounds views; the
-"REAL SUITE" lines repeat the budgeted figures on a real SubDAO suite made by the factory.
+"REAL SUITE" lines repeat the budgeted figures on a real SubDAO suite made by the factory
+(its splitter created with the suite, so the crowdfund's SDT mints settle through it). SBGT-side
+claims are of a finished inference epoch (the next version accepted).
 """
 
 from __future__ import annotations
@@ -41,18 +43,24 @@ def _govern(chamber, targets, calldatas, voters, description):
 
 def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
     """requestInference and claims against a real SubDAO suite (factory clones: SubDAO, SDT,
-    SBGT, TrainingRounds, chambers), the model accepted by the technical chamber and the
-    splitter attached through the SubDAO's RevenueSplitter slot."""
+    SBGT, TrainingRounds, chambers, RevenueSplitter), the model accepted by the technical
+    chamber; epoch 1's revenue is claimed after version 2 is accepted (epoch 1 over)."""
     from brownie import chain
 
-    from flai.chain import MarketShares, deploy_revenue_splitter, deploy_subdao_factory
+    from flai.chain import deploy_subdao_factory, load_subdao_suite
 
     deployer, registry, pharma, operator, treasury = a[0], a[1], a[2], a[3], a[5]
     founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
     d = deploy_subdao_factory(
-        deployer=deployer, registry=registry, flai_token=flai, voting_delay=1, voting_period=8
+        deployer=deployer,
+        registry=registry,
+        flai_token=flai,
+        platform_treasury=treasury,
+        platform_admin=deployer,
+        voting_delay=1,
+        voting_period=8,
     )
     params = (
         "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
@@ -72,9 +80,13 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
         10**25,
     )
     tx = d.factory.createSubDAO(7, pharma, params, {"from": registry})
-    subdao = project.SubDAO.at(tx.return_value)
-    rounds = project.TrainingRounds.at(subdao.module(4))
-    technical = project.SubDAOChamber.at(subdao.module(2))
+    suite = load_subdao_suite(tx.return_value)
+    subdao, rounds, technical, splitter = (
+        suite.subdao,
+        suite.rounds,
+        suite.technical,
+        suite.splitter,
+    )
     for b in backers:
         usdc.mint(b, 300 * 10**6, {"from": b})
         usdc.approve(subdao, 300 * 10**6, {"from": b})
@@ -87,27 +99,22 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
         flai.approve(rounds, 100 * WAD, {"from": v})
         rounds.applyValidator(100 * WAD, {"from": v})
     rounds.launch(founders, [300 * WAD, 200 * WAD, 100 * WAD], validators, {"from": pharma})
-    deadline = chain.time() + 3_600
-    rid = rounds.openRound("bafyglobal0", deadline, {"from": pharma}).events["RoundOpened"][
-        "roundId"
-    ]
-    for i, f in enumerate(founders):
-        rounds.commitUpdate(rid, f"bafyupdate{i}", {"from": f})
-    chain.sleep(3_700)
-    chain.mine()
-    for v in validators:
-        rounds.submitScores(rid, [8 * 10**17, 5 * 10**17, 2 * 10**17], {"from": v})
-    rounds.finalizeRound(rid, "bafyaggregate1", 870_000, {"from": pharma})
-    _govern(technical, [rounds], [rounds.acceptRound.encode_input(rid)], founders, "accept r1")
-    splitter = deploy_revenue_splitter(
-        deployer=deployer,
-        cloner=cloner,
-        subdao=subdao,
-        token=usdc,
-        platform_treasury=treasury,
-        platform_admin=deployer,
-        shares=MarketShares(),
-    )
+
+    def accepted_round(n: int) -> None:
+        deadline = chain.time() + 3_600
+        opened = rounds.openRound(f"bafyglobal{n - 1}", deadline, {"from": pharma})
+        rid = opened.events["RoundOpened"]["roundId"]
+        for i, f in enumerate(founders):
+            rounds.commitUpdate(rid, f"bafyupdate{n}-{i}", {"from": f})
+        chain.sleep(3_700)
+        chain.mine()
+        for v in validators:
+            rounds.submitScores(rid, [8 * 10**17, 5 * 10**17, 2 * 10**17], {"from": v})
+        rounds.finalizeRound(rid, f"bafyaggregate{n}", 870_000, {"from": pharma})
+        accept = [rounds.acceptRound.encode_input(rid)]
+        _govern(technical, [rounds], accept, founders, f"accept r{n}")
+
+    accepted_round(1)
     listing = (
         0,
         b"healthcare.oncology".ljust(32, b"\0"),
@@ -122,13 +129,10 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     )
     _govern(
         technical,
-        [subdao, marketplace],
-        [
-            subdao.setModule.encode_input(5, splitter),
-            marketplace.list.encode_input(subdao, listing),
-        ],
+        [marketplace],
+        [marketplace.list.encode_input(subdao, listing)],
         founders,
-        "attach splitter and list",
+        "list",
     )
     lid = marketplace.listingOf(subdao)
     cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
@@ -145,16 +149,32 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     marketplace.fulfil(
         t1.events["Requested"]["requestId"], request_record(t1), cid, {"from": operator}
     )
+    accepted_round(2)  # version 2: inference epoch 1 is over, its SBGT pool final
     tx = splitter.claimSDT({"from": backers[0]})
     figures.append(("REAL SUITE claimSDT (backer, empty wallet)", tx.gas_used, 100_000))
     tx = splitter.claimSBGT([1], {"from": founders[0]})
-    figures.append(("REAL SUITE claimSBGT (founder, empty wallet)", tx.gas_used, 100_000))
+    figures.append(("REAL SUITE claimSBGT (founder, empty wallet, epoch 1)", tx.gas_used, 100_000))
     usdc.mint(backers[1], 1, {"from": backers[1]})
     usdc.mint(founders[1], 1, {"from": founders[1]})
     tx = splitter.claimSDT({"from": backers[1]})
     figures.append(("REAL SUITE claimSDT (backer holding the token)", tx.gas_used, 100_000))
     tx = splitter.claimSBGT([1], {"from": founders[1]})
     figures.append(("REAL SUITE claimSBGT (founder holding the token)", tx.gas_used, 100_000))
+    # the last epoch is over once the SubDAO retires (the extra SubDAO.state() read)
+    for u in users:
+        t = marketplace.requestInference(lid, cid, 10**9, {"from": u})
+        marketplace.fulfil(
+            t.events["Requested"]["requestId"], request_record(t), cid, {"from": operator}
+        )
+    _govern(technical, [subdao], [subdao.retire.encode_input()], founders, "retire")
+    tx = splitter.claimSBGT([2], {"from": founders[2]})
+    figures.append(
+        (
+            "REAL SUITE claimSBGT (founder, empty wallet, last epoch after retire)",
+            tx.gas_used,
+            100_000,
+        )
+    )
     return figures
 
 
@@ -260,8 +280,14 @@ def main() -> None:
     splitter.deposit(10**9, {"from": deployer})
     tx = splitter.claimSDT({"from": holders[0]})
     figures.append(("claimSDT (SDT side, eq. 11)", tx.gas_used, 100_000))
+    # version 2 accepted: epoch 1 is over and its SBGT pool final
+    subdao.acceptRound(2, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
     tx = splitter.claimSBGT([1], {"from": contributors[0]})
-    figures.append(("claimSBGT (one epoch, eq. 10)", tx.gas_used, 100_000))
+    figures.append(("claimSBGT (one finished epoch, eq. 10)", tx.gas_used, 100_000))
+    splitter.deposit(10**9, {"from": deployer})  # epoch 2
+    subdao.acceptRound(3, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
+    tx = splitter.claimSBGT([1, 2], {"from": contributors[1]})
+    figures.append(("claimSBGT (two finished epochs in one call)", tx.gas_used, 0))
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
 

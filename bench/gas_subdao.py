@@ -30,7 +30,13 @@ def main() -> None:
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
     d = deploy_subdao_factory(
-        deployer=deployer, registry=registry, flai_token=flai, voting_delay=1, voting_period=8
+        deployer=deployer,
+        registry=registry,
+        flai_token=flai,
+        platform_treasury=deployer,
+        platform_admin=deployer,
+        voting_delay=1,
+        voting_period=8,
     )
     params = (
         "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
@@ -50,7 +56,9 @@ def main() -> None:
         10**25,
     )
     tx = d.factory.createSubDAO(1, pharma, params, {"from": registry})
-    figures.append(("createSubDAO (whole suite, 6 clones)", tx.gas_used, 1_500_000))
+    figures.append(
+        ("createSubDAO (whole suite, 7 clones incl. revenue splitter)", tx.gas_used, 1_500_000)
+    )
     s = load_subdao_suite(tx.return_value)
 
     # crowdfund
@@ -58,7 +66,9 @@ def main() -> None:
         usdc.mint(b, 600 * USDC, {"from": b})
         usdc.approve(s.subdao, 600 * USDC, {"from": b})
     tx = s.subdao.contribute(600 * USDC, {"from": backers[0]})
-    figures.append(("crowdfund contribute (first)", tx.gas_used, 0))
+    figures.append(
+        ("crowdfund contribute (first; SDT mint settles through the splitter)", tx.gas_used, 0)
+    )
     s.subdao.contribute(600 * USDC, {"from": backers[1]})
     s.subdao.closeCrowdfund({"from": backers[0]})
 

@@ -460,7 +460,7 @@ class SubDAOFactoryDeployment:
     ----------
     factory
         The ``SubDAOFactory`` (``createSubDAO`` is restricted to ``registry``).
-    subdao_impl, sbgt_impl, sdt_impl, chamber_impl, rounds_impl
+    subdao_impl, sbgt_impl, sdt_impl, chamber_impl, rounds_impl, splitter_impl
         Implementation contracts (initializers disabled).
     registry
         Address allowed to call ``createSubDAO`` (the RFM registry).
@@ -476,11 +476,12 @@ class SubDAOFactoryDeployment:
     rounds_impl: Any
     registry: str
     flai_token: str
+    splitter_impl: Any = None
 
 
 @dataclass(frozen=True)
 class SubDAOSuite:
-    """Contract objects of one SubDAO suite (001 §8.2)."""
+    """Contract objects of one SubDAO suite (001 §8.2), incl. its revenue splitter."""
 
     subdao: Any
     sbgt: Any
@@ -488,6 +489,7 @@ class SubDAOSuite:
     technical: Any
     financial: Any
     rounds: Any
+    splitter: Any
 
 
 def deploy_subdao_factory(
@@ -495,10 +497,13 @@ def deploy_subdao_factory(
     deployer: Any,
     registry: Any,
     flai_token: Any,
+    platform_treasury: Any,
+    platform_admin: Any,
+    revenue_shares: MarketShares | None = None,
     voting_delay: int = DEFAULT_VOTING_DELAY,
     voting_period: int = DEFAULT_VOTING_PERIOD,
 ) -> SubDAOFactoryDeployment:
-    """Deploy the five implementations and the SubDAO factory.
+    """Deploy the six implementations and the SubDAO factory.
 
     Parameters
     ----------
@@ -508,6 +513,12 @@ def deploy_subdao_factory(
         The RFM registry address (the only caller of ``createSubDAO``).
     flai_token
         The FLAI token (validator deposits, contributor collateral, slashing).
+    platform_treasury, platform_admin
+        Receiver of the platform share and the account that sets it (and the SubDAO treasury
+        bounds) on every splitter the factory creates (the SuperDAO timelock in a deployment).
+    revenue_shares
+        Initial shares of every new splitter (:class:`MarketShares` defaults when omitted);
+        afterwards each SubDAO's financial chamber sets its treasury and SBGT shares.
     voting_delay, voting_period
         Chamber voting delay/period in blocks (immutables of the chamber implementation).
     """
@@ -518,6 +529,7 @@ def deploy_subdao_factory(
     sdt_impl = p.SDT.deploy(tx)
     chamber_impl = p.SubDAOChamber.deploy(voting_delay, voting_period, tx)
     rounds_impl = p.TrainingRounds.deploy(str(flai_token), tx)
+    splitter_impl = p.RevenueSplitter.deploy(tx)
     impls = (
         subdao_impl.address,
         sbgt_impl.address,
@@ -525,8 +537,11 @@ def deploy_subdao_factory(
         chamber_impl.address,
         chamber_impl.address,
         rounds_impl.address,
+        splitter_impl.address,
     )
-    factory = p.SubDAOFactory.deploy(str(registry), impls, tx)
+    shares = revenue_shares or MarketShares()
+    revenue = (_address(platform_treasury), _address(platform_admin), shares.as_tuple())
+    factory = p.SubDAOFactory.deploy(str(registry), impls, revenue, tx)
     return SubDAOFactoryDeployment(
         factory=factory,
         subdao_impl=subdao_impl,
@@ -536,6 +551,7 @@ def deploy_subdao_factory(
         rounds_impl=rounds_impl,
         registry=str(registry),
         flai_token=str(flai_token),
+        splitter_impl=splitter_impl,
     )
 
 
@@ -550,6 +566,7 @@ def load_subdao_suite(subdao_address: str) -> SubDAOSuite:
         technical=p.SubDAOChamber.at(hub.module(2)),
         financial=p.SubDAOChamber.at(hub.module(3)),
         rounds=p.TrainingRounds.at(hub.module(4)),
+        splitter=p.RevenueSplitter.at(hub.module(5)),
     )
 
 
@@ -574,19 +591,26 @@ def deploy_protocol(
     config: PlatformConfig | None = None,
     chamber_voting_delay: int = DEFAULT_VOTING_DELAY,
     chamber_voting_period: int = DEFAULT_VOTING_PERIOD,
+    revenue_shares: MarketShares | None = None,
 ) -> ProtocolDeployment:
     """Deploys the platform (:func:`deploy_platform`) with the SubDAO factory of
     :func:`deploy_subdao_factory` as the registry's factory, so an approved RFM creates its
-    whole suite in the approving transaction. ``chamber_voting_delay``/``_period`` (blocks)
-    are the SubDAO chambers' (a local demo uses a short period)."""
+    whole suite (revenue splitter included) in the approving transaction.
+    ``chamber_voting_delay``/``_period`` (blocks) are the SubDAO chambers' (a local demo uses
+    a short period); every splitter pays its platform share to the timelock, which is also
+    its platform admin, and starts with ``revenue_shares`` (:class:`MarketShares` defaults)."""
     built: list[SubDAOFactoryDeployment] = []
 
     def factory(registry: Any) -> Any:
+        treasury = registry.treasury()
         built.append(
             deploy_subdao_factory(
                 deployer=deployer,
                 registry=registry,
                 flai_token=registry.flai(),
+                platform_treasury=treasury,
+                platform_admin=treasury,
+                revenue_shares=revenue_shares,
                 voting_delay=chamber_voting_delay,
                 voting_period=chamber_voting_period,
             )
@@ -650,11 +674,11 @@ def deploy_revenue_splitter(
     platform_admin: Any,
     shares: MarketShares,
 ) -> Any:
-    """Clone and initialize a SubDAO's ``RevenueSplitter``.
+    """Clone and initialize a stand-alone ``RevenueSplitter`` for ``subdao``.
 
-    The SubDAO's technical chamber (or factory) must then attach it with
-    ``SubDAO.setModule(Module.RevenueSplitter, splitter)``, which also makes it the SDT's
-    balance hook.
+    A factory-made SubDAO already has its splitter (``SubDAOSuite.splitter``, module slot 5,
+    the SDT's balance hook since creation); this helper serves SubDAO stand-ins (the market
+    unit tests' ``MarketTestSubDAO``), whose SDT hook the caller sets.
     """
     b = _project()
     impl = b.RevenueSplitter[-1]
@@ -1034,8 +1058,10 @@ def setup_lifecycle(
     the crowdfund (1 SDT per FLAI); hospitals apply with collateral, validators with their
     deposits (``stake`` whole FLAI); the requester launches with every hospital as founder
     (:data:`FOUNDING_POINTS`); the technical chamber sets the round parameters (FLock
-    auto-accept, M = ``points_per_round``, λ = ``points_decay``) and attaches the revenue
-    splitter (``config.revenue`` shares). The model is listed on the marketplace once a
+    auto-accept, M = ``points_per_round``, λ = ``points_decay``). The revenue splitter is
+    part of the suite the approval created (``config.revenue`` shares are the factory's
+    defaults; the financial chamber may change the SubDAO's treasury and SBGT shares and the
+    timelock the platform share). The model is listed on the marketplace once a
     round is accepted (:meth:`BrownieChainPort.ensure_listed`).
     """
     from brownie import chain, web3
@@ -1043,7 +1069,18 @@ def setup_lifecycle(
     check_funded(roles)
     deployer = roles.deployer
     start_block = int(web3.eth.block_number) + 1
-    protocol = deploy_protocol(deployer=deployer, chamber_voting_period=chamber_voting_period)
+    shares = config.revenue
+    protocol = deploy_protocol(
+        deployer=deployer,
+        chamber_voting_period=chamber_voting_period,
+        revenue_shares=MarketShares(
+            platform_bps=shares.platform_bps,
+            treasury_bps=shares.treasury_bps,
+            sbgt_bps=shares.sbgt_bps,
+            min_treasury_bps=min(1_000, shares.treasury_bps),
+            max_treasury_bps=max(1_500, shares.treasury_bps),
+        ),
+    )
     platform = protocol.platform
     token, staking, registry = platform.token, platform.staking, platform.registry
     for contract in (
@@ -1143,27 +1180,8 @@ def setup_lifecycle(
     marketplace = deploy_marketplace(deployer=deployer)
     gas.record("deploy/market", cloner.tx)
     gas.record("deploy/market", marketplace.tx)
-    shares = config.revenue
-    splitter = deploy_revenue_splitter(
-        deployer=deployer,
-        cloner=cloner,
-        subdao=hub,
-        token=token,
-        platform_treasury=platform.timelock,
-        platform_admin=platform.timelock,
-        shares=MarketShares(
-            platform_bps=shares.platform_bps,
-            treasury_bps=shares.treasury_bps,
-            sbgt_bps=shares.sbgt_bps,
-            min_treasury_bps=min(1_000, shares.treasury_bps),
-            max_treasury_bps=max(1_500, shares.treasury_bps),
-        ),
-    )
     rounds_params = (10**17, 1_000, 24 * 3600, True, config.points_per_round * WAD)
-    actions = [
-        action(suite.rounds, "setParams", rounds_params),
-        action(hub, "setModule", 5, splitter),
-    ]
+    actions = [action(suite.rounds, "setParams", rounds_params)]
     decay = round(config.points_decay * WAD)
     if decay != int(suite.sbgt.decay()):
         actions.append(action(suite.rounds, "setDecay", decay))
@@ -1171,9 +1189,9 @@ def setup_lifecycle(
         suite.technical,
         voters=founders,
         actions=actions,
-        description="Round parameters (FLock auto-accept) and the revenue splitter",
+        description="Round parameters (FLock auto-accept)",
         gas=gas,
-        step="technical/params+splitter",
+        step="technical/params",
     )
     for name in roles.parties:
         gas.record(
@@ -1186,7 +1204,7 @@ def setup_lifecycle(
         suite=suite,
         cloner=cloner,
         marketplace=marketplace,
-        splitter=splitter,
+        splitter=suite.splitter,
         start_block=start_block,
     )
 
@@ -1613,7 +1631,7 @@ def setup_analytics(
     approved by stake-weighted endorsement (001 §8.2), funded by the requester, launched with
     the first hospital as founder and the first validator, whose single bootstrap round
     commits the FA pipeline (``pipeline_cid``) and is accepted by its technical chamber in
-    the same proposal that attaches its splitter and lists it (kind Analytics, base price
+    the same proposal that lists it (its splitter came with the suite; kind Analytics, base price
     ``config.analytics.price``). Returns ``deployment`` with the analytics suite.
     """
     from brownie import chain
@@ -1678,21 +1696,6 @@ def setup_analytics(
         "fa/bootstrap round",
         _transact(fa.rounds.finalizeRound, round_id, pipeline_cid, 1_000_000, sender=requester),
     )
-    splitter = deploy_revenue_splitter(
-        deployer=roles.deployer,
-        cloner=deployment.cloner,
-        subdao=fa.subdao,
-        token=token,
-        platform_treasury=platform.timelock,
-        platform_admin=platform.timelock,
-        shares=MarketShares(
-            platform_bps=config.revenue.platform_bps,
-            treasury_bps=config.revenue.treasury_bps,
-            sbgt_bps=config.revenue.sbgt_bps,
-            min_treasury_bps=min(1_000, config.revenue.treasury_bps),
-            max_treasury_bps=max(1_500, config.revenue.treasury_bps),
-        ),
-    )
     params = (
         1,  # Analytics
         _bytes32("healthcare.oncology"),
@@ -1710,30 +1713,33 @@ def setup_analytics(
         voters=[founder],
         actions=[
             action(fa.rounds, "acceptRound", round_id),
-            action(fa.subdao, "setModule", 5, splitter),
             action(deployment.marketplace, "list", fa.subdao, params),
         ],
-        description="Accept the FA pipeline, attach the splitter, list pay-per-query",
+        description="Accept the FA pipeline, list pay-per-query",
         gas=gas,
         step="fa/accept+list (technical chamber)",
     )
     return LifecycleDeployment(
-        **{**deployment.__dict__, "analytics": fa, "analytics_splitter": splitter}
+        **{**deployment.__dict__, "analytics": fa, "analytics_splitter": fa.splitter}
     )
 
 
 def claim_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Every contributor claims its SBGT-side revenue of the current inference epoch
-    (eq. 10) and every backer its SDT side (eq. 11); idempotent (claims only what is owed).
-    Returns what each party has claimed in total, read from the splitter's events."""
+    """Every contributor claims its SBGT-side revenue of every finished inference epoch
+    (eq. 10; an epoch is over once the next model version is accepted or the SubDAO retired,
+    and each contributor claims it once) and every backer its SDT side (eq. 11); idempotent
+    (claims only what is owed). Returns what each party has claimed in total, read from the
+    splitter's events."""
     d = port.deployment
     splitter = d.splitter
-    _, epoch = d.suite.subdao.modelVersion()
+    _, current = d.suite.subdao.modelVersion()
+    last_over = int(current) if splitter.retired() else int(current) - 1
     for name in port.roles.hospitals:
         acct = port.roles.account(name)
-        if int(splitter.claimableSBGT(epoch, acct)) > 0:
+        owed = [e for e in range(1, last_over + 1) if int(splitter.claimableSBGT(e, acct)) > 0]
+        if owed:
             port.gas.record(
-                "revenue/claim SBGT (eq. 10)", _transact(splitter.claimSBGT, [epoch], sender=acct)
+                "revenue/claim SBGT (eq. 10)", _transact(splitter.claimSBGT, owed, sender=acct)
             )
     for name in backers:
         acct = port.roles.account(name)
@@ -1854,9 +1860,10 @@ def run_lifecycle(
     Resolves the parties and checks their balances (before any transaction), deploys and
     sets up the protocol (:func:`setup_lifecycle`, :func:`setup_analytics`) unless
     ``workdir/deployment.json`` names a deployment that exists on this chain, runs
-    :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, claims revenue
-    (:func:`claim_revenue`), revokes the poisoners (:func:`revoke_malicious`), forks a
-    subtype child and retires the parent (:func:`fork_and_retire`) and returns the result document (with ``gas`` per step, the
+    :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, revokes the
+    poisoners (:func:`revoke_malicious`), forks a subtype child and retires the parent
+    (:func:`fork_and_retire`, which ends the last inference epoch), claims revenue
+    (:func:`claim_revenue`) and returns the result document (with ``gas`` per step, the
     claims and the deployment's addresses).
     """
     import json
@@ -1899,12 +1906,13 @@ def run_lifecycle(
         licence_cid=spec_cid,
     )
     result = run_scenario(config=config, port=port, storage=storage, workdir=work)
-    claimed = claim_revenue(port=port, backers=list(config.backers))
     poisoners = sorted(
         {n for r in result["rounds"] for n, flags in r["flags"].items() if "poisoner" in flags}
     )
     result["revoked"] = revoke_malicious(port=port, names=poisoners)
     result["fork"] = fork_and_retire(port=port)
+    # the retirement ended the last inference epoch: its SBGT-side pool is final and claimable
+    claimed = claim_revenue(port=port, backers=list(config.backers))
     result["network"] = network
     result["revenue"]["claimed"] = claimed
     result["gas"] = gas.totals()

@@ -8,9 +8,9 @@ Usage::
 Loads and validates the scenario (a bad field is an error naming it, before any
 transaction), starts the embedded IPFS node on an ephemeral loopback port, and hands over to
 :func:`flai.chain.run_lifecycle` (parties and balances checked, protocol deployed, RFM
-approved, crowdfund, onboarding, market attached, rounds, paid inference, FA query,
-claims). Writes ``deployments/<network>.json`` and ``reports/<run>/report.{json,md}`` with
-PNG charts. Rerunning with the same ``<workdir>`` resumes after a crash without
+approved (suite incl. revenue splitter), crowdfund, onboarding, rounds, paid inference, FA
+query, fork and retirement, claims). Writes ``deployments/<network>.json`` and
+``reports/<run>/report.{json,md}`` with PNG charts. Rerunning with the same ``<workdir>`` resumes after a crash without
 double-posting.
 """
 

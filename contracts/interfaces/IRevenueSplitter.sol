@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ISDTBalanceHookMarket} from "../market/ISDTBalanceHookMarket.sol";
+import {ISDTBalanceHook} from "./ISDTBalanceHook.sol";
 
 /// @title Revenue splitter of one SubDAO (001 §3.6, §6.3 eq. 10–11; 000 §6.5.1)
 /// @notice Every amount R received (marketplace fees, subscriptions, donations) is split on
@@ -10,7 +10,12 @@ import {ISDTBalanceHookMarket} from "../market/ISDTBalanceHookMarket.sol";
 ///  - the SubDAO treasury (`treasuryBps`, set by the financial chamber within the platform's
 ///    bounds `[minTreasuryBps, maxTreasuryBps]`),
 ///  - the SBGT side (`sbgtBps`): pooled per inference epoch and paid to that epoch's model
-///    version contributors by consensus score, r_k = φ_k/Σφ · R_SBGT (eq. 10),
+///    version contributors by consensus score, r_k = φ_k/Σφ · R_SBGT (eq. 10), claimable once
+///    the epoch is over (the next model version was accepted, or the SubDAO retired) — a pool
+///    is final by then, so each contributor claims it once and the claim only clears its
+///    member-index bit in the epoch's one-word `unclaimed` mask (MerkleDistributor-style; the
+///    mask is written all-ones by the epoch's first SBGT-side deposit, so no claim pays for a
+///    fresh storage slot),
 ///  - the SDT side (the rest): r_i = T_i/ΣT · R_SDT (eq. 11) through a reward-per-token
 ///    accumulator that the SDT settles before every balance change (`onSDTBalanceChange`).
 /// A deposit costs the same whatever the number of holders or contributors; claims are pulled.
@@ -25,7 +30,13 @@ import {ISDTBalanceHookMarket} from "../market/ISDTBalanceHookMarket.sol";
 ///  - `sweepDust` moves ⌊dustScaled/1e36⌋ wei to the SubDAO treasury.
 /// Revenue arriving while the SDT supply is 0 is carried (`sdtCarry`) and added to the next
 /// distribution with a non-zero supply; an SBGT share arriving when the epoch's Σφ is 0 (no
-/// scored version) goes to the SubDAO treasury.
+/// scored version) or after the SubDAO retired (its last epoch is over) goes to the SubDAO treasury.
+///
+/// Wiring: the SubDAO factory clones and initializes the splitter in `createSubDAO`, and the
+/// SubDAO makes it the SDT's balance hook at initialization, so every SDT mint (crowdfund
+/// backers included) and transfer settles through `onSDTBalanceChange`; the settlement writes
+/// the holder's `paidPerToken` (≥ 1, the accumulator base), so a later `claimSDT` never pays
+/// for a fresh storage slot.
 ///
 /// Invariants (tests/stateful/test_splitter_state.py):
 ///  (I1) token.balanceOf(this) == platformAccrued + treasuryAccrued + sdtCarry +
@@ -34,7 +45,7 @@ import {ISDTBalanceHookMarket} from "../market/ISDTBalanceHookMarket.sol";
 ///       1e36 — an exact integer; and totalReceived == that balance + Σ claimed + platformPaid +
 ///       treasuryPaid (tokens sent to the splitter without `deposit` are not revenue).
 ///  (I3) no account's claimed + claimable exceeds its exact eq. 10/11 share.
-interface IRevenueSplitter is ISDTBalanceHookMarket {
+interface IRevenueSplitter is ISDTBalanceHook {
     /// @notice Splitter parameters, in basis points.
     struct Shares {
         uint16 platformBps;
@@ -94,6 +105,10 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice The split changed (applies to revenue received afterwards).
     event SharesSet(Shares shares);
 
+    /// @notice The SubDAO retired: its last inference epoch is over (claimable and sweepable),
+    /// and later SBGT-side revenue goes to the SubDAO treasury.
+    event RetirementRecorded();
+
     /// @notice The caller is not allowed to do this.
     error SplitterUnauthorized(address caller);
 
@@ -106,7 +121,7 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice `account` has nothing to claim.
     error SplitterNothingToClaim(address account);
 
-    /// @notice Epoch `epoch` is still current (or was never seen) and cannot be swept.
+    /// @notice Epoch `epoch` is still current (or was never seen): it cannot be swept or claimed yet.
     error SplitterEpochOpen(uint32 epoch, uint32 currentEpoch);
 
     /// @notice Epoch `epoch`'s dust was already swept.
@@ -116,7 +131,8 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     error SplitterZeroAddress();
 
     /// @notice Initializes a clone.
-    /// @param subDAO The SubDAO (its treasury; its modules give the SDT, chambers and rounds).
+    /// @param subDAO The SubDAO (its treasury; its modules give the SDT, the financial chamber
+    /// and the rounds; the SDT and rounds modules are read once here).
     /// @param token The ERC-20 revenue is paid in (the SubDAO's payment token).
     /// @param platformTreasury The platform treasury (SuperDAO timelock).
     /// @param platformAdmin The account that sets the platform share and the treasury bounds.
@@ -129,6 +145,9 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
         Shares calldata shares
     ) external;
 
+    /// @notice SubDAO hook from `retire()`: the current inference epoch is over.
+    function onSubDAORetired() external;
+
     /// @notice Pulls `amount` from the caller (approve first) and splits what arrived (balance delta).
     /// @return received The amount actually received.
     function deposit(uint256 amount) external returns (uint256 received);
@@ -139,7 +158,8 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice Claims the caller's SDT-side revenue.
     function claimSDT() external returns (uint256 amount);
 
-    /// @notice Claims the caller's SBGT-side revenue of `epochs`.
+    /// @notice Claims the caller's SBGT-side revenue of `epochs` (each one over, claimed once;
+    /// epochs with nothing owed to the caller are skipped).
     function claimSBGT(uint32[] calldata epochs) external returns (uint256 amount);
 
     /// @notice Credits a finished epoch's rounding remainder to the SubDAO treasury (anyone, once).
@@ -178,11 +198,20 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice SDT-side revenue `account` can claim now.
     function claimableSDT(address account) external view returns (uint256);
 
-    /// @notice SBGT-side revenue `account` can claim from `epoch` now.
+    /// @notice SBGT-side revenue of `epoch` owed to `account` and not claimed yet (accruing
+    /// while the epoch is current; claimable once it is over).
     function claimableSBGT(uint32 epoch, address account) external view returns (uint256);
 
-    /// @notice SBGT-side revenue `account` already claimed from `epoch`.
-    function claimedSBGT(uint32 epoch, address account) external view returns (uint256);
+    /// @notice Whether `account` already claimed its share of `epoch`'s SBGT pool.
+    function hasClaimedSBGT(uint32 epoch, address account) external view returns (bool);
+
+    /// @notice The epoch's unclaimed mask: bit i set = member index i has not claimed
+    /// (0 = no SBGT-side pool yet).
+    function unclaimedMask(uint32 epoch) external view returns (uint256);
+
+    /// @notice Reverts with {SplitterInvalidShares} unless `candidate` respects the bounds
+    /// (platform ≤ MAX_PLATFORM_BPS, min ≤ treasury ≤ max, platform + treasury + SBGT ≤ 100%).
+    function checkShares(Shares calldata candidate) external pure;
 
     /// @notice An SDT holder's accumulator state.
     function holder(address account) external view returns (Holder memory);
@@ -209,4 +238,7 @@ interface IRevenueSplitter is ISDTBalanceHookMarket {
     /// @notice Unix time of the first revenue (0 if none yet): the "deployed and earning" signal
     /// for the RFM success refund (000 §6.3).
     function firstRevenueAt() external view returns (uint64);
+
+    /// @notice Whether the SubDAO told the splitter it retired.
+    function retired() external view returns (bool);
 }

@@ -29,9 +29,9 @@ interface ISubDAO {
         Failed
     }
 
-    /// @notice Module slots of the suite. The first five are wired at creation and fixed;
-    /// RevenueSplitter and Marketplace are reserved for issue 4 (settable once by the factory
-    /// or the technical chamber).
+    /// @notice Module slots of the suite. The first six (incl. the issue-4 RevenueSplitter,
+    /// which is also the SDT's balance hook from creation on) are wired at creation and fixed;
+    /// Marketplace is an extension slot (settable once by the factory or the technical chamber).
     enum Module {
         SBGT,
         SDT,
@@ -56,6 +56,7 @@ interface ISubDAO {
         address technicalChamber;
         address financialChamber;
         address trainingRounds;
+        address revenueSplitter;
         address parent;
         uint32 parentModelVersion;
     }
@@ -111,7 +112,8 @@ interface ISubDAO {
     /// @notice The module slot is fixed or already set.
     error SubDAOModuleLocked(Module module);
 
-    /// @notice Initializes a clone (factory only; the factory becomes `factory()`).
+    /// @notice Initializes a clone (factory only; the factory becomes `factory()`) and makes
+    /// `args.revenueSplitter` the SDT's balance hook (the SDT must be initialized already).
     function initialize(InitArgs calldata args) external;
 
     /// @notice Pays `amount` payment tokens into the crowdfund and mints SDT at the RFM rate.
@@ -140,7 +142,8 @@ interface ISubDAO {
     /// @notice TrainingRounds hook: a round was rejected (back to Deployed if a version exists).
     function onVersionRejected() external;
 
-    /// @notice Technical chamber: retire the model (no new rounds, no sales).
+    /// @notice Technical chamber: retire the model (no new rounds, no sales); tells the revenue
+    /// splitter that the last inference epoch is over.
     function retire() external;
 
     /// @notice Technical chamber: fork a child SubDAO that records this one as parent.
@@ -152,7 +155,7 @@ interface ISubDAO {
     /// @notice Technical chamber: set the data standard and the hyperparameter config CID.
     function setTrainingConfig(bytes32 dataStandard, string calldata configCid) external;
 
-    /// @notice Factory or technical chamber: set an extension module slot (issue 4) once.
+    /// @notice Factory or technical chamber: set the extension module slot (Marketplace) once.
     function setModule(Module module_, address moduleAddress) external;
 
     /// @notice Financial chamber: move treasury funds (not the crowdfund escrow while it may refund).

@@ -2,12 +2,17 @@
 pragma solidity 0.8.28;
 
 import {ISubDAOFactory, RFMParams} from "./ISubDAOFactory.sol";
+import {IRevenueSplitter} from "./IRevenueSplitter.sol";
 
 /// @title SubDAO factory: the full view (registry-facing `createSubDAO` + lookups + forks)
 /// @notice One call clones (EIP-1167) and initializes SubDAO, SBGT, SDT, technical chamber,
-/// financial chamber and TrainingRounds (the crowdfund lives in the SubDAO), wires them and
+/// financial chamber, TrainingRounds (the crowdfund lives in the SubDAO) and the revenue
+/// splitter (the SDT's balance hook from the first crowdfund mint on), wires them and
 /// registers the SubDAO by RFM id, domain and model class. Implementations are immutables of
-/// the factory; their constructors disable initializers.
+/// the factory; their constructors disable initializers. Every splitter starts with the
+/// factory's revenue defaults (platform treasury and admin, shares); afterwards the platform
+/// admin sets the platform share and treasury bounds and the SubDAO's financial chamber its
+/// treasury and SBGT shares.
 interface ISubDAOSuiteFactory is ISubDAOFactory {
     /// @notice Addresses of one suite.
     struct Suite {
@@ -17,6 +22,14 @@ interface ISubDAOSuiteFactory is ISubDAOFactory {
         address technicalChamber;
         address financialChamber;
         address trainingRounds;
+        address revenueSplitter;
+    }
+
+    /// @notice What every new revenue splitter starts with.
+    struct RevenueDefaults {
+        address platformTreasury;
+        address platformAdmin;
+        IRevenueSplitter.Shares shares;
     }
 
     /// @notice Emitted when a suite is created (parent is zero unless it is a fork).
@@ -56,6 +69,9 @@ interface ISubDAOSuiteFactory is ISubDAOFactory {
 
     /// @notice Implementation addresses.
     function implementations() external view returns (Suite memory);
+
+    /// @notice Platform treasury, platform admin and initial shares of every new splitter.
+    function revenueDefaults() external view returns (RevenueDefaults memory);
 
     /// @notice The SubDAO created for `rfmId` (zero if none).
     function subDAOOf(uint256 rfmId) external view returns (address);

@@ -262,6 +262,14 @@ interface ITrainingRounds {
     function versionScores(uint32 version) external view returns (address[] memory accounts, uint64[] memory phi, uint256 phiSum);
     /// @notice φ_k of `account` in `version` (0 if it did not submit).
     function versionScoreOf(uint32 version, address account) external view returns (uint256);
+    /// @notice What the revenue splitter needs for one SBGT-side claim, in one call: φ_k of
+    /// `account` in `version` (0 if it did not submit), its member index (the bit of the
+    /// splitter's per-epoch claim mask; 0 if it never applied) and whether a later version was
+    /// accepted (the version's inference epoch is over).
+    function versionShareOf(uint32 version, address account)
+        external
+        view
+        returns (uint256 phi, uint16 memberIndex, bool superseded);
     /// @notice Round that produced `version`.
     function versionRound(uint32 version) external view returns (uint256);
     /// @notice Aggregated-model CID of the SubDAO's current model version ("" if none).

@@ -7,22 +7,17 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IBountyPool} from "../interfaces/IBountyPool.sol";
-import {IMarketSubDAO} from "./IMarketSubDAO.sol";
-import {IMarketRounds} from "./IMarketRounds.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
 
 /// @title FLAI round-bounty pool of one SubDAO
 /// @notice See {IBountyPool}. Deployed as an EIP-1167 clone per SubDAO.
 contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     using SafeERC20 for IERC20;
 
-    uint8 private constant _MODULE_TRAINING_ROUNDS = 4;
-    uint8 private constant _ROUND_ACCEPTED = 3;
-    uint8 private constant _STATE_RETIRED = 4;
-    uint8 private constant _STATE_FAILED = 5;
-
-    IMarketSubDAO private _subDAO;
+    ISubDAO private _subDAO;
     IERC20 private _flai;
-    IMarketRounds private _rounds;
+    ITrainingRounds private _rounds;
     address private _platformTreasury;
 
     // slot: pool (uint128) + roundsLeft (uint32) + closed
@@ -47,11 +42,11 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     /// @inheritdoc IBountyPool
     function initialize(address subDAO_, address flai_, address platformTreasury_) external initializer {
         if (subDAO_ == address(0) || flai_ == address(0) || platformTreasury_ == address(0)) revert BountyZeroAddress();
-        address rounds_ = IMarketSubDAO(subDAO_).module(_MODULE_TRAINING_ROUNDS);
+        address rounds_ = ISubDAO(subDAO_).module(ISubDAO.Module.TrainingRounds);
         if (rounds_ == address(0)) revert BountyZeroAddress();
-        _subDAO = IMarketSubDAO(subDAO_);
+        _subDAO = ISubDAO(subDAO_);
         _flai = IERC20(flai_);
-        _rounds = IMarketRounds(rounds_);
+        _rounds = ITrainingRounds(rounds_);
         _platformTreasury = platformTreasury_;
     }
 
@@ -95,8 +90,8 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
         if (left == 0) revert BountyNoRoundsLeft();
         RoundBounty storage b = _bounties[roundId];
         if (b.version != 0) revert BountyRoundReleased(roundId);
-        IMarketRounds.Round memory r = _rounds.round(roundId);
-        if (r.status != _ROUND_ACCEPTED) revert BountyRoundNotAccepted(roundId, r.status);
+        ITrainingRounds.Round memory r = _rounds.round(roundId);
+        if (r.status != ITrainingRounds.RoundStatus.Accepted) revert BountyRoundNotAccepted(roundId, uint8(r.status));
         if (r.phiSum == 0) revert BountyNoScores(roundId);
         uint128 pool_ = _pool;
         amount = pool_ / left;
@@ -153,8 +148,8 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     /// @inheritdoc IBountyPool
     function close() external nonReentrant {
         if (_closed) revert BountyClosed();
-        uint8 st = _subDAO.state();
-        if (st != _STATE_RETIRED && st != _STATE_FAILED) revert BountyNotRetired(st);
+        ISubDAO.State st = _subDAO.state();
+        if (st != ISubDAO.State.Retired && st != ISubDAO.State.Failed) revert BountyNotRetired(uint8(st));
         _closed = true;
         uint256 unspent = _pool;
         _pool = 0;

@@ -4,10 +4,9 @@ pragma solidity 0.8.28;
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 
 /// @title Clones and initializes per-SubDAO market modules in one transaction
-/// @notice Creates an EIP-1167 clone of `implementation` (RevenueSplitter, BountyPool) and
-/// calls its initializer in the same transaction, so nobody can front-run the initialization.
-/// The SubDAO's technical chamber (or the factory) then attaches the clone with
-/// `SubDAO.setModule(Module.RevenueSplitter, clone)`.
+/// @notice Creates an EIP-1167 clone of `implementation` (BountyPool; a stand-alone
+/// RevenueSplitter for a SubDAO stand-in — a factory-made suite has its splitter from creation)
+/// and calls its initializer in the same transaction, so nobody can front-run the initialization.
 contract MarketCloner {
     /// @notice `clone` of `implementation` was created and initialized.
     event ModuleCloned(address indexed implementation, address indexed clone, address indexed caller);

@@ -6,23 +6,14 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IMarketplace} from "../interfaces/IMarketplace.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
-import {IMarketSubDAO} from "./IMarketSubDAO.sol";
-import {IMarketSBGT} from "./IMarketSBGT.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ISBGT} from "../interfaces/ISBGT.sol";
 
 /// @title Model marketplace
 /// @notice See {IMarketplace}.
 contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     using SafeERC20 for IERC20;
 
-    uint8 private constant _STATE_TRAINING = 2;
-    uint8 private constant _STATE_DEPLOYED = 3;
-    uint8 private constant _STATE_RETIRED = 4;
-    uint8 private constant _STATE_FAILED = 5;
-    uint8 private constant _MODULE_SBGT = 0;
-    uint8 private constant _MODULE_SDT = 1;
-    uint8 private constant _MODULE_TECHNICAL = 2;
-    uint8 private constant _MODULE_FINANCIAL = 3;
-    uint8 private constant _MODULE_SPLITTER = 5;
     uint256 private constant _EXTERNAL_MULTIPLIER = 10;
     uint256 private constant _REQUESTER_MULTIPLIER = 3;
     uint256 private constant _MAX_RANKED = 1024;
@@ -42,15 +33,15 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
     /// @inheritdoc IMarketplace
     function list(address subDAO, ListingParams calldata p) external returns (uint256 listingId) {
-        IMarketSubDAO s = IMarketSubDAO(subDAO);
-        if (msg.sender != s.module(_MODULE_TECHNICAL) && msg.sender != s.module(_MODULE_FINANCIAL)) {
+        ISubDAO s = ISubDAO(subDAO);
+        if (msg.sender != s.module(ISubDAO.Module.TechnicalChamber) && msg.sender != s.module(ISubDAO.Module.FinancialChamber)) {
             revert MarketUnauthorized(msg.sender);
         }
-        uint8 st = s.state();
-        if (st != _STATE_DEPLOYED) revert MarketNotDeployed(subDAO, st);
+        ISubDAO.State st = s.state();
+        if (st != ISubDAO.State.Deployed) revert MarketNotDeployed(subDAO, uint8(st));
         uint256 existing = _listingOf[subDAO];
         if (existing != 0) revert MarketAlreadyListed(subDAO, existing);
-        address splitter = s.module(_MODULE_SPLITTER);
+        address splitter = s.module(ISubDAO.Module.RevenueSplitter);
         if (splitter == address(0)) revert MarketNoSplitter(subDAO);
         address token = s.paymentToken();
         if (token.code.length == 0 || IRevenueSplitter(splitter).token() != token) revert MarketInvalidToken(token);
@@ -90,11 +81,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     function delist(uint256 listingId) external {
         Listing storage l = _listing(listingId);
         if (l.delisted) revert MarketListingRetired(listingId);
-        IMarketSubDAO s = IMarketSubDAO(l.subDAO);
-        uint8 st = s.state();
+        ISubDAO s = ISubDAO(l.subDAO);
+        ISubDAO.State st = s.state();
         if (
-            st != _STATE_RETIRED && st != _STATE_FAILED && msg.sender != s.module(_MODULE_TECHNICAL)
-                && msg.sender != s.module(_MODULE_FINANCIAL)
+            st != ISubDAO.State.Retired && st != ISubDAO.State.Failed && msg.sender != s.module(ISubDAO.Module.TechnicalChamber)
+                && msg.sender != s.module(ISubDAO.Module.FinancialChamber)
         ) revert MarketUnauthorized(msg.sender);
         l.delisted = true;
         emit Delisted(listingId, msg.sender);
@@ -103,7 +94,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function setBasePrice(uint256 listingId, uint96 basePrice) external {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_FINANCIAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.FinancialChamber);
         l.basePrice = basePrice;
         emit PriceSet(listingId, basePrice);
     }
@@ -111,7 +102,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function setOperator(uint256 listingId, address operator) external {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_TECHNICAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.TechnicalChamber);
         if (operator == address(0)) revert MarketInvalidParams();
         l.operator = operator;
         emit OperatorSet(listingId, operator);
@@ -126,7 +117,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         string calldata modelCardCid
     ) external {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_TECHNICAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.TechnicalChamber);
         ListingInfo storage info = _info[listingId];
         info.metricId = metricId;
         info.metricValue = metricValue;
@@ -138,11 +129,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function setRanks(uint256 listingId, address[] calldata ranked) external {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_FINANCIAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.FinancialChamber);
         uint256 n = ranked.length;
         if (n > _MAX_RANKED) revert MarketTooManyRanked(n);
         uint32 generation = l.rankGeneration + 1;
-        IMarketSBGT sbgt = IMarketSBGT(IMarketSubDAO(l.subDAO).module(_MODULE_SBGT));
+        ISBGT sbgt = ISBGT(ISubDAO(l.subDAO).module(ISubDAO.Module.SBGT));
         uint256 previous = type(uint256).max;
         for (uint256 r = 0; r < n; ++r) {
             if (address(sbgt) != address(0)) {
@@ -166,7 +157,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         returns (uint256 planId)
     {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_FINANCIAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.FinancialChamber);
         if (queries == 0 || period == 0) revert MarketInvalidParams();
         planId = _plans[listingId].length;
         _plans[listingId].push(Plan({price: price, queries: queries, period: period, active: true}));
@@ -176,7 +167,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function setPlanActive(uint256 listingId, uint256 planId, bool active) external {
         Listing storage l = _listing(listingId);
-        _checkChamber(l.subDAO, _MODULE_FINANCIAL);
+        _checkChamber(l.subDAO, ISubDAO.Module.FinancialChamber);
         if (planId >= _plans[listingId].length) revert MarketUnknownPlan(listingId, planId);
         _plans[listingId][planId].active = active;
         emit PlanActiveSet(listingId, planId, active);
@@ -282,7 +273,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     /// @inheritdoc IMarketplace
     function modelVersionOf(uint256 listingId) external view returns (uint32 version) {
         // slither-disable-next-line unused-return (only the version is asked for)
-        (version,) = IMarketSubDAO(_listing(listingId).subDAO).modelVersion();
+        (version,) = ISubDAO(_listing(listingId).subDAO).modelVersion();
     }
 
     /// @inheritdoc IMarketplace
@@ -331,10 +322,10 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         IRevenueSplitter(splitter).deposit(amount);
     }
 
-    function _emitListed(uint256 listingId, IMarketSubDAO s, address token, ListingParams calldata p) private {
+    function _emitListed(uint256 listingId, ISubDAO s, address token, ListingParams calldata p) private {
         // slither-disable-next-line unused-return (only the version is listed)
         (uint32 version,) = s.modelVersion();
-        emit Listed(listingId, address(s), p.domain, p.modelClass, p.kind, token, s.module(_MODULE_SDT), version, p);
+        emit Listed(listingId, address(s), p.domain, p.modelClass, p.kind, token, s.module(ISubDAO.Module.SDT), version, p);
     }
 
     function _request(uint256 listingId, ListingKind kind, string calldata inputCid, uint256 maxFee)
@@ -386,8 +377,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         address subDAO = l.subDAO;
         if (subDAO == address(0)) revert MarketUnknownListing(listingId);
         if (l.delisted) revert MarketListingRetired(listingId);
-        uint8 st = IMarketSubDAO(subDAO).state();
-        if (st != _STATE_DEPLOYED && st != _STATE_TRAINING) revert MarketListingRetired(listingId);
+        ISubDAO.State st = ISubDAO(subDAO).state();
+        if (st != ISubDAO.State.Deployed && st != ISubDAO.State.Training) revert MarketListingRetired(listingId);
     }
 
     function _checkPending(uint256 requestId, Request calldata request) private view {
@@ -408,8 +399,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         return RequestStatus.Pending;
     }
 
-    function _checkChamber(address subDAO, uint8 chamber) private view {
-        if (msg.sender != IMarketSubDAO(subDAO).module(chamber)) revert MarketUnauthorized(msg.sender);
+    function _checkChamber(address subDAO, ISubDAO.Module chamber) private view {
+        if (msg.sender != ISubDAO(subDAO).module(chamber)) revert MarketUnauthorized(msg.sender);
     }
 
     function _listing(uint256 listingId) private view returns (Listing storage l) {

@@ -7,13 +7,14 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
-import {ISDTBalanceHookMarket} from "./ISDTBalanceHookMarket.sol";
-import {IMarketSubDAO} from "./IMarketSubDAO.sol";
-import {IMarketRounds} from "./IMarketRounds.sol";
+import {ISDTBalanceHook} from "../interfaces/ISDTBalanceHook.sol";
+import {ISubDAO} from "../interfaces/ISubDAO.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
 
 /// @title Revenue splitter of one SubDAO
-/// @notice See {IRevenueSplitter}. Deployed as an EIP-1167 clone per SubDAO and attached to
-/// the SubDAO's `RevenueSplitter` module slot (which also makes it the SDT's balance hook).
+/// @notice See {IRevenueSplitter}. An EIP-1167 clone per SubDAO, created and initialized by the
+/// SubDAO factory with the rest of the suite (the SubDAO's `RevenueSplitter` module and the
+/// SDT's balance hook from the start).
 contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSplitter {
     using SafeERC20 for IERC20;
 
@@ -23,25 +24,22 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     /// first settlement (an SDT mint or transfer) writes a non-zero slot and a later claim only
     /// updates it (no 20k zero-to-non-zero store inside `claimSDT`).
     uint256 private constant _ACC_BASE = 1;
-    uint8 private constant _MODULE_SDT = 1;
-    uint8 private constant _MODULE_FINANCIAL_CHAMBER = 3;
-    uint8 private constant _MODULE_TRAINING_ROUNDS = 4;
 
     /// @inheritdoc IRevenueSplitter
     uint16 public constant MAX_PLATFORM_BPS = 5_000;
 
-    // wiring (set once by `initialize`)
-    IMarketSubDAO private _subDAO;
+    // wiring (set once by `initialize`; the financial chamber is read from the SubDAO when needed)
+    ISubDAO private _subDAO;
     IERC20 private _token;
     IERC20 private _sdt;
-    IMarketRounds private _rounds;
-    address private _financialChamber;
+    ITrainingRounds private _rounds;
     address private _platformTreasury;
     address private _platformAdmin;
 
-    // slot: 5 × uint16 shares + firstRevenueAt (uint64)
-    Shares private _shares;
+    Shares private _shares; // one slot (5 × uint16)
+    // slot: firstRevenueAt (8) + retired (1), both read by every deposit
     uint64 private _firstRevenueAt;
+    bool private _retired;
 
     // SDT side
     uint256 private _accPerToken;
@@ -51,7 +49,9 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     // SBGT side
     mapping(uint32 epoch => EpochPool) private _epochs;
-    mapping(uint32 epoch => mapping(address account => uint256)) private _claimedSBGT;
+    /// @dev Bit i set = member index i has not claimed the epoch's pool. Written all-ones by the
+    /// epoch's first SBGT-side deposit, so a claim only clears a bit of a non-zero word.
+    mapping(uint32 epoch => uint256 mask) private _unclaimed;
 
     // treasuries and totals
     uint256 private _platformAccrued;
@@ -75,27 +75,32 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         if (subDAO_ == address(0) || token_ == address(0) || platformTreasury_ == address(0)) {
             revert SplitterZeroAddress();
         }
-        IMarketSubDAO s = IMarketSubDAO(subDAO_);
-        address sdt_ = s.module(_MODULE_SDT);
-        address rounds_ = s.module(_MODULE_TRAINING_ROUNDS);
-        address chamber = s.module(_MODULE_FINANCIAL_CHAMBER);
-        if (sdt_ == address(0) || rounds_ == address(0) || chamber == address(0)) revert SplitterZeroAddress();
+        ISubDAO s = ISubDAO(subDAO_);
+        address sdt_ = s.module(ISubDAO.Module.SDT);
+        address rounds_ = s.module(ISubDAO.Module.TrainingRounds);
+        if (sdt_ == address(0) || rounds_ == address(0)) revert SplitterZeroAddress();
         _subDAO = s;
         _token = IERC20(token_);
         _sdt = IERC20(sdt_);
-        _rounds = IMarketRounds(rounds_);
-        _financialChamber = chamber;
+        _rounds = ITrainingRounds(rounds_);
         _platformTreasury = platformTreasury_;
         _platformAdmin = platformAdmin_;
         _accPerToken = _ACC_BASE;
         _setShares(shares_);
     }
 
-    /// @inheritdoc ISDTBalanceHookMarket
+    /// @inheritdoc ISDTBalanceHook
     function onSDTBalanceChange(address from, address to, uint256) external {
         if (msg.sender != address(_sdt)) revert SplitterUnauthorized(msg.sender);
         if (from != address(0)) _settle(from);
         if (to != address(0) && to != from) _settle(to);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function onSubDAORetired() external {
+        if (msg.sender != address(_subDAO)) revert SplitterUnauthorized(msg.sender);
+        _retired = true;
+        emit RetirementRecorded();
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -133,11 +138,20 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function claimSBGT(uint32[] calldata epochs) external nonReentrant returns (uint256 amount) {
+        ITrainingRounds rounds_ = _rounds;
         for (uint256 i; i < epochs.length; ++i) {
             uint32 epoch = epochs[i];
-            uint256 owed = _claimableSBGT(epoch, msg.sender);
-            if (owed == 0) continue;
-            _claimedSBGT[epoch][msg.sender] += owed;
+            EpochPool memory p = _epochs[epoch];
+            // slither-disable-next-line incorrect-equality (no scored pool: nothing to claim)
+            if (p.phiSum == 0) continue;
+            (uint256 phi, uint16 index, bool superseded) = rounds_.versionShareOf(p.version, msg.sender);
+            if (!superseded && !_retired) _revertEpochOpen(epoch);
+            uint256 owed = (uint256(p.pool) * phi) / p.phiSum;
+            uint256 mask = _unclaimed[epoch];
+            uint256 bit = 1 << index;
+            // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
+            if (owed == 0 || mask & bit == 0) continue;
+            _unclaimed[epoch] = mask & ~bit;
             amount += owed;
             emit SBGTRevenueClaimed(msg.sender, epoch, owed);
         }
@@ -151,13 +165,14 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         // slither-disable-next-line unused-return (only the epoch is needed)
         (, uint32 current) = _subDAO.modelVersion();
         EpochPool storage p = _epochs[epoch];
-        if (epoch >= current || !p.seen) revert SplitterEpochOpen(epoch, current);
+        if (!p.seen || epoch > current) revert SplitterEpochOpen(epoch, current);
+        if (epoch == current && !_retired) revert SplitterEpochOpen(epoch, current);
         if (p.dustSwept) revert SplitterEpochSwept(epoch);
         p.dustSwept = true;
         uint256 pool = p.pool;
         if (pool != 0) {
             // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
-            (, uint64[] memory phi, ) = _rounds.versionScores(p.version);
+            (, uint64[] memory phi,) = _rounds.versionScores(p.version);
             uint256 phiSum = p.phiSum;
             uint256 allocated = 0;
             for (uint256 i; i < phi.length; ++i) {
@@ -206,7 +221,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function setSubDAOShares(uint16 treasuryBps, uint16 sbgtBps) external {
-        if (msg.sender != _financialChamber) revert SplitterUnauthorized(msg.sender);
+        if (msg.sender != _subDAO.module(ISubDAO.Module.FinancialChamber)) revert SplitterUnauthorized(msg.sender);
         Shares memory s = _shares;
         s.treasuryBps = treasuryBps;
         s.sbgtBps = sbgtBps;
@@ -251,8 +266,23 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function claimedSBGT(uint32 epoch, address account) external view returns (uint256) {
-        return _claimedSBGT[epoch][account];
+    function hasClaimedSBGT(uint32 epoch, address account) external view returns (bool) {
+        // slither-disable-next-line incorrect-equality (no scored pool: nothing was claimed)
+        if (_epochs[epoch].phiSum == 0) return false;
+        // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
+        (uint256 phi, uint16 index,) = _rounds.versionShareOf(_epochs[epoch].version, account);
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
+        return phi != 0 && _unclaimed[epoch] & (1 << index) == 0;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function unclaimedMask(uint32 epoch) external view returns (uint256) {
+        return _unclaimed[epoch];
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function checkShares(Shares calldata s) external pure {
+        _checkShares(s);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -295,6 +325,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         return _firstRevenueAt;
     }
 
+    /// @inheritdoc IRevenueSplitter
+    function retired() external view returns (bool) {
+        return _retired;
+    }
+
     /// @dev Splits `amount` of revenue just received.
     function _split(uint256 amount) private {
         // slither-disable-next-line incorrect-equality (a deposit that delivered nothing is rejected)
@@ -316,10 +351,15 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
             if (!p.seen) {
                 p.seen = true;
                 p.version = version;
-                if (version != 0) p.phiSum = _rounds.round(_rounds.versionRound(version)).phiSum;
+                if (version != 0) {
+                    uint96 phiSum = _rounds.round(_rounds.versionRound(version)).phiSum;
+                    p.phiSum = phiSum;
+                    if (phiSum != 0) _unclaimed[epoch] = type(uint256).max;
+                }
             }
-            if (p.phiSum == 0) {
-                toTreasury += toSBGT; // no scored contributors this epoch: the treasury keeps it
+            // after retirement the last epoch is over (claimable, its dust sweepable): no more pool
+            if (p.phiSum == 0 || _retired) {
+                toTreasury += toSBGT; // no scored contributors / epoch over: the treasury keeps it
                 toSBGT = 0;
             } else {
                 p.pool = SafeCast.toUint112(p.pool + toSBGT);
@@ -377,20 +417,33 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     function _claimableSBGT(uint32 epoch, address account) private view returns (uint256) {
-        EpochPool storage p = _epochs[epoch];
-        uint256 phiSum = p.phiSum;
-        if (phiSum == 0) return 0;
-        uint256 phi = _rounds.versionScoreOf(p.version, account);
-        return (uint256(p.pool) * phi) / phiSum - _claimedSBGT[epoch][account];
+        EpochPool memory p = _epochs[epoch];
+        // slither-disable-next-line incorrect-equality (no scored pool: nothing owed)
+        if (p.phiSum == 0) return 0;
+        // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
+        (uint256 phi, uint16 index,) = _rounds.versionShareOf(p.version, account);
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
+        if (_unclaimed[epoch] & (1 << index) == 0) return 0;
+        return (uint256(p.pool) * phi) / p.phiSum;
+    }
+
+    function _revertEpochOpen(uint32 epoch) private view {
+        // slither-disable-next-line unused-return (only the epoch is needed)
+        (, uint32 current) = _subDAO.modelVersion();
+        revert SplitterEpochOpen(epoch, current);
     }
 
     function _setShares(Shares memory s) private {
+        _checkShares(s);
+        _shares = s;
+        emit SharesSet(s);
+    }
+
+    function _checkShares(Shares memory s) private pure {
         if (
             s.platformBps > MAX_PLATFORM_BPS || s.minTreasuryBps > s.maxTreasuryBps
                 || s.treasuryBps < s.minTreasuryBps || s.treasuryBps > s.maxTreasuryBps
                 || uint256(s.platformBps) + s.treasuryBps + s.sbgtBps > _BPS
         ) revert SplitterInvalidShares(s);
-        _shares = s;
-        emit SharesSet(s);
     }
 }

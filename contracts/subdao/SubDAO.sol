@@ -11,6 +11,7 @@ import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISDT} from "../interfaces/ISDT.sol";
 import {RFMParams} from "../interfaces/ISubDAOFactory.sol";
 import {ISubDAOSuiteFactory} from "../interfaces/ISubDAOSuiteFactory.sol";
+import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 
 /// @title SubDAO hub: lifecycle, crowdfund, treasury and module registry
 /// @notice See {ISubDAO}.
@@ -79,6 +80,11 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         _modules[Module.TechnicalChamber] = a.technicalChamber;
         _modules[Module.FinancialChamber] = a.financialChamber;
         _modules[Module.TrainingRounds] = a.trainingRounds;
+        if (a.revenueSplitter != address(0)) {
+            _modules[Module.RevenueSplitter] = a.revenueSplitter;
+            // from the first SDT mint on, every balance change settles through the splitter
+            ISDT(a.sdt).setBalanceHook(a.revenueSplitter);
+        }
     }
 
     // ---- crowdfund ----
@@ -167,6 +173,9 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function retire() external onlyModule(Module.TechnicalChamber) {
         _checkState(_bit(State.Onboarding) | _bit(State.Training) | _bit(State.Deployed));
         _setState(State.Retired);
+        // the last inference epoch is over: its SBGT-side pool becomes claimable
+        address splitter = _modules[Module.RevenueSplitter];
+        if (splitter != address(0)) IRevenueSplitter(splitter).onSubDAORetired();
     }
 
     /// @inheritdoc ISubDAO
@@ -198,11 +207,8 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         if (msg.sender != _factory && msg.sender != _modules[Module.TechnicalChamber]) {
             revert SubDAOUnauthorized(msg.sender);
         }
-        if (uint8(module_) < uint8(Module.RevenueSplitter) || _modules[module_] != address(0)) {
-            revert SubDAOModuleLocked(module_);
-        }
+        if (module_ != Module.Marketplace || _modules[module_] != address(0)) revert SubDAOModuleLocked(module_);
         _modules[module_] = moduleAddress;
-        if (module_ == Module.RevenueSplitter) ISDT(_modules[Module.SDT]).setBalanceHook(moduleAddress);
         emit ModuleSet(module_, moduleAddress);
     }
 

@@ -10,9 +10,10 @@ import {ISBGT} from "../interfaces/ISBGT.sol";
 import {ISDT} from "../interfaces/ISDT.sol";
 import {ISubDAOChamber} from "../interfaces/ISubDAOChamber.sol";
 import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
+import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 
 /// @title SubDAO factory
-/// @notice See {ISubDAOSuiteFactory}: six EIP-1167 clones per suite, initialized and wired in
+/// @notice See {ISubDAOSuiteFactory}: seven EIP-1167 clones per suite, initialized and wired in
 /// one transaction. New SBGTs start with λ = DEFAULT_LAMBDA (the technical chamber may change it).
 contract SubDAOFactory is ISubDAOSuiteFactory {
     uint64 public constant DEFAULT_LAMBDA = 0.9e18;
@@ -23,6 +24,14 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
     address private immutable _SDT_IMPL;
     address private immutable _CHAMBER_IMPL;
     address private immutable _ROUNDS_IMPL;
+    address private immutable _SPLITTER_IMPL;
+    address private immutable _PLATFORM_TREASURY;
+    address private immutable _PLATFORM_ADMIN;
+    uint16 private immutable _PLATFORM_BPS;
+    uint16 private immutable _TREASURY_BPS;
+    uint16 private immutable _SBGT_BPS;
+    uint16 private immutable _MIN_TREASURY_BPS;
+    uint16 private immutable _MAX_TREASURY_BPS;
 
     mapping(uint256 rfmId => address subDAO) private _byRfm;
     mapping(bytes32 domain => address[] subDAOs) private _byDomain;
@@ -32,18 +41,31 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
 
     /// @param registry_ The RFM registry (the only caller of createSubDAO).
     /// @param impls Implementation addresses (`subDAO`, `sbgt`, `sdt`, `technicalChamber` = the
-    /// chamber implementation used for both chambers, `financialChamber` ignored, `trainingRounds`).
-    constructor(address registry_, Suite memory impls) {
+    /// chamber implementation used for both chambers, `financialChamber` ignored, `trainingRounds`,
+    /// `revenueSplitter`).
+    /// @param revenue Platform treasury, platform admin and initial shares of every splitter
+    /// (checked by the splitter implementation: bad shares revert with SplitterInvalidShares).
+    constructor(address registry_, Suite memory impls, RevenueDefaults memory revenue) {
         if (
             registry_ == address(0) || impls.subDAO == address(0) || impls.sbgt == address(0)
                 || impls.sdt == address(0) || impls.technicalChamber == address(0) || impls.trainingRounds == address(0)
+                || impls.revenueSplitter == address(0) || revenue.platformTreasury == address(0)
         ) revert FactoryZeroAddress();
+        IRevenueSplitter(impls.revenueSplitter).checkShares(revenue.shares);
         _REGISTRY = registry_;
         _SUBDAO_IMPL = impls.subDAO;
         _SBGT_IMPL = impls.sbgt;
         _SDT_IMPL = impls.sdt;
         _CHAMBER_IMPL = impls.technicalChamber;
         _ROUNDS_IMPL = impls.trainingRounds;
+        _SPLITTER_IMPL = impls.revenueSplitter;
+        _PLATFORM_TREASURY = revenue.platformTreasury;
+        _PLATFORM_ADMIN = revenue.platformAdmin;
+        _PLATFORM_BPS = revenue.shares.platformBps;
+        _TREASURY_BPS = revenue.shares.treasuryBps;
+        _SBGT_BPS = revenue.shares.sbgtBps;
+        _MIN_TREASURY_BPS = revenue.shares.minTreasuryBps;
+        _MAX_TREASURY_BPS = revenue.shares.maxTreasuryBps;
     }
 
     /// @inheritdoc ISubDAOFactory
@@ -71,7 +93,12 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
 
     /// @inheritdoc ISubDAOSuiteFactory
     function implementations() external view returns (Suite memory) {
-        return Suite(_SUBDAO_IMPL, _SBGT_IMPL, _SDT_IMPL, _CHAMBER_IMPL, _CHAMBER_IMPL, _ROUNDS_IMPL);
+        return Suite(_SUBDAO_IMPL, _SBGT_IMPL, _SDT_IMPL, _CHAMBER_IMPL, _CHAMBER_IMPL, _ROUNDS_IMPL, _SPLITTER_IMPL);
+    }
+
+    /// @inheritdoc ISubDAOSuiteFactory
+    function revenueDefaults() external view returns (RevenueDefaults memory) {
+        return RevenueDefaults(_PLATFORM_TREASURY, _PLATFORM_ADMIN, _shares());
     }
 
     /// @inheritdoc ISubDAOSuiteFactory
@@ -111,7 +138,8 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
             sdt: Clones.clone(_SDT_IMPL),
             technicalChamber: Clones.clone(_CHAMBER_IMPL),
             financialChamber: Clones.clone(_CHAMBER_IMPL),
-            trainingRounds: Clones.clone(_ROUNDS_IMPL)
+            trainingRounds: Clones.clone(_ROUNDS_IMPL),
+            revenueSplitter: Clones.clone(_SPLITTER_IMPL)
         });
         if (parent == address(0)) _byRfm[rfmId] = s.subDAO;
         _byDomain[p.domain].push(s.subDAO);
@@ -141,14 +169,29 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
                 technicalChamber: s.technicalChamber,
                 financialChamber: s.financialChamber,
                 trainingRounds: s.trainingRounds,
+                revenueSplitter: s.revenueSplitter,
                 parent: parent,
                 parentModelVersion: parentVersion
             })
+        );
+        // after the SubDAO: the splitter reads the SDT and TrainingRounds modules from it
+        IRevenueSplitter(s.revenueSplitter).initialize(
+            s.subDAO, p.paymentToken, _PLATFORM_TREASURY, _PLATFORM_ADMIN, _shares()
         );
         emit SubDAOCreated(
             rfmId, s.subDAO, requester, p.domain, p.modelClass, p.specCid, s, parent, parentVersion, p.pricePerInference
         );
         return s.subDAO;
+    }
+
+    function _shares() private view returns (IRevenueSplitter.Shares memory) {
+        return IRevenueSplitter.Shares({
+            platformBps: _PLATFORM_BPS,
+            treasuryBps: _TREASURY_BPS,
+            sbgtBps: _SBGT_BPS,
+            minTreasuryBps: _MIN_TREASURY_BPS,
+            maxTreasuryBps: _MAX_TREASURY_BPS
+        });
     }
 
     function _validate(address requester, RFMParams calldata p) private view {

@@ -482,6 +482,24 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
     }
 
     /// @inheritdoc ITrainingRounds
+    function versionShareOf(uint32 version, address account)
+        external
+        view
+        returns (uint256 phi, uint16 memberIndex, bool superseded)
+    {
+        uint256 roundId = _versionRound[version];
+        if (roundId == 0) return (0, 0, false);
+        superseded = _versionRound[version + 1] != 0;
+        Member memory m = _contributors[account];
+        memberIndex = m.index;
+        uint256 bitmap = _committed[roundId];
+        // slither-disable-next-line incorrect-equality (a bit test on a membership bitmap)
+        if (!_indexed(m.status) || bitmap & (1 << m.index) == 0) return (0, memberIndex, superseded);
+        uint256 pos = _popcount(bitmap & ((1 << m.index) - 1));
+        phi = uint64(_consensus[roundId][pos >> 2] >> ((pos & 3) * 64));
+    }
+
+    /// @inheritdoc ITrainingRounds
     function versionRound(uint32 version) external view returns (uint256) {
         return _versionRound[version];
     }

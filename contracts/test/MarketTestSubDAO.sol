@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IMarketSubDAO} from "../market/IMarketSubDAO.sol";
-import {IMarketRounds} from "../market/IMarketRounds.sol";
+import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
+import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 
 /// @title Scriptable SubDAO + TrainingRounds views for the market-layer unit tests
 /// @notice Test harness only: answers the exact views the marketplace, splitter and bounty
-/// pool read from a real SubDAO suite (same ABI), with setters so a test can drive lifecycle
-/// state, model versions/epochs and consensus φ without running governance. Integration
-/// tests against the real suite replace it once the SubDAO branch is merged.
-contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
+/// pool read from a real SubDAO suite (the `ISubDAO` / `ITrainingRounds` ABI: enums travel as
+/// uint8), with setters so a test can drive lifecycle state, model versions/epochs and
+/// consensus φ without running governance. The real suite is exercised by
+/// tests/unit/Marketplace/test_real_suite.py and the integration tests.
+contract MarketTestSubDAO {
     uint8 private _state;
     uint32 private _version;
     uint32 private _epoch;
     address private _requester;
     address private _paymentToken;
     mapping(uint8 module_ => address) private _modules;
-    mapping(uint256 roundId => Round) private _rounds;
+    mapping(uint256 roundId => ITrainingRounds.Round) private _rounds;
     mapping(uint256 roundId => address[]) private _submitters;
     mapping(uint256 roundId => uint64[]) private _phi;
     mapping(uint32 version => uint256 roundId) private _versionRound;
     mapping(uint32 version => mapping(address account => uint256)) private _versionScore;
+    /// @dev Member index + 1, assigned on an account's first appearance in a round.
+    mapping(address account => uint16) private _memberIndexPlusOne;
+    uint16 private _members;
 
     constructor(address requester_, address paymentToken_) {
         _requester = requester_;
@@ -30,6 +34,13 @@ contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
 
     function setState(uint8 state_) external {
         _state = state_;
+    }
+
+    /// @notice Like SubDAO.retire: state Retired and the splitter (module 5) told.
+    function retire() external {
+        _state = 4;
+        address splitter = _modules[5];
+        if (splitter != address(0)) IRevenueSplitter(splitter).onSubDAORetired();
     }
 
     function setModule(uint8 module_, address moduleAddress) external {
@@ -45,9 +56,9 @@ contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
         }
         _version += 1;
         _epoch += 1;
-        _rounds[roundId] = Round({
+        _rounds[roundId] = ITrainingRounds.Round({
             deadline: uint64(block.timestamp),
-            status: 3,
+            status: ITrainingRounds.RoundStatus.Accepted,
             scoreCount: 1,
             voteCount: 0,
             aggVote: 0,
@@ -59,12 +70,13 @@ contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
         _versionRound[_version] = roundId;
         for (uint256 i; i < accounts.length; ++i) {
             _versionScore[_version][accounts[i]] = phi[i];
+            if (_memberIndexPlusOne[accounts[i]] == 0) _memberIndexPlusOne[accounts[i]] = ++_members;
         }
     }
 
     /// @notice Records round `roundId` as finished but rejected (status 4).
     function rejectRound(uint256 roundId) external {
-        _rounds[roundId].status = 4;
+        _rounds[roundId].status = ITrainingRounds.RoundStatus.Rejected;
     }
 
     function state() external view returns (uint8) {
@@ -87,7 +99,7 @@ contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
         return (_version, _epoch);
     }
 
-    function round(uint256 roundId) external view returns (Round memory) {
+    function round(uint256 roundId) external view returns (ITrainingRounds.Round memory) {
         return _rounds[roundId];
     }
 
@@ -106,6 +118,19 @@ contract MarketTestSubDAO is IMarketSubDAO, IMarketRounds {
 
     function versionScoreOf(uint32 version, address account) external view returns (uint256) {
         return _versionScore[version][account];
+    }
+
+    function versionShareOf(uint32 version, address account)
+        external
+        view
+        returns (uint256 phi, uint16 memberIndex, bool superseded)
+    {
+        uint16 plusOne = _memberIndexPlusOne[account];
+        return (
+            _versionScore[version][account],
+            plusOne == 0 ? 0 : plusOne - 1,
+            _versionRound[version + 1] != 0
+        );
     }
 
     function versionRound(uint32 version) external view returns (uint256) {

@@ -1,7 +1,7 @@
 """The step functions behind the issue-8 step scripts, and fork-and-retire, on Anvil.
 
 One minimal real deployment per module (:func:`flai.chain.setup_lifecycle`: protocol, RFM
-approved by the SuperDAO, crowdfund, onboarding, splitter attached — no rounds yet), then
+approved by the SuperDAO with its splitter, crowdfund, onboarding — no rounds yet), then
 each step on it in the order a user would script them: submit another RFM from a spec
 file, run one training round through :mod:`flai.pipeline`, serve paid inferences through
 the secret-shared model, distribute revenue, fork a subtype child and retire the parent.
@@ -168,6 +168,9 @@ def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, serv
     assert tuple(splitter.accrued()) == (0, 0)
     assert distributed["released"] == {"platform": platform_paid, "treasury": treasury_paid}
     assert platform_paid == received * scenario.revenue.platform_bps // 10_000
+    # epoch 1 (version 1) is still current: its SBGT-side pool accrues, claimable once it is over
+    assert all(v == 0 for v in distributed["sbgt"].values())
+    assert sum(splitter.claimableSBGT(1, world.roles.account(n)) for n in distributed["sbgt"]) > 0
     claimed = sum(distributed["sbgt"].values()) + sum(distributed["sdt"].values())
     assert 0 < claimed <= received - platform_paid - treasury_paid
     for name, amount in distributed["sdt"].items():
@@ -194,6 +197,21 @@ def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, round1, 
     with brownie.reverts(custom_error("MarketListingRetired", lid)):
         world.d.marketplace.requestInference(lid, "bafy-after-retire", 10**30, {"from": user})
     assert out["domain"] == FORK_DOMAIN
+
+
+def test_retirement_ends_the_epoch_and_distribute_pays_the_sbgt_side(world, scenario, forked):
+    splitter = world.d.splitter
+    assert splitter.retired()
+    owed = {
+        n: int(splitter.claimableSBGT(1, world.roles.account(n))) for n in world.roles.hospitals
+    }
+    assert sum(owed.values()) > 0
+    out = distribute_revenue(port=world.port, backers=list(scenario.backers))
+    assert out["sbgt"] == owed  # the claims of epoch 1, read back from the events
+    assert all(splitter.claimableSBGT(1, world.roles.account(n)) == 0 for n in owed)
+    before = len(brownie.history)
+    assert distribute_revenue(port=world.port, backers=list(scenario.backers)) == out
+    assert len(brownie.history) == before
 
 
 def test_fork_and_retire_rerun_reconciles_from_chain_and_sends_nothing(world, forked):

@@ -3,11 +3,12 @@
 :func:`flai.chain.deploy_protocol` wires the real SubDAO factory, so the RFM is approved by a
 real SuperDAO proposal and its suite (SubDAO, SDT, SBGT, TrainingRounds, chambers) comes from
 that approval. Then: crowdfund, launch, a round the technical chamber accepts (model version 1),
-the SuperDAO sets the genuine RevenueSplitter implementation, the chamber attaches a clone of
-it and lists the model, one inference is paid and fulfilled, and anyone credits the requester's
-success reserve, which the requester pulls with ``claimRefund``. The rejections use the same
-suite: a fake splitter reporting huge revenue, a clone of another implementation, a genuine
-clone bound to another SubDAO, no splitter, no revenue, a raised threshold, no model version.
+the SuperDAO sets the genuine RevenueSplitter implementation (the one the factory clones: every
+suite's splitter is made with it at approval and bound to its SubDAO), the chamber lists the
+model, one inference is paid and fulfilled, and anyone credits the requester's success reserve,
+which the requester pulls with ``claimRefund``. The rejections use the same suite: the chamber
+cannot swap in a fake splitter (the slot is fixed at creation), a clone of another implementation
+(the SuperDAO changed it), no revenue, a raised threshold, no model version.
 """
 
 import brownie
@@ -15,13 +16,10 @@ import pytest
 from brownie import chain
 
 from flai.chain import (
-    MarketShares,
     RFMStatus,
     action,
-    deploy_market_cloner,
     deploy_marketplace,
     deploy_protocol,
-    deploy_revenue_splitter,
     load_subdao_suite,
     propose,
     queue_and_execute,
@@ -32,8 +30,10 @@ from tests.fixtures.subdao import (
     USDC,
     VOTING_DELAY,
     VOTING_PERIOD,
+    execute,
     govern,
     rfm_params,
+    vote_through,
 )
 from tests.helpers import custom_error
 from tests.unit.TrainingRounds.test_rounds import GOOD, run_to_finalized
@@ -41,13 +41,6 @@ from tests.unit.TrainingRounds.test_rounds import GOOD, run_to_finalized
 WAD = 10**18
 SPLITTER_SLOT = 5
 PRICE = 50_000  # x = 0.05 USDC; an external user pays 10x
-SHARES = MarketShares(
-    platform_bps=3_000,
-    treasury_bps=1_000,
-    sbgt_bps=3_000,
-    min_treasury_bps=500,
-    max_treasury_bps=1_500,
-)
 
 
 def superdao_execute(protocol, members, actions, description):
@@ -81,8 +74,8 @@ def flai_held_matches_books(registry, token, requester):
 def world(
     module_isolation, accounts, deployer, pharma, members, backers, hospitals, validators, pay_token
 ):
-    """Protocol, an approved RFM with model version 1, the genuine implementation set by the
-    SuperDAO, a marketplace and a cloner (no splitter attached yet)."""
+    """Protocol, an approved RFM with model version 1 (its suite's splitter made by the
+    factory), the genuine implementation set by the SuperDAO and a marketplace (not listed)."""
     protocol = deploy_protocol(
         deployer=deployer, chamber_voting_delay=VOTING_DELAY, chamber_voting_period=VOTING_PERIOD
     )
@@ -123,8 +116,7 @@ def world(
         "accept r1",
     )
 
-    cloner = deploy_market_cloner(deployer=deployer)
-    impl = brownie.RevenueSplitter[-1]
+    impl = protocol.subdao.splitter_impl  # what the factory clones for every suite
     marketplace = deploy_marketplace(deployer=deployer)
     superdao_execute(
         protocol,
@@ -138,41 +130,18 @@ def world(
         "token": token,
         "rfm_id": rfm_id,
         "suite": s,
-        "cloner": cloner,
         "impl": impl,
         "marketplace": marketplace,
     }
 
 
-def clone_splitter(w, deployer, subdao, pay_token, platform_treasury, implementation=None):
-    if implementation is None:
-        return deploy_revenue_splitter(
-            deployer=deployer,
-            cloner=w["cloner"],
-            subdao=subdao,
-            token=pay_token,
-            platform_treasury=platform_treasury,
-            platform_admin=platform_treasury,
-            shares=SHARES,
-        )
-    data = implementation.initialize.encode_input(
-        subdao, pay_token, platform_treasury, platform_treasury, SHARES.as_tuple()
-    )
-    tx = w["cloner"].clone(implementation, data, {"from": deployer})
-    return brownie.RevenueSplitter.at(tx.events["ModuleCloned"]["clone"])
-
-
-def attach(w, splitter, hospitals, operator=None):
-    """The technical chamber attaches `splitter` (and lists the model when an operator is given)."""
+def list_model(w, hospitals, operator):
+    """The technical chamber lists the model (the splitter came with the suite)."""
     s = w["suite"]
-    targets, calls = [s.subdao], [s.subdao.setModule.encode_input(SPLITTER_SLOT, splitter)]
-    if operator is not None:
-        targets.append(w["marketplace"])
-        calls.append(
-            w["marketplace"].list.encode_input(s.subdao, listing_params(operator, base_price=PRICE))
-        )
-    govern(s.technical, targets, calls, hospitals[:3], f"attach splitter {splitter}")
-    assert s.subdao.module(SPLITTER_SLOT) == splitter
+    mp = w["marketplace"]
+    params = listing_params(operator, base_price=PRICE)
+    govern(s.technical, [mp], [mp.list.encode_input(s.subdao, params)], hospitals[:3], "list")
+    assert mp.listing(mp.listingOf(s.subdao))["splitter"] == s.splitter
 
 
 def pay_one_inference(w, outsider, operator, pay_token):
@@ -187,66 +156,61 @@ def pay_one_inference(w, outsider, operator, pay_token):
 
 
 @pytest.fixture(scope="module")
-def genuine(world, deployer, pay_token, hospitals, operator):
-    """World + a genuine splitter clone attached and the model listed (no revenue yet)."""
+def genuine(world, hospitals, operator):
+    """World + the model listed with the suite's own (genuine) splitter (no revenue yet)."""
     w = world
-    treasury = w["protocol"].platform.timelock
-    splitter = clone_splitter(w, deployer, w["suite"].subdao, pay_token, treasury)
-    attach(w, splitter, hospitals, operator)
-    return {**w, "splitter": splitter}
+    list_model(w, hospitals, operator)
+    return {**w, "splitter": w["suite"].splitter}
 
 
-def test_fake_splitter_reporting_revenue_is_rejected(
-    world, FakeRevenueSplitter, deployer, hospitals, outsider
+def test_the_suite_splitter_is_a_genuine_clone_bound_to_its_subdao(
+    world, FakeRevenueSplitter, deployer, hospitals
 ):
     w = world
-    fake = FakeRevenueSplitter.deploy(w["suite"].subdao, {"from": deployer})
-    attach(w, fake, hospitals)
-    assert fake.subDAO() == w["suite"].subdao and fake.totals()[0] > 0
-    with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], fake)):
-        w["registry"].creditSuccessRefund(w["rfm_id"], {"from": outsider})
+    s = w["suite"]
+    assert s.subdao.module(SPLITTER_SLOT) == s.splitter and s.splitter.subDAO() == s.subdao
+    assert s.sdt.balanceHook() == s.splitter
+    assert w["registry"].splitterImplementation() == w["impl"]
+    # the technical chamber cannot swap in a splitter reporting fake revenue: the slot is fixed
+    fake = FakeRevenueSplitter.deploy(s.subdao, {"from": deployer})
+    calls = [s.subdao.setModule.encode_input(SPLITTER_SLOT, fake)]
+    vote_through(s.technical, [s.subdao], calls, hospitals[:3], "swap the splitter")
+    with brownie.reverts(custom_error("SubDAOModuleLocked", SPLITTER_SLOT)):
+        execute(s.technical, [s.subdao], calls, "swap the splitter", hospitals[0])
+    assert s.subdao.module(SPLITTER_SLOT) == s.splitter
 
 
 def test_clone_of_another_implementation_is_rejected(
-    world, RevenueSplitter, deployer, pay_token, hospitals, outsider
+    genuine, RevenueSplitter, deployer, members, outsider, operator, pay_token
 ):
-    w = world
+    w = genuine
+    pay_one_inference(w, outsider, operator, pay_token)
     other = RevenueSplitter.deploy({"from": deployer})
-    treasury = w["protocol"].platform.timelock
-    splitter = clone_splitter(
-        w, deployer, w["suite"].subdao, pay_token, treasury, implementation=other
+    superdao_execute(
+        w["protocol"],
+        members,
+        [action(w["registry"], "setSplitterImplementation", other)],
+        "Another RevenueSplitter implementation",
     )
-    assert splitter.subDAO() == w["suite"].subdao
-    attach(w, splitter, hospitals)
-    with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], splitter)):
+    with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], w["splitter"])):
         w["registry"].creditSuccessRefund(w["rfm_id"], {"from": outsider})
 
 
-def test_genuine_clone_of_another_subdao_is_rejected_and_version_zero_is_not_deployed(
-    world, deployer, pharma, pay_token, hospitals, outsider, accounts
+def test_another_subdao_has_its_own_splitter_and_version_zero_is_not_deployed(
+    world, pharma, pay_token, outsider, accounts
 ):
     w = world
     registry = w["registry"]
     timelock = accounts.at(w["protocol"].platform.timelock.address, force=True)
     second = submit(registry, w["token"], pharma, pay_token)
     other_subdao = registry.approve(second, {"from": timelock}).events["RFMApproved"]["subDAO"]
+    other = load_subdao_suite(other_subdao)
+    assert other.splitter != w["suite"].splitter and other.splitter.subDAO() == other_subdao
     with brownie.reverts(custom_error("RFMNotDeployed", second)):
         registry.creditSuccessRefund(second, {"from": outsider})
 
-    splitter = clone_splitter(w, deployer, other_subdao, pay_token, timelock)
-    attach(w, splitter, hospitals)  # attached to the first SubDAO, bound to the second
-    with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], splitter)):
-        registry.creditSuccessRefund(w["rfm_id"], {"from": outsider})
 
-
-def test_missing_splitter_is_rejected(world, outsider):
-    w = world
-    assert w["suite"].subdao.module(SPLITTER_SLOT) == "0x" + "00" * 20
-    with brownie.reverts(custom_error("RFMSplitterNotGenuine", w["rfm_id"], "0x" + "00" * 20)):
-        w["registry"].creditSuccessRefund(w["rfm_id"], {"from": outsider})
-
-
-# --- with the genuine splitter attached (its slot is then locked: keep these last) ---
+# --- with the model listed ---
 
 
 def test_requester_gets_the_success_reserve_after_the_first_paid_inference(

@@ -1,7 +1,8 @@
 """Stateful conservation test of the RevenueSplitter (issue 4 acceptance).
 
 Random deposits, SDT mints/transfers/burns, epoch changes (new model versions with random φ),
-claims, dust sweeps and treasury releases. A Python model keeps every formula share exactly
+retirement (ends the last epoch), claims (SBGT side: finished epochs only, once each), dust
+sweeps and treasury releases. A Python model keeps every formula share exactly
 (``fractions.Fraction``) and, after every step, the invariants of ``IRevenueSplitter`` are
 checked against the contract:
 
@@ -81,6 +82,7 @@ class _Rules:
         self.sbgt_claimed = {}  # (epoch, addr) -> amount
         self.swept_epochs = {}  # epoch -> swept amount
         self.sdt_dust_swept = 0
+        self.retired = False
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -102,9 +104,9 @@ class _Rules:
         self.platform_alloc += to_p
         pool = self.pools.get(self.epoch)
         if to_s:
-            if pool is None or pool[2] == 0:
+            if pool is None or pool[2] == 0 or self.retired:
                 self.pools.setdefault(self.epoch, [0, {}, 0])
-                to_t += to_s
+                to_t += to_s  # unscored epoch, or retired: the last epoch is over
             else:
                 pool[0] += to_s
         self.treasury_alloc += to_t
@@ -155,8 +157,21 @@ class _Rules:
         self.tsdt.burn(h, self._bal(h) * pct // 100, {"from": self.minter})
         self._touch(h.address)
 
+    def _over(self, e):
+        return e < self.epoch or (self.retired and e == self.epoch)
+
+    @rule()
+    def rule_retire(self):
+        if self.retired or self.epoch < 2:
+            return
+        tx = self.tsubdao.retire({"from": self.deployer})
+        assert "RetirementRecorded" in tx.events
+        self.retired = True
+
     @rule(phis=PHIS)
     def rule_new_epoch(self, phis):
+        if self.retired:  # a retired SubDAO accepts no new version
+            return
         self.round_id += 1
         self.tsubdao.acceptRound(
             self.round_id, self.contributors, list(phis), {"from": self.deployer}
@@ -183,7 +198,7 @@ class _Rules:
     @rule(contributor_idx=CONTRIBUTOR)
     def rule_claim_sbgt(self, contributor_idx):
         c = self.contributors[contributor_idx]
-        epochs = [e for e in self.pools if e >= 1]
+        epochs = [e for e in self.pools if e >= 1 and self._over(e)]
         owed = sum(self.splitter.claimableSBGT(e, c) for e in epochs)
         if owed == 0:
             with brownie.reverts(custom_error("SplitterNothingToClaim", c)):
@@ -194,13 +209,24 @@ class _Rules:
         assert tx.return_value == owed
         for e, v in owed_by_epoch.items():
             self.sbgt_claimed[(e, c.address)] = self.sbgt_claimed.get((e, c.address), 0) + v
+            if v:
+                assert self.splitter.hasClaimedSBGT(e, c)
+
+    @rule(contributor_idx=CONTRIBUTOR)
+    def rule_claim_current_epoch_reverts(self, contributor_idx):
+        e = self.epoch
+        if e == 0 or self._over(e) or self.splitter.epochPool(e)["phiSum"] == 0:
+            return
+        c = self.contributors[contributor_idx]
+        with brownie.reverts(custom_error("SplitterEpochOpen", e, e)):
+            self.splitter.claimSBGT([e], {"from": c})
 
     @rule()
     def rule_sweep_epoch_dust(self):
         open_ = [
             e
             for e, p in self.pools.items()
-            if e < self.epoch and e not in self.swept_epochs and self.splitter.epochPool(e)["seen"]
+            if self._over(e) and e not in self.swept_epochs and self.splitter.epochPool(e)["seen"]
         ]
         if not open_:
             return

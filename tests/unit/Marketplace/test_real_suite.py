@@ -1,24 +1,15 @@
 """The market layer on a real SubDAO suite (factory clones of SubDAO, SDT, SBGT, TrainingRounds,
-chambers): a version accepted by the technical chamber, the splitter attached through the
-SubDAO's RevenueSplitter slot (which hooks the SDT), a listing, paid inference, eq. 10/11 claims
-by real φ and real SDT balances, and sales stopping on retirement."""
+chambers, RevenueSplitter): a version accepted by the technical chamber, the splitter that came
+with the suite (the SDT's hook since the crowdfund), a listing, paid inference, eq. 10/11 claims
+by real φ and real SDT balances, and sales stopping (and the last epoch ending) on retirement."""
 
 import brownie
 import pytest
 
-from flai.chain import MarketShares, deploy_revenue_splitter
 from tests.fixtures.market import OUTPUT_CID, listing_params, request_record
 from tests.fixtures.subdao import govern
 from tests.helpers import custom_error
 from tests.unit.TrainingRounds.test_rounds import GOOD, run_to_finalized
-
-SHARES = MarketShares(
-    platform_bps=3_000,
-    treasury_bps=1_000,
-    sbgt_bps=3_000,
-    min_treasury_bps=500,
-    max_treasury_bps=1_500,
-)
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +18,8 @@ def deployed(
     pharma,
     hospitals,
     validators,
-    market_cloner,
     marketplace,
-    deployer,
-    treasury_admin,
-    platform_treasury,
     operator,
-    pay_token,
 ):
     s = launched_suite
     rid, fin = run_to_finalized(s, pharma, hospitals, validators, GOOD)
@@ -44,29 +30,17 @@ def deployed(
         hospitals[:3],
         "accept r1",
     )
-    splitter = deploy_revenue_splitter(
-        deployer=deployer,
-        cloner=market_cloner,
-        subdao=s.subdao,
-        token=pay_token,
-        platform_treasury=platform_treasury,
-        platform_admin=treasury_admin,
-        shares=SHARES,
-    )
     params = listing_params(operator, base_price=50_000)  # x = $0.05 in 6-decimal USDC
     govern(
         s.technical,
-        [s.subdao, marketplace],
-        [
-            s.subdao.setModule.encode_input(5, splitter),
-            marketplace.list.encode_input(s.subdao, params),
-        ],
+        [marketplace],
+        [marketplace.list.encode_input(s.subdao, params)],
         hospitals[:3],
-        "attach revenue splitter and list the model",
+        "list the model",
     )
     return (
         s,
-        splitter,
+        s.splitter,
         marketplace.listingOf(s.subdao),
         list(fin.events["RoundFinalized"]["consensus"]),
     )
@@ -109,11 +83,23 @@ def test_paid_inference_reaches_contributors_and_backers(
     assert splitter.holder(backers[1])["credit"] == 45_000
 
 
-def test_retirement_stops_sales(deployed, marketplace, pay_token, outsider, hospitals):
-    s, _, lid, _ = deployed
-    govern(s.technical, [s.subdao], [s.subdao.retire.encode_input()], hospitals[:3], "retire")
+def test_retirement_stops_sales(deployed, marketplace, pay_token, outsider, hospitals, operator):
+    s, splitter, lid, phi = deployed
     pay_token.mint(outsider, 10**9, {"from": outsider})
     pay_token.approve(marketplace, 2**256 - 1, {"from": outsider})
+    tx = marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
+    marketplace.fulfil(
+        tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
+    )
+    with brownie.reverts(custom_error("SplitterEpochOpen", 1, 1)):
+        splitter.claimSBGT([1], {"from": hospitals[0]})  # version 1 still current
+    tx = govern(s.technical, [s.subdao], [s.subdao.retire.encode_input()], hospitals[:3], "retire")
+    assert "RetirementRecorded" in tx.events and splitter.retired()
+    # the last inference epoch is over: its SBGT pool is final and claimable (eq. 10)
+    before = pay_token.balanceOf(hospitals[0])
+    tx = splitter.claimSBGT([1], {"from": hospitals[0]})
+    assert tx.return_value == 150_000 * phi[0] // sum(phi)
+    assert pay_token.balanceOf(hospitals[0]) - before == tx.return_value
     with brownie.reverts(custom_error("MarketListingRetired", lid)):
         marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
     tx = marketplace.delist(lid, {"from": outsider})

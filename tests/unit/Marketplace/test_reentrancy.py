@@ -84,13 +84,14 @@ def test_reenter_claim_sbgt(make_market, retoken, attacker, deployer, hospitals)
     retoken.mint(deployer, 100_000, {"from": deployer})
     retoken.approve(splitter, 100_000, {"from": deployer})
     splitter.deposit(100_000, {"from": deployer})  # SBGT pool 30_000: attacker 7_500
+    subdao.acceptRound(3, [hospitals[0]], [1], {"from": deployer})  # epoch 2 over
     claim = splitter.claimSBGT.encode_input([2])
     attacker.setReentry(splitter, claim, {"from": deployer})
     retoken.setCallbackTarget(attacker, {"from": deployer})
     attacker.act(splitter, claim, {"from": deployer})
     _assert_blocked(attacker)
     assert retoken.balanceOf(attacker) == 7_500
-    assert splitter.claimedSBGT(2, attacker) == 7_500 and splitter.claimableSBGT(2, attacker) == 0
+    assert splitter.hasClaimedSBGT(2, attacker) and splitter.claimableSBGT(2, attacker) == 0
 
 
 def test_reenter_refund(make_market, marketplace, retoken, attacker, deployer):

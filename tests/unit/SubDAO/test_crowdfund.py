@@ -32,6 +32,10 @@ def test_contribute_mints_sdt(suite, pay_token, backers):
     assert suite.sdt.getVotes(backers[0]) == 250 * WAD  # no delegate call needed
     assert pay_token.balanceOf(suite.subdao) == 250 * USDC
     assert [int(x) for x in suite.subdao.contributionOf(backers[0])] == [250 * USDC, 250 * WAD]
+    # the mint settled through the suite's splitter (the SDT's hook since creation): the backer's
+    # holder record is already non-zero (accumulator base 1), so its first claimSDT only updates it
+    assert [int(x) for x in suite.splitter.holder(backers[0])] == [0, 1]
+    assert [int(x) for x in suite.splitter.holder(backers[1])] == [0, 0]
 
 
 def test_zero_contribution(suite, backers):

@@ -64,6 +64,10 @@ def test_retire_stops_new_rounds(launched_suite, pharma, hospitals, outsider):
         tx.events["StateChanged"]["previous"] == TRAINING
         and tx.events["StateChanged"]["next"] == RETIRED
     )
+    # the revenue splitter learns that the last inference epoch is over
+    assert "RetirementRecorded" in tx.events and s.splitter.retired()
+    with brownie.reverts(custom_error("SplitterUnauthorized", outsider)):
+        s.splitter.onSubDAORetired({"from": outsider})
     with brownie.reverts(custom_error("SubDAOInvalidState", RETIRED, _bits(TRAINING, DEPLOYED))):
         s.rounds.openRound("bafyg", chain.time() + 600, {"from": pharma})
     # whitelisted members get their FLAI back once retired
@@ -104,25 +108,27 @@ def test_module_registry(launched_suite, hospitals, deployer):
     from brownie import RecordingSDTHook
 
     s = launched_suite
-    splitter = RecordingSDTHook.deploy({"from": deployer})  # stands in for the issue-4 splitter
+    # the revenue splitter is wired at creation (and is the SDT's hook): a fixed slot
+    assert s.subdao.module(5) == s.splitter and s.sdt.balanceHook() == s.splitter
+    market = RecordingSDTHook.deploy({"from": deployer})  # any contract stands in for it
     with brownie.reverts(custom_error("SubDAOUnauthorized", hospitals[0])):
-        s.subdao.setModule(5, splitter, {"from": hospitals[0]})
+        s.subdao.setModule(6, market, {"from": hospitals[0]})
     tx = govern(
         s.technical,
         [s.subdao],
-        [s.subdao.setModule.encode_input(5, splitter)],
+        [s.subdao.setModule.encode_input(6, market)],
         hospitals[:3],
-        "splitter",
+        "marketplace slot",
     )
-    assert tx.events["ModuleSet"]["module"] == 5 and tx.events["ModuleSet"]["module_"] == splitter
-    assert tx.events["BalanceHookSet"]["hook"] == splitter
-    assert s.subdao.module(5) == splitter and s.sdt.balanceHook() == splitter
-    bad = [s.subdao.setModule.encode_input(0, splitter)]
+    assert tx.events["ModuleSet"]["module"] == 6 and tx.events["ModuleSet"]["module_"] == market
+    assert s.subdao.module(6) == market
     from tests.fixtures.subdao import execute, vote_through
 
-    vote_through(s.technical, [s.subdao], bad, hospitals[:3], "core module")
-    with brownie.reverts(custom_error("SubDAOModuleLocked", 0)):
-        execute(s.technical, [s.subdao], bad, "core module", hospitals[0])
+    for slot in (0, 5, 6):  # core, splitter (fixed since creation), marketplace (set once)
+        bad = [s.subdao.setModule.encode_input(slot, market)]
+        vote_through(s.technical, [s.subdao], bad, hospitals[:3], f"slot {slot}")
+        with brownie.reverts(custom_error("SubDAOModuleLocked", slot)):
+            execute(s.technical, [s.subdao], bad, f"slot {slot}", hospitals[0])
 
 
 def test_training_config(launched_suite, hospitals):

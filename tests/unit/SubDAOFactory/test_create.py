@@ -3,11 +3,23 @@
 import brownie
 from brownie import chain
 
-from tests.fixtures.subdao import DOMAIN, GOAL, MODEL_CLASS, RATE, SDT_CAP, rfm_params
+from flai.chain import deploy_subdao_factory
+from tests.fixtures.subdao import (
+    DOMAIN,
+    GOAL,
+    MODEL_CLASS,
+    RATE,
+    REVENUE_SHARES,
+    SDT_CAP,
+    plain,
+    rfm_params,
+)
 from tests.helpers import bytes32, custom_error
 
 
-def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_token, flai_token):
+def test_create_wires_and_registers(
+    subdao_factory, rfm_registry, pharma, pay_token, flai_token, treasury_admin
+):
     f = subdao_factory.factory
     deadline = chain.time() + 86_400
     tx = f.createSubDAO(7, pharma, rfm_params(pay_token, deadline), {"from": rfm_registry})
@@ -32,6 +44,18 @@ def test_create_wires_and_registers(subdao_factory, rfm_registry, pharma, pay_to
     assert fin.token() == suite[2] and fin.chamberKind() == 1 and fin.subDAO() == hub_addr
     assert TrainingRounds.at(suite[5]).subDAO() == hub_addr
     assert TrainingRounds.at(suite[5]).flaiToken() == flai_token
+    # the revenue splitter comes with the suite: module 5 and the SDT's balance hook from creation
+    from brownie import RevenueSplitter
+
+    splitter = RevenueSplitter.at(suite[6])
+    assert hub.module(5) == suite[6] and SDT.at(suite[2]).balanceHook() == suite[6]
+    assert splitter.subDAO() == hub_addr and splitter.token() == pay_token
+    assert splitter.platformTreasury() == treasury_admin
+    assert splitter.platformAdmin() == treasury_admin
+    assert plain(splitter.shares()) == list(REVENUE_SHARES.as_tuple())
+    assert splitter.accPerToken() == 1 and splitter.firstRevenueAt() == 0
+    assert not splitter.retired()
+    assert hub.module(6) == brownie.ZERO_ADDRESS  # the Marketplace extension slot stays free
     assert f.subDAOOf(7) == hub_addr and f.isSubDAO(hub_addr) and f.subDAOCount() == 1
     assert f.subDAOsByDomain(DOMAIN) == [hub_addr]
     assert f.subDAOsByModelClass(MODEL_CLASS) == [hub_addr]
@@ -91,6 +115,10 @@ def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai_toke
         d.rounds_impl.initialize(pharma, {"from": pharma})
     with brownie.reverts(custom_error("InvalidInitialization")):
         d.chamber_impl.initialize(pharma, flai_token, 100, 0, {"from": pharma})
+    with brownie.reverts(custom_error("InvalidInitialization")):
+        d.splitter_impl.initialize(
+            pharma, flai_token, pharma, pharma, REVENUE_SHARES.as_tuple(), {"from": pharma}
+        )
     impls = d.factory.implementations()
     assert impls == (
         d.subdao_impl,
@@ -99,7 +127,41 @@ def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai_toke
         d.chamber_impl,
         d.chamber_impl,
         d.rounds_impl,
+        d.splitter_impl,
     )
+
+
+def test_revenue_defaults(subdao_factory, treasury_admin):
+    assert plain(subdao_factory.factory.revenueDefaults()) == [
+        treasury_admin.address,
+        treasury_admin.address,
+        list(REVENUE_SHARES.as_tuple()),
+    ]
+
+
+def test_constructor_rejects_bad_revenue_defaults(
+    deployer, rfm_registry, flai_token, treasury_admin
+):
+    from flai.chain import MarketShares
+
+    too_much = MarketShares(platform_bps=5_000, treasury_bps=1_000, sbgt_bps=4_001)
+    with brownie.reverts(custom_error("SplitterInvalidShares", too_much.as_tuple())):
+        deploy_subdao_factory(
+            deployer=deployer,
+            registry=rfm_registry,
+            flai_token=flai_token,
+            platform_treasury=treasury_admin,
+            platform_admin=treasury_admin,
+            revenue_shares=too_much,
+        )
+    with brownie.reverts(custom_error("FactoryZeroAddress")):
+        deploy_subdao_factory(
+            deployer=deployer,
+            registry=rfm_registry,
+            flai_token=flai_token,
+            platform_treasury=brownie.ZERO_ADDRESS,
+            platform_admin=treasury_admin,
+        )
 
 
 def test_clones_cannot_be_reinitialized(suite, pharma):

@@ -190,8 +190,9 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         // slither-disable-next-line unused-return
         (uint32 version,) = subDAO.modelVersion();
         if (version == 0) revert RFMNotDeployed(rfmId);
-        // The slot is set by the SubDAO's technical chamber, so only a byte-exact EIP-1167
-        // clone of the governance-set implementation that names this SubDAO is believed.
+        // The factory fills the slot at creation, but the factory itself is governance-set and
+        // replaceable: only a byte-exact EIP-1167 clone of the governance-set implementation
+        // that names this SubDAO is believed.
         address splitter = subDAO.module(ISubDAO.Module.RevenueSplitter);
         if (
             keccak256(splitter.code) != _minimalProxyCodeHash(implementation)

@@ -7,7 +7,8 @@ import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
 /// @notice Stands in for the SubDAO factory (the SubDAO suite's issue) behind the pluggable
 /// {ISubDAOFactory} interface, so the registry can be tested on its own: it records every
 /// call and returns a distinct, deterministic non-zero address per RFM. It deploys nothing.
-/// `setReturnZero` makes it return the zero address, to exercise the registry's check.
+/// `setReturnZero` makes it return the zero address, to exercise the registry's check;
+/// `setNextSubDAO` makes it return a given contract (a SubDAO stand-in) instead.
 contract RecordingFactory is ISubDAOFactory {
     /// @notice The registry asked for a SubDAO for `rfmId`.
     event CreateSubDAOCalled(uint256 indexed rfmId, address indexed requester, bytes32 paramsHash, address subDAO);
@@ -19,10 +20,16 @@ contract RecordingFactory is ISubDAOFactory {
     bytes32 public lastParamsHash;
     string public lastSpecCid;
     bool public returnZero;
+    address public nextSubDAO;
 
     /// @notice Makes later calls return the zero address (or not).
     function setReturnZero(bool value) external {
         returnZero = value;
+    }
+
+    /// @notice Makes later calls return `subDAO` (the zero address restores the prediction).
+    function setNextSubDAO(address subDAO) external {
+        nextSubDAO = subDAO;
     }
 
     /// @inheritdoc ISubDAOFactory
@@ -36,7 +43,7 @@ contract RecordingFactory is ISubDAOFactory {
         lastCaller = msg.sender;
         lastParamsHash = keccak256(abi.encode(params));
         lastSpecCid = params.specCid;
-        subDAO = returnZero ? address(0) : predictSubDAO(rfmId);
+        subDAO = returnZero ? address(0) : nextSubDAO != address(0) ? nextSubDAO : predictSubDAO(rfmId);
         emit CreateSubDAOCalled(rfmId, requester, lastParamsHash, subDAO);
     }
 

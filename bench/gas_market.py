@@ -223,6 +223,7 @@ def main() -> None:
             platform_treasury=treasury,
             platform_admin=deployer,
             shares=MarketShares(),
+            epoch_length=7 * 24 * 3600,
         )
         s.setModule(5, sp, {"from": deployer})
         if role == minter:

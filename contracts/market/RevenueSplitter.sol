@@ -412,7 +412,9 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
             } else if (poolId != 0 && p.version == version && block.timestamp < p.endsAt) {
                 p.amount = SafeCast.toUint104(p.amount + toSBGT);
             } else {
-                poolId = _openPool(version, epoch, toSBGT);
+                // same version, time up: Σφ is known; a new version: read it from the rounds
+                uint256 known = poolId != 0 && p.version == version ? p.phiSum : 0;
+                poolId = _openPool(version, epoch, toSBGT, known);
             }
             if (poolId == 0) {
                 toTreasury += toSBGT; // no scored contributors / SubDAO retired: the treasury keeps it
@@ -471,11 +473,17 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @dev Opens SBGT pool `_currentPool + 1` for `version` with `amount`, or returns 0 (no pool)
-    /// when the version has no scores (version 0, or Σφ = 0).
-    function _openPool(uint32 version, uint32 epoch, uint256 amount) private returns (uint32 poolId) {
+    /// when the version has no scores (version 0, or Σφ = 0). `phiSum` is the version's Σφ when
+    /// the caller knows it (the previous pool had the same version), else 0 (read it here).
+    function _openPool(uint32 version, uint32 epoch, uint256 amount, uint256 phiSum)
+        private
+        returns (uint32 poolId)
+    {
         if (version == 0) return 0;
-        ITrainingRounds rounds_ = _rounds;
-        uint256 phiSum = rounds_.round(rounds_.versionRound(version)).phiSum;
+        if (phiSum == 0) {
+            ITrainingRounds rounds_ = _rounds;
+            phiSum = rounds_.round(rounds_.versionRound(version)).phiSum;
+        }
         // slither-disable-next-line incorrect-equality (an unscored version has no pool)
         if (phiSum == 0) return 0;
         // ids are uint32: one pool per epochLength (≥ 1 s) or per version, so 2^32 pools is > 136 years

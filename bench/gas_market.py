@@ -263,15 +263,14 @@ def main() -> None:
     t2 = marketplace.requestInference(lid, cid, 10**9, {"from": users[1]})
     figures.append(("requestInference (repeat user)", t2.gas_used, 90_000))
     tx = marketplace.addPlan(lid, 5_000, 10, 30 * 86_400, {"from": chamber})
-    marketplace.subscribe(lid, 0, {"from": users[2]})
+    tx = marketplace.subscribe(lid, 0, {"from": users[2]})
+    # subscription revenue is earned on purchase: this first SBGT-side revenue opens pool 1
+    assert tx.events["PoolOpened"]["poolId"] == 1
+    figures.append(("subscribe (fee -> splitter, opens SBGT pool 1)", tx.gas_used, 0))
     t3 = marketplace.requestInference(lid, cid, 0, {"from": users[2]})
     figures.append(("requestInference (subscription credit)", t3.gas_used, 90_000))
     r1 = request_record(t1)
     tx = marketplace.fulfil(t1.events["Requested"]["requestId"], r1, cid, {"from": operator})
-    assert tx.events["PoolOpened"]["poolId"] == 1
-    figures.append(("fulfil (fee -> splitter + split, opens SBGT pool 1)", tx.gas_used, 0))
-    r0 = request_record(t0)
-    tx = marketplace.fulfil(t0.events["Requested"]["requestId"], r0, cid, {"from": operator})
     assert "PoolOpened" not in tx.events
     figures.append(("fulfil (fee -> splitter + split, open SBGT pool)", tx.gas_used, 0))
     chain.sleep(3_601)

@@ -285,7 +285,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         uint32 last = _currentPool;
         if (toId > last) toId = last;
         if (fromId == 0) fromId = 1;
-        uint256 n;
+        uint256 n = 0;
         for (uint32 id = fromId; id <= toId; ++id) {
             // slither-disable-next-line calls-loop (a view over a caller-bounded id range)
             if (_owedNow(id, account) != 0) ++n;

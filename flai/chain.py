@@ -1865,7 +1865,7 @@ def run_lifecycle(
     ``workdir/deployment.json`` names a deployment that exists on this chain, runs
     :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, revokes the
     poisoners (:func:`revoke_malicious`), forks a subtype child and retires the parent
-    (:func:`fork_and_retire`, which ends the last inference epoch), claims revenue
+    (:func:`fork_and_retire`, which ends the last inference epoch and SBGT pool), claims revenue
     (:func:`claim_revenue`) and returns the result document (with ``gas`` per step, the
     claims and the deployment's addresses).
     """

@@ -8,7 +8,9 @@ Set-up: a real SDT clone (its SubDAO role held by a test account so the bench ca
 ``MarketTestSubDAO`` view harness standing in for the SubDAO + TrainingRounds views; the
 "REAL SUITE" lines repeat the budgeted figures on a real SubDAO suite made by the factory
 (its splitter created with the suite, so the crowdfund's SDT mints settle through it). SBGT-side
-claims are of a finished inference epoch (the next version accepted).
+claims are of a finished SBGT pool: one model version, at most ``epochLength`` seconds (7 days
+here), over once its end time passed, the next version was accepted or the SubDAO retired.
+The deposit (or fulfil) that opens a pool pays for the fresh pool slot and claim-mask word.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _govern(chamber, targets, calldatas, voters, description):
 def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
     """requestInference and claims against a real SubDAO suite (factory clones: SubDAO, SDT,
     SBGT, TrainingRounds, chambers, RevenueSplitter), the model accepted by the technical
-    chamber; epoch 1's revenue is claimed after version 2 is accepted (epoch 1 over)."""
+    chamber; pool 1 (version 1) is claimed after version 2 is accepted (pool 1 superseded)."""
     from brownie import chain
 
     from flai.chain import deploy_subdao_factory, load_subdao_suite
@@ -149,18 +151,20 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     marketplace.fulfil(
         t1.events["Requested"]["requestId"], request_record(t1), cid, {"from": operator}
     )
-    accepted_round(2)  # version 2: inference epoch 1 is over, its SBGT pool final
+    accepted_round(2)  # version 2: SBGT pool 1 (version 1) is superseded, final
     tx = splitter.claimSDT({"from": backers[0]})
     figures.append(("REAL SUITE claimSDT (backer, empty wallet)", tx.gas_used, 100_000))
     tx = splitter.claimSBGT([1], {"from": founders[0]})
-    figures.append(("REAL SUITE claimSBGT (founder, empty wallet, epoch 1)", tx.gas_used, 100_000))
+    figures.append(
+        ("REAL SUITE claimSBGT (founder, empty wallet, pool 1 superseded)", tx.gas_used, 100_000)
+    )
     usdc.mint(backers[1], 1, {"from": backers[1]})
     usdc.mint(founders[1], 1, {"from": founders[1]})
     tx = splitter.claimSDT({"from": backers[1]})
     figures.append(("REAL SUITE claimSDT (backer holding the token)", tx.gas_used, 100_000))
     tx = splitter.claimSBGT([1], {"from": founders[1]})
     figures.append(("REAL SUITE claimSBGT (founder holding the token)", tx.gas_used, 100_000))
-    # the last epoch is over once the SubDAO retires (the extra SubDAO.state() read)
+    # pool 2 (version 2) is over once the SubDAO retires (the extra `retired` read)
     for u in users:
         t = marketplace.requestInference(lid, cid, 10**9, {"from": u})
         marketplace.fulfil(
@@ -170,7 +174,7 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     tx = splitter.claimSBGT([2], {"from": founders[2]})
     figures.append(
         (
-            "REAL SUITE claimSBGT (founder, empty wallet, last epoch after retire)",
+            "REAL SUITE claimSBGT (founder, empty wallet, last pool after retire)",
             tx.gas_used,
             100_000,
         )
@@ -223,6 +227,7 @@ def main() -> None:
             platform_treasury=treasury,
             platform_admin=deployer,
             shares=MarketShares(),
+            epoch_length=7 * 24 * 3600,
         )
         s.setModule(5, sp, {"from": deployer})
         if role == minter:
@@ -258,12 +263,16 @@ def main() -> None:
     t2 = marketplace.requestInference(lid, cid, 10**9, {"from": users[1]})
     figures.append(("requestInference (repeat user)", t2.gas_used, 90_000))
     tx = marketplace.addPlan(lid, 5_000, 10, 30 * 86_400, {"from": chamber})
-    marketplace.subscribe(lid, 0, {"from": users[2]})
+    tx = marketplace.subscribe(lid, 0, {"from": users[2]})
+    # subscription revenue is earned on purchase: this first SBGT-side revenue opens pool 1
+    assert tx.events["PoolOpened"]["poolId"] == 1
+    figures.append(("subscribe (fee -> splitter, opens SBGT pool 1)", tx.gas_used, 0))
     t3 = marketplace.requestInference(lid, cid, 0, {"from": users[2]})
     figures.append(("requestInference (subscription credit)", t3.gas_used, 90_000))
     r1 = request_record(t1)
     tx = marketplace.fulfil(t1.events["Requested"]["requestId"], r1, cid, {"from": operator})
-    figures.append(("fulfil (fee -> splitter + split)", tx.gas_used, 0))
+    assert "PoolOpened" not in tx.events
+    figures.append(("fulfil (fee -> splitter + split, open SBGT pool)", tx.gas_used, 0))
     chain.sleep(3_601)
     chain.mine()
     r2 = request_record(t2)
@@ -280,14 +289,28 @@ def main() -> None:
     splitter.deposit(10**9, {"from": deployer})
     tx = splitter.claimSDT({"from": holders[0]})
     figures.append(("claimSDT (SDT side, eq. 11)", tx.gas_used, 100_000))
-    # version 2 accepted: epoch 1 is over and its SBGT pool final
+    # version 2 accepted: SBGT pool 1 (version 1) is superseded and final
     subdao.acceptRound(2, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
     tx = splitter.claimSBGT([1], {"from": contributors[0]})
-    figures.append(("claimSBGT (one finished epoch, eq. 10)", tx.gas_used, 100_000))
-    splitter.deposit(10**9, {"from": deployer})  # epoch 2
+    figures.append(("claimSBGT (one pool, version superseded, eq. 10)", tx.gas_used, 100_000))
+    tx = splitter.deposit(10**9, {"from": deployer})  # new version: pool 2 opens
+    assert tx.events["PoolOpened"]["poolId"] == 2
+    figures.append(("deposit opening an SBGT pool (new version)", tx.gas_used, 0))
     subdao.acceptRound(3, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
     tx = splitter.claimSBGT([1, 2], {"from": contributors[1]})
-    figures.append(("claimSBGT (two finished epochs in one call)", tx.gas_used, 0))
+    figures.append(("claimSBGT (two finished pools in one call)", tx.gas_used, 0))
+    # a model never retrained still pays every epochLength: pool 3 ends by time
+    tx = splitter.deposit(10**9, {"from": deployer})  # version 3: pool 3
+    assert tx.events["PoolOpened"]["poolId"] == 3
+    tx = splitter.deposit(10**9, {"from": deployer})
+    figures.append(("deposit into the open SBGT pool", tx.gas_used, 0))
+    chain.sleep(7 * 24 * 3600 + 1)
+    chain.mine()
+    tx = splitter.claimSBGT([3], {"from": contributors[2]})
+    figures.append(("claimSBGT (one pool ended by time, empty wallet)", tx.gas_used, 100_000))
+    tx = splitter.deposit(10**9, {"from": deployer})  # same version, time up: pool 4
+    assert tx.events["PoolOpened"]["poolId"] == 4
+    figures.append(("deposit opening an SBGT pool (time rollover)", tx.gas_used, 0))
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
 

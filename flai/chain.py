@@ -673,17 +673,19 @@ def deploy_revenue_splitter(
     platform_treasury: Any,
     platform_admin: Any,
     shares: MarketShares,
+    epoch_length: int,
 ) -> Any:
     """Clone and initialize a stand-alone ``RevenueSplitter`` for ``subdao``.
 
     A factory-made SubDAO already has its splitter (``SubDAOSuite.splitter``, module slot 5,
-    the SDT's balance hook since creation); this helper serves SubDAO stand-ins (the market
-    unit tests' ``MarketTestSubDAO``), whose SDT hook the caller sets.
+    the SDT's balance hook since creation, its SBGT pools ``epochLength`` seconds long from the
+    RFM); this helper serves SubDAO stand-ins (the market unit tests' ``MarketTestSubDAO``),
+    whose SDT hook the caller sets. ``epoch_length`` (seconds, > 0) bounds each SBGT pool.
     """
     b = _project()
     impl = b.RevenueSplitter[-1]
     data = impl.initialize.encode_input(
-        subdao, token, platform_treasury, platform_admin, shares.as_tuple()
+        subdao, token, platform_treasury, platform_admin, shares.as_tuple(), epoch_length
     )
     return _clone(
         deployer=deployer,
@@ -1725,21 +1727,22 @@ def setup_analytics(
 
 
 def claim_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Every contributor claims its SBGT-side revenue of every finished inference epoch
-    (eq. 10; an epoch is over once the next model version is accepted or the SubDAO retired,
-    and each contributor claims it once) and every backer its SDT side (eq. 11); idempotent
-    (claims only what is owed). Returns what each party has claimed in total, read from the
-    splitter's events."""
+    """Every contributor claims its SBGT-side revenue of every finished SBGT pool (eq. 10;
+    a pool covers one model version and at most ``epochLength`` seconds, and is over once its
+    end time passed, the next model version was accepted or the SubDAO retired; each
+    contributor claims a pool once) and every backer its SDT side (eq. 11); idempotent
+    (claims only what is owed, as listed by the splitter's ``claimablePools`` view). Returns
+    what each party has claimed in total, read from the splitter's events."""
     d = port.deployment
     splitter = d.splitter
-    _, current = d.suite.subdao.modelVersion()
-    last_over = int(current) if splitter.retired() else int(current) - 1
+    last_pool = int(splitter.currentPoolId())
     for name in port.roles.hospitals:
         acct = port.roles.account(name)
-        owed = [e for e in range(1, last_over + 1) if int(splitter.claimableSBGT(e, acct)) > 0]
-        if owed:
+        owed, total = splitter.claimablePools(acct, 1, last_pool)
+        if int(total) > 0:
             port.gas.record(
-                "revenue/claim SBGT (eq. 10)", _transact(splitter.claimSBGT, owed, sender=acct)
+                "revenue/claim SBGT (eq. 10)",
+                _transact(splitter.claimSBGT, [int(i) for i in owed], sender=acct),
             )
     for name in backers:
         acct = port.roles.account(name)
@@ -1862,7 +1865,7 @@ def run_lifecycle(
     ``workdir/deployment.json`` names a deployment that exists on this chain, runs
     :func:`flai.pipeline.run_scenario` over a :class:`BrownieChainPort`, revokes the
     poisoners (:func:`revoke_malicious`), forks a subtype child and retires the parent
-    (:func:`fork_and_retire`, which ends the last inference epoch), claims revenue
+    (:func:`fork_and_retire`, which ends the last inference epoch and SBGT pool), claims revenue
     (:func:`claim_revenue`) and returns the result document (with ``gas`` per step, the
     claims and the deployment's addresses).
     """
@@ -1911,7 +1914,7 @@ def run_lifecycle(
     )
     result["revoked"] = revoke_malicious(port=port, names=poisoners)
     result["fork"] = fork_and_retire(port=port)
-    # the retirement ended the last inference epoch: its SBGT-side pool is final and claimable
+    # the retirement ended the last SBGT pool: every pool is final and claimable
     claimed = claim_revenue(port=port, backers=list(config.backers))
     result["network"] = network
     result["revenue"]["claimed"] = claimed

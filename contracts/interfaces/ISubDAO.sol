@@ -143,7 +143,7 @@ interface ISubDAO {
     function onVersionRejected() external;
 
     /// @notice Technical chamber: retire the model (no new rounds, no sales); tells the revenue
-    /// splitter that the last inference epoch is over.
+    /// splitter that the last inference epoch (and its last SBGT pool) is over.
     function retire() external;
 
     /// @notice Technical chamber: fork a child SubDAO that records this one as parent.

@@ -264,8 +264,8 @@ interface ITrainingRounds {
     function versionScoreOf(uint32 version, address account) external view returns (uint256);
     /// @notice What the revenue splitter needs for one SBGT-side claim, in one call: φ_k of
     /// `account` in `version` (0 if it did not submit), its member index (the bit of the
-    /// splitter's per-epoch claim mask; 0 if it never applied) and whether a later version was
-    /// accepted (the version's inference epoch is over).
+    /// splitter's per-pool claim mask; 0 if it never applied) and whether a later version was
+    /// accepted (the version's inference epoch, and every SBGT pool of it, is over).
     function versionShareOf(uint32 version, address account)
         external
         view

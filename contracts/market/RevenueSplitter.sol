@@ -35,11 +35,13 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     ITrainingRounds private _rounds;
     address private _platformTreasury;
     address private _platformAdmin;
+    uint32 private _epochLength; // packed with the admin: written in the same initialize
 
     Shares private _shares; // one slot (5 × uint16)
-    // slot: firstRevenueAt (8) + retired (1), both read by every deposit
+    // slot: firstRevenueAt (8) + retired (1) + current pool id (4), all read by every deposit
     uint64 private _firstRevenueAt;
     bool private _retired;
+    uint32 private _currentPool;
 
     // SDT side
     uint256 private _accPerToken;
@@ -47,11 +49,11 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     uint256 private _sdtCarry;
     mapping(address account => Holder) private _holders;
 
-    // SBGT side
-    mapping(uint32 epoch => EpochPool) private _epochs;
-    /// @dev Bit i set = member index i has not claimed the epoch's pool. Written all-ones by the
-    /// epoch's first SBGT-side deposit, so a claim only clears a bit of a non-zero word.
-    mapping(uint32 epoch => uint256 mask) private _unclaimed;
+    // SBGT side: time-sliced pools, ids 1.._currentPool
+    mapping(uint32 poolId => EpochPool) private _pools;
+    /// @dev Bit i set = member index i has not claimed the pool. Written all-ones when the pool
+    /// opens, so a claim only clears a bit of a non-zero word.
+    mapping(uint32 poolId => uint256 mask) private _unclaimed;
 
     // treasuries and totals
     uint256 private _platformAccrued;
@@ -70,11 +72,13 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         address token_,
         address platformTreasury_,
         address platformAdmin_,
-        Shares calldata shares_
+        Shares calldata shares_,
+        uint32 epochLength_
     ) external initializer {
         if (subDAO_ == address(0) || token_ == address(0) || platformTreasury_ == address(0)) {
             revert SplitterZeroAddress();
         }
+        if (epochLength_ == 0) revert SplitterInvalidEpochLength(epochLength_);
         ISubDAO s = ISubDAO(subDAO_);
         address sdt_ = s.module(ISubDAO.Module.SDT);
         address rounds_ = s.module(ISubDAO.Module.TrainingRounds);
@@ -85,6 +89,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         _rounds = ITrainingRounds(rounds_);
         _platformTreasury = platformTreasury_;
         _platformAdmin = platformAdmin_;
+        _epochLength = epochLength_;
         _accPerToken = _ACC_BASE;
         _setShares(shares_);
     }
@@ -137,23 +142,24 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function claimSBGT(uint32[] calldata epochs) external nonReentrant returns (uint256 amount) {
+    function claimSBGT(uint32[] calldata poolIds) external nonReentrant returns (uint256 amount) {
         ITrainingRounds rounds_ = _rounds;
-        for (uint256 i; i < epochs.length; ++i) {
-            uint32 epoch = epochs[i];
-            EpochPool memory p = _epochs[epoch];
-            // slither-disable-next-line incorrect-equality (no scored pool: nothing to claim)
-            if (p.phiSum == 0) continue;
+        for (uint256 i; i < poolIds.length; ++i) {
+            uint32 id = poolIds[i];
+            EpochPool memory p = _pools[id];
+            // slither-disable-next-line incorrect-equality (every opened pool has Σφ > 0)
+            if (p.phiSum == 0) revert SplitterUnknownPool(id, _currentPool);
             (uint256 phi, uint16 index, bool superseded) = rounds_.versionShareOf(p.version, msg.sender);
-            if (!superseded && !_retired) _revertEpochOpen(epoch);
-            uint256 owed = (uint256(p.pool) * phi) / p.phiSum;
-            uint256 mask = _unclaimed[epoch];
+            // slither-disable-next-line timestamp (a pool's end is a coarse, epoch-length deadline)
+            if (block.timestamp < p.endsAt && !superseded && !_retired) revert SplitterPoolOpen(id, p.endsAt);
+            uint256 owed = (uint256(p.amount) * phi) / p.phiSum;
+            uint256 mask = _unclaimed[id];
             uint256 bit = 1 << index;
             // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
             if (owed == 0 || mask & bit == 0) continue;
-            _unclaimed[epoch] = mask & ~bit;
+            _unclaimed[id] = mask & ~bit;
             amount += owed;
-            emit SBGTRevenueClaimed(msg.sender, epoch, owed);
+            emit SBGTRevenueClaimed(msg.sender, id, owed);
         }
         // slither-disable-next-line incorrect-equality (nothing owed is exactly zero)
         if (amount == 0) revert SplitterNothingToClaim(msg.sender);
@@ -161,27 +167,25 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function sweepEpochDust(uint32 epoch) external nonReentrant returns (uint256 amount) {
-        // slither-disable-next-line unused-return (only the epoch is needed)
-        (, uint32 current) = _subDAO.modelVersion();
-        EpochPool storage p = _epochs[epoch];
-        if (!p.seen || epoch > current) revert SplitterEpochOpen(epoch, current);
-        if (epoch == current && !_retired) revert SplitterEpochOpen(epoch, current);
-        if (p.dustSwept) revert SplitterEpochSwept(epoch);
+    function sweepEpochDust(uint32 poolId) external nonReentrant returns (uint256 amount) {
+        EpochPool storage p = _pools[poolId];
+        uint256 phiSum = p.phiSum;
+        // slither-disable-next-line incorrect-equality (every opened pool has Σφ > 0)
+        if (phiSum == 0) revert SplitterUnknownPool(poolId, _currentPool);
+        uint32 version = p.version;
+        if (!_over(version, p.endsAt)) revert SplitterPoolOpen(poolId, p.endsAt);
+        if (p.dustSwept) revert SplitterEpochSwept(poolId);
         p.dustSwept = true;
-        uint256 pool = p.pool;
-        if (pool != 0) {
-            // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
-            (, uint64[] memory phi,) = _rounds.versionScores(p.version);
-            uint256 phiSum = p.phiSum;
-            uint256 allocated = 0;
-            for (uint256 i; i < phi.length; ++i) {
-                allocated += (pool * phi[i]) / phiSum;
-            }
-            amount = pool - allocated;
-            _treasuryAccrued += amount;
+        uint256 pool = p.amount;
+        // slither-disable-next-line unused-return (only the φ vector is needed; Σφ is cached)
+        (, uint64[] memory phi,) = _rounds.versionScores(version);
+        uint256 allocated = 0;
+        for (uint256 i; i < phi.length; ++i) {
+            allocated += (pool * phi[i]) / phiSum;
         }
-        emit EpochDustSwept(epoch, amount);
+        amount = pool - allocated;
+        _treasuryAccrued += amount;
+        emit EpochDustSwept(poolId, amount);
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -261,23 +265,74 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function claimableSBGT(uint32 epoch, address account) external view returns (uint256) {
-        return _claimableSBGT(epoch, account);
-    }
-
-    /// @inheritdoc IRevenueSplitter
-    function hasClaimedSBGT(uint32 epoch, address account) external view returns (bool) {
-        // slither-disable-next-line incorrect-equality (no scored pool: nothing was claimed)
-        if (_epochs[epoch].phiSum == 0) return false;
-        // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
-        (uint256 phi, uint16 index,) = _rounds.versionShareOf(_epochs[epoch].version, account);
+    function claimableSBGT(uint32 poolId, address account) external view returns (uint256) {
+        EpochPool memory p = _pools[poolId];
+        // slither-disable-next-line incorrect-equality (no such pool: nothing owed)
+        if (p.phiSum == 0) return 0;
+        // slither-disable-next-line unused-return (whether the pool is over does not matter here)
+        (uint256 phi, uint16 index,) = _rounds.versionShareOf(p.version, account);
         // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
-        return phi != 0 && _unclaimed[epoch] & (1 << index) == 0;
+        if (_unclaimed[poolId] & (1 << index) == 0) return 0;
+        return (uint256(p.amount) * phi) / p.phiSum;
     }
 
     /// @inheritdoc IRevenueSplitter
-    function unclaimedMask(uint32 epoch) external view returns (uint256) {
-        return _unclaimed[epoch];
+    function claimablePools(address account, uint32 fromId, uint32 toId)
+        external
+        view
+        returns (uint32[] memory poolIds, uint256 total)
+    {
+        uint32 last = _currentPool;
+        if (toId > last) toId = last;
+        if (fromId == 0) fromId = 1;
+        uint256 n = 0;
+        for (uint32 id = fromId; id <= toId; ++id) {
+            // slither-disable-next-line calls-loop (a view over a caller-bounded id range)
+            if (_owedNow(id, account) != 0) ++n;
+        }
+        poolIds = new uint32[](n);
+        n = 0;
+        for (uint32 id = fromId; id <= toId; ++id) {
+            // slither-disable-next-line calls-loop (a view over a caller-bounded id range)
+            uint256 owed = _owedNow(id, account);
+            if (owed != 0) {
+                poolIds[n++] = id;
+                total += owed;
+            }
+        }
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function hasClaimedSBGT(uint32 poolId, address account) external view returns (bool) {
+        // slither-disable-next-line incorrect-equality (no such pool: nothing was claimed)
+        if (_pools[poolId].phiSum == 0) return false;
+        // slither-disable-next-line unused-return (whether the pool is over does not matter here)
+        (uint256 phi, uint16 index,) = _rounds.versionShareOf(_pools[poolId].version, account);
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
+        return phi != 0 && _unclaimed[poolId] & (1 << index) == 0;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function unclaimedMask(uint32 poolId) external view returns (uint256) {
+        return _unclaimed[poolId];
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function poolOver(uint32 poolId) external view returns (bool) {
+        EpochPool memory p = _pools[poolId];
+        // slither-disable-next-line incorrect-equality (no such pool)
+        if (p.phiSum == 0) return false;
+        return _over(p.version, p.endsAt);
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function currentPoolId() external view returns (uint32) {
+        return _currentPool;
+    }
+
+    /// @inheritdoc IRevenueSplitter
+    function epochLength() external view returns (uint32) {
+        return _epochLength;
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -291,8 +346,8 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     }
 
     /// @inheritdoc IRevenueSplitter
-    function epochPool(uint32 epoch) external view returns (EpochPool memory) {
-        return _epochs[epoch];
+    function epochPool(uint32 poolId) external view returns (EpochPool memory) {
+        return _pools[poolId];
     }
 
     /// @inheritdoc IRevenueSplitter
@@ -346,28 +401,29 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         uint256 toSDT = amount - toPlatform - toTreasury - toSBGT;
 
         (uint32 version, uint32 epoch) = _subDAO.modelVersion();
+        uint32 poolId = 0;
         if (toSBGT != 0) {
-            EpochPool storage p = _epochs[epoch];
-            if (!p.seen) {
-                p.seen = true;
-                p.version = version;
-                if (version != 0) {
-                    uint96 phiSum = _rounds.round(_rounds.versionRound(version)).phiSum;
-                    p.phiSum = phiSum;
-                    if (phiSum != 0) _unclaimed[epoch] = type(uint256).max;
-                }
-            }
-            // after retirement the last epoch is over (claimable, its dust sweepable): no more pool
-            if (p.phiSum == 0 || _retired) {
-                toTreasury += toSBGT; // no scored contributors / epoch over: the treasury keeps it
-                toSBGT = 0;
+            poolId = _currentPool;
+            EpochPool storage p = _pools[poolId];
+            // after retirement the last pool is over (claimable, its dust sweepable): no more pool
+            if (_retired) {
+                poolId = 0;
+            // slither-disable-next-line timestamp (a pool's end is a coarse, epoch-length deadline)
+            } else if (poolId != 0 && p.version == version && block.timestamp < p.endsAt) {
+                p.amount = SafeCast.toUint104(p.amount + toSBGT);
             } else {
-                p.pool = SafeCast.toUint112(p.pool + toSBGT);
+                // same version, time up: Σφ is known; a new version: read it from the rounds
+                uint256 known = poolId != 0 && p.version == version ? p.phiSum : 0;
+                poolId = _openPool(version, epoch, toSBGT, known);
+            }
+            if (poolId == 0) {
+                toTreasury += toSBGT; // no scored contributors / SubDAO retired: the treasury keeps it
+                toSBGT = 0;
             }
         }
         _platformAccrued += toPlatform;
         _treasuryAccrued += toTreasury;
-        emit RevenueReceived(msg.sender, epoch, amount, toPlatform, toTreasury, toSBGT, toSDT);
+        emit RevenueReceived(msg.sender, epoch, poolId, amount, toPlatform, toTreasury, toSBGT, toSDT);
 
         if (toSDT != 0) {
             uint256 supply = _sdt.totalSupply();
@@ -416,21 +472,54 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
         if (paid == 0) paid = _ACC_BASE;
     }
 
-    function _claimableSBGT(uint32 epoch, address account) private view returns (uint256) {
-        EpochPool memory p = _epochs[epoch];
-        // slither-disable-next-line incorrect-equality (no scored pool: nothing owed)
-        if (p.phiSum == 0) return 0;
-        // slither-disable-next-line unused-return (whether the epoch is over does not matter here)
-        (uint256 phi, uint16 index,) = _rounds.versionShareOf(p.version, account);
-        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
-        if (_unclaimed[epoch] & (1 << index) == 0) return 0;
-        return (uint256(p.pool) * phi) / p.phiSum;
+    /// @dev Opens SBGT pool `_currentPool + 1` for `version` with `amount`, or returns 0 (no pool)
+    /// when the version has no scores (version 0, or Σφ = 0). `phiSum` is the version's Σφ when
+    /// the caller knows it (the previous pool had the same version), else 0 (read it here).
+    function _openPool(uint32 version, uint32 epoch, uint256 amount, uint256 phiSum)
+        private
+        returns (uint32 poolId)
+    {
+        if (version == 0) return 0;
+        if (phiSum == 0) {
+            ITrainingRounds rounds_ = _rounds;
+            phiSum = rounds_.round(rounds_.versionRound(version)).phiSum;
+        }
+        // slither-disable-next-line incorrect-equality (an unscored version has no pool)
+        if (phiSum == 0) return 0;
+        // ids are uint32: one pool per epochLength (≥ 1 s) or per version, so 2^32 pools is > 136 years
+        poolId = _currentPool + 1;
+        _currentPool = poolId;
+        uint40 endsAt = SafeCast.toUint40(block.timestamp + _epochLength);
+        _pools[poolId] = EpochPool({
+            amount: SafeCast.toUint104(amount),
+            version: version,
+            phiSum: SafeCast.toUint72(phiSum),
+            endsAt: endsAt,
+            dustSwept: false
+        });
+        _unclaimed[poolId] = type(uint256).max;
+        emit PoolOpened(poolId, version, epoch, phiSum, endsAt);
     }
 
-    function _revertEpochOpen(uint32 epoch) private view {
-        // slither-disable-next-line unused-return (only the epoch is needed)
-        (, uint32 current) = _subDAO.modelVersion();
-        revert SplitterEpochOpen(epoch, current);
+    /// @dev What `claimSBGT([poolId])` would pay `account` now (0 if the pool is open,
+    /// unknown, already claimed or owes nothing).
+    function _owedNow(uint32 poolId, address account) private view returns (uint256) {
+        EpochPool memory p = _pools[poolId];
+        (uint256 phi, uint16 index, bool superseded) = _rounds.versionShareOf(p.version, account);
+        // slither-disable-next-line timestamp,incorrect-equality (pool end; no such pool; mask bit test)
+        if (p.phiSum == 0 || (block.timestamp < p.endsAt && !superseded && !_retired)) return 0;
+        // slither-disable-next-line incorrect-equality (a bit test on the claim mask)
+        if (_unclaimed[poolId] & (1 << index) == 0) return 0;
+        return (uint256(p.amount) * phi) / p.phiSum;
+    }
+
+    /// @dev Whether a pool of `version` ending at `endsAt` is over.
+    function _over(uint32 version, uint40 endsAt) private view returns (bool) {
+        // slither-disable-next-line timestamp (a pool's end is a coarse, epoch-length deadline)
+        if (block.timestamp >= endsAt || _retired) return true;
+        // slither-disable-next-line unused-return (only the current version is needed)
+        (uint32 current,) = _subDAO.modelVersion();
+        return version < current;
     }
 
     function _setShares(Shares memory s) private {

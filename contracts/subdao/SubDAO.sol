@@ -173,7 +173,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function retire() external onlyModule(Module.TechnicalChamber) {
         _checkState(_bit(State.Onboarding) | _bit(State.Training) | _bit(State.Deployed));
         _setState(State.Retired);
-        // the last inference epoch is over: its SBGT-side pool becomes claimable
+        // the last SBGT pool is over (claimable, dust sweepable), whatever its end time
         address splitter = _modules[Module.RevenueSplitter];
         if (splitter != address(0)) IRevenueSplitter(splitter).onSubDAORetired();
     }

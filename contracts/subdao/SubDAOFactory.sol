@@ -176,7 +176,7 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
         );
         // after the SubDAO: the splitter reads the SDT and TrainingRounds modules from it
         IRevenueSplitter(s.revenueSplitter).initialize(
-            s.subDAO, p.paymentToken, _PLATFORM_TREASURY, _PLATFORM_ADMIN, _shares()
+            s.subDAO, p.paymentToken, _PLATFORM_TREASURY, _PLATFORM_ADMIN, _shares(), p.epochLength
         );
         emit SubDAOCreated(
             rfmId, s.subDAO, requester, p.domain, p.modelClass, p.specCid, s, parent, parentVersion, p.pricePerInference

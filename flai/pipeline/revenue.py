@@ -1,6 +1,11 @@
-"""Expected revenue split of one epoch, the off-chain reference of 001 eq. 10/11.
+"""Expected revenue split of one SBGT pool, the off-chain reference of 001 eq. 10/11.
 
-Mirrors ``RevenueSplitter._syncFrom``: ``platform = ⌊R·p/10⁴⌋``, ``treasury = ⌊R·t/10⁴⌋``,
+On chain the SBGT side is pooled per model version and at most ``epochLength`` seconds per
+pool (claimable once the pool's end time passed, its version was superseded or the SubDAO
+retired); revenue spread over several pools floors once per pool, so the sum of per-pool
+splits may differ from one split of the total by at most one wei per party and pool.
+
+Mirrors ``RevenueSplitter._split``: ``platform = ⌊R·p/10⁴⌋``, ``treasury = ⌊R·t/10⁴⌋``,
 ``R_SBGT = ⌊R·s/10⁴⌋`` and the SDT side gets the rest; within the sides
 ``r_k = ⌊R_SBGT·φ_k/Σφ⌋`` (eq. 10) and ``r_i = ⌊R_SDT·T_i/ΣT⌋`` (eq. 11). With no scored
 contributor the SBGT side goes to the treasury, as on chain. What floors away is

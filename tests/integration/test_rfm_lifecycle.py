@@ -154,11 +154,16 @@ def test_free_rider_near_zero_label_flipper_zero_flagged_and_slashed(run, accoun
     assert all(v["slashed"] == 0 for v in result["validators"].values())
 
 
+def rounds_share(d, version, acct):
+    """φ of ``acct`` in ``version`` as the splitter reads it (``versionShareOf``)."""
+    return d.suite.rounds.versionShareOf(version, acct)[0]
+
+
 def test_claimed_revenue_equals_eq_10_and_11(run, accounts, scenario):
     result, d, _ = run
     roles = _roles(accounts, scenario)
     splitter, sdt = d.splitter, d.suite.sdt
-    version, epoch = d.suite.subdao.modelVersion()
+    version, _ = d.suite.subdao.modelVersion()
     accounts_, phi, _ = d.suite.rounds.versionScores(version)
     phi_by_name = {roles.name_of(a): int(p) for a, p in zip(accounts_, phi)}
     holders = {n: int(sdt.balanceOf(roles.account(n))) for n in scenario.backers}
@@ -167,20 +172,30 @@ def test_claimed_revenue_equals_eq_10_and_11(run, accounts, scenario):
     expected = split_revenue(received, shares=scenario.revenue, phi=phi_by_name, sdt=holders)
     dust = len(phi_by_name) + len(holders)  # ≤ 1 wei per party
     claimed = result["revenue"]["claimed"]
-    # the parent retired (fork_and_retire) before the claims: its last epoch was over
+    # the parent retired (fork_and_retire) before the claims: every SBGT pool was over
     assert splitter.retired()
+    pools = range(1, int(splitter.currentPoolId()) + 1)
+    assert len(pools) >= 1
+    info = {p: splitter.epochPool(p) for p in pools}
+    assert all(info[p]["version"] == version and splitter.poolOver(p) for p in pools)
+    assert sum(int(info[p]["amount"]) for p in pools) == expected["sides"]["sbgt"]
     logs = (
         web3.eth.contract(address=splitter.address, abi=splitter.abi)
         .events.SBGTRevenueClaimed()
-        .get_logs(from_block=d.start_block, argument_filters={"epoch": epoch})
+        .get_logs(from_block=d.start_block)
     )
     for name, owed in expected["sbgt"].items():
         acct = roles.account(name)
         got = sum(int(g["args"]["amount"]) for g in logs if g["args"]["account"] == acct)
         assert got == claimed["sbgt"][name]
-        assert owed - dust <= got <= owed
-        assert got == 0 or splitter.hasClaimedSBGT(epoch, acct)
-        assert splitter.claimableSBGT(epoch, acct) == 0
+        # eq. 10 exactly, pool by pool (φ as the splitter reads it: 0 once revoked)
+        share = int(rounds_share(d, version, acct))
+        exact = {p: int(info[p]["amount"]) * share // int(info[p]["phiSum"]) for p in pools}
+        assert got == sum(exact.values())
+        assert owed - dust * len(pools) <= got <= owed
+        for p in pools:
+            assert exact[p] == 0 or splitter.hasClaimedSBGT(p, acct)
+            assert splitter.claimableSBGT(p, acct) == 0
     for name, owed in expected["sdt"].items():
         assert owed - dust <= claimed["sdt"][name] <= owed
         assert splitter.claimableSDT(roles.account(name)) == 0

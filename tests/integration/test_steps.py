@@ -168,7 +168,7 @@ def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, serv
     assert tuple(splitter.accrued()) == (0, 0)
     assert distributed["released"] == {"platform": platform_paid, "treasury": treasury_paid}
     assert platform_paid == received * scenario.revenue.platform_bps // 10_000
-    # epoch 1 (version 1) is still current: its SBGT-side pool accrues, claimable once it is over
+    # SBGT pool 1 (version 1) is still open: it accrues, claimable once it is over
     assert all(v == 0 for v in distributed["sbgt"].values())
     assert sum(splitter.claimableSBGT(1, world.roles.account(n)) for n in distributed["sbgt"]) > 0
     claimed = sum(distributed["sbgt"].values()) + sum(distributed["sdt"].values())
@@ -199,15 +199,15 @@ def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, round1, 
     assert out["domain"] == FORK_DOMAIN
 
 
-def test_retirement_ends_the_epoch_and_distribute_pays_the_sbgt_side(world, scenario, forked):
+def test_retirement_ends_the_pool_and_distribute_pays_the_sbgt_side(world, scenario, forked):
     splitter = world.d.splitter
     assert splitter.retired()
     owed = {
         n: int(splitter.claimableSBGT(1, world.roles.account(n))) for n in world.roles.hospitals
     }
-    assert sum(owed.values()) > 0
+    assert sum(owed.values()) > 0 and splitter.currentPoolId() == 1 and splitter.poolOver(1)
     out = distribute_revenue(port=world.port, backers=list(scenario.backers))
-    assert out["sbgt"] == owed  # the claims of epoch 1, read back from the events
+    assert out["sbgt"] == owed  # the claims of pool 1, read back from the events
     assert all(splitter.claimableSBGT(1, world.roles.account(n)) == 0 for n in owed)
     before = len(brownie.history)
     assert distribute_revenue(port=world.port, backers=list(scenario.backers)) == out

@@ -1,13 +1,14 @@
 """Stateful conservation test of the RevenueSplitter (issue 4 acceptance).
 
 Random deposits, SDT mints/transfers/burns, epoch changes (new model versions with random φ),
-retirement (ends the last epoch), claims (SBGT side: finished epochs only, once each), dust
-sweeps and treasury releases. A Python model keeps every formula share exactly
+time advances (``chain.sleep``: an SBGT pool takes deposits for at most ``epochLength``
+seconds, so deposits after its end open the next pool), retirement (ends the last pool),
+claims (SBGT side: finished pools only, once each), dust sweeps and treasury releases. A Python model keeps every formula share exactly
 (``fractions.Fraction``) and, after every step, the invariants of ``IRevenueSplitter`` are
 checked against the contract:
 
 - Σ received == balance + Σ claimed + platform/treasury paid, exactly;
-- balance == platform/treasury accrued + carry + Σ claimable (SDT and SBGT) + unswept per-epoch
+- balance == platform/treasury accrued + carry + Σ claimable (SDT and SBGT) + unswept per-pool
   SBGT remainders + SDT-side dust, exactly (the dust term is an exact integer computed from the
   tracked ``dustScaled`` and the holders' pending fractions);
 - the SDT side is exact in 1e36-scaled units;
@@ -21,8 +22,15 @@ import brownie
 from brownie import chain
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
+from tests.fixtures.market import EPOCH_LENGTH
 from tests.helpers import custom_error
 
 SCALE = 10**36
@@ -64,6 +72,11 @@ HOLDER = st.integers(0, 3)
 PCT = st.integers(1, 100)
 PHIS = st.lists(st.integers(0, 10**18), min_size=3, max_size=3)
 CONTRIBUTOR = st.integers(0, 2)
+# a third of a pool, or past a whole pool: either way clear of the end time by far more than
+# the few seconds the transactions themselves advance the clock
+SLEEP = st.sampled_from([EPOCH_LENGTH // 3 + 97, EPOCH_LENGTH + 97])
+# pools whose end is within MARGIN seconds of "now" are neither claimed nor expected to revert
+MARGIN = 60
 
 
 class _Rules:
@@ -76,11 +89,13 @@ class _Rules:
         self.sdt_share = {h.address: Fraction(0) for h in self.holders}
         self.sdt_claimed = {h.address: 0 for h in self.holders}
         self.settles = {h.address: 0 for h in self.holders}
-        self.epoch = 0
+        self.epoch = 0  # = the model version (one version per inference epoch here)
         self.round_id = 0
-        self.pools = {}  # epoch -> [pool, phi dict, phiSum]
-        self.sbgt_claimed = {}  # (epoch, addr) -> amount
-        self.swept_epochs = {}  # epoch -> swept amount
+        self.version_phi = {0: ({}, 0)}  # version -> (phi dict, phiSum)
+        self.pools = {}  # pool id -> [amount, phi dict, phiSum, version, endsAt]
+        self.current_pool = 0
+        self.sbgt_claimed = {}  # (pool id, addr) -> amount
+        self.swept_pools = {}  # pool id -> swept amount
         self.sdt_dust_swept = 0
         self.retired = False
 
@@ -94,7 +109,7 @@ class _Rules:
             if a in self.settles:
                 self.settles[a] += 1
 
-    def _split(self, amount):
+    def _split(self, amount, tx):
         p_bps, t_bps, s_bps = self.shares[0], self.shares[1], self.shares[2]
         to_p = amount * p_bps // BPS
         to_t = amount * t_bps // BPS
@@ -102,13 +117,28 @@ class _Rules:
         to_sdt = amount - to_p - to_t - to_s
         self.received += amount
         self.platform_alloc += to_p
-        pool = self.pools.get(self.epoch)
+        pool_id = 0
+        opened = False
         if to_s:
-            if pool is None or pool[2] == 0 or self.retired:
-                self.pools.setdefault(self.epoch, [0, {}, 0])
-                to_t += to_s  # unscored epoch, or retired: the last epoch is over
-            else:
-                pool[0] += to_s
+            cur = self.pools.get(self.current_pool)
+            phi, phi_sum = self.version_phi[self.epoch]
+            if self.retired:
+                to_t += to_s  # retired: the last pool is over
+            elif cur is not None and cur[3] == self.epoch and tx.timestamp < cur[4]:
+                cur[0] += to_s
+                pool_id = self.current_pool
+            elif phi_sum == 0:
+                to_t += to_s  # unscored version: no pool
+            else:  # a new version, or the current pool's time is up: the next pool opens
+                self.current_pool += 1
+                pool_id = self.current_pool
+                opened = True
+                ends = tx.timestamp + EPOCH_LENGTH
+                self.pools[pool_id] = [to_s, phi, phi_sum, self.epoch, ends]
+                ev = tx.events["PoolOpened"]
+                assert (ev["poolId"], ev["version"], ev["endsAt"]) == (pool_id, self.epoch, ends)
+        assert ("PoolOpened" in tx.events) == opened
+        assert tx.events["RevenueReceived"]["poolId"] == pool_id
         self.treasury_alloc += to_t
         if to_sdt:
             supply = self.tsdt.totalSupply()
@@ -128,15 +158,26 @@ class _Rules:
     def _deposit(self, amount):
         tx = self.splitter.deposit(amount, {"from": self.payer})
         assert tx.events["RevenueReceived"]["amount"] == amount
-        self._split(amount)
+        self._split(amount, tx)
+
+    @initialize(phis=PHIS, amount=AMOUNT)
+    def init_scored_pool(self, phis, amount):
+        """Every run starts with version 1 scored and its first pool holding revenue, so the
+        short runs reach pool rollovers and claims."""
+        self.rule_new_epoch(phis)
+        self._deposit(amount)
 
     @rule(amount=AMOUNT)
     def rule_deposit(self, amount):
         self._deposit(amount)
 
-    @rule(small=SMALL)
-    def rule_small_deposit(self, small):
-        self._deposit(small)
+    @rule(seconds=SLEEP, amount=AMOUNT, contributor_idx=CONTRIBUTOR)
+    def rule_sleep_deposit_claim(self, seconds, amount, contributor_idx):
+        """Time passes, revenue arrives (past the pool's end it opens the next pool, same
+        version), then a contributor claims every pool that has ended."""
+        chain.sleep(seconds)
+        self._deposit(amount)
+        self._claim_sbgt(self.contributors[contributor_idx])
 
     @rule(holder_idx=HOLDER, sdt_amount=AMOUNT)
     def rule_mint(self, holder_idx, sdt_amount):
@@ -157,8 +198,21 @@ class _Rules:
         self.tsdt.burn(h, self._bal(h) * pct // 100, {"from": self.minter})
         self._touch(h.address)
 
-    def _over(self, e):
-        return e < self.epoch or (self.retired and e == self.epoch)
+    def _over(self, p, margin=MARGIN):
+        """Pool ``p`` is over (superseded, retired, or its end ``margin`` s behind the clock)."""
+        version, ends = self.pools[p][3], self.pools[p][4]
+        return version < self.epoch or self.retired or chain.time() >= ends + margin
+
+    def _open(self, p):
+        """Pool ``p`` is clearly still open (``MARGIN`` s before its end)."""
+        return not self._over(p, margin=0) and chain.time() < self.pools[p][4] - MARGIN
+
+    @rule(seconds=SLEEP, contributor_idx=CONTRIBUTOR)
+    def rule_sleep_then_claim(self, seconds, contributor_idx):
+        """Time passes (no new version), then a contributor claims what has ended."""
+        chain.sleep(seconds)
+        chain.mine()  # views (eth_call) read the latest block's time
+        self._claim_sbgt(self.contributors[contributor_idx])
 
     @rule()
     def rule_retire(self):
@@ -178,7 +232,7 @@ class _Rules:
         )
         self.epoch += 1
         phi = {c.address: int(p) for c, p in zip(self.contributors, phis)}
-        self.pools[self.epoch] = [0, phi, sum(phi.values())]
+        self.version_phi[self.epoch] = (phi, sum(phi.values()))
 
     @rule(holder_idx=HOLDER)
     def rule_claim_sdt(self, holder_idx):
@@ -197,45 +251,55 @@ class _Rules:
 
     @rule(contributor_idx=CONTRIBUTOR)
     def rule_claim_sbgt(self, contributor_idx):
-        c = self.contributors[contributor_idx]
-        epochs = [e for e in self.pools if e >= 1 and self._over(e)]
-        owed = sum(self.splitter.claimableSBGT(e, c) for e in epochs)
+        self._claim_sbgt(self.contributors[contributor_idx])
+
+    def _claim_sbgt(self, c):
+        pools = [p for p in self.pools if self._over(p)]
+        owed = sum(self.splitter.claimableSBGT(p, c) for p in pools)
         if owed == 0:
             with brownie.reverts(custom_error("SplitterNothingToClaim", c)):
-                self.splitter.claimSBGT(epochs, {"from": c})
+                self.splitter.claimSBGT(pools, {"from": c})
             return
-        owed_by_epoch = {e: self.splitter.claimableSBGT(e, c) for e in epochs}
-        tx = self.splitter.claimSBGT(epochs, {"from": c})
+        owed_by_pool = {p: self.splitter.claimableSBGT(p, c) for p in pools}
+        # the view lists every finished pool with something owed (and maybe one just ended)
+        listed, total = self.splitter.claimablePools(c, 1, self.current_pool)
+        assert {p for p, v in owed_by_pool.items() if v} <= set(listed) and total >= owed
+        tx = self.splitter.claimSBGT(pools, {"from": c})
         assert tx.return_value == owed
-        for e, v in owed_by_epoch.items():
-            self.sbgt_claimed[(e, c.address)] = self.sbgt_claimed.get((e, c.address), 0) + v
+        paid = {int(ev["poolId"]): int(ev["amount"]) for ev in tx.events["SBGTRevenueClaimed"]}
+        assert paid == {p: v for p, v in owed_by_pool.items() if v}
+        for p, v in owed_by_pool.items():
+            self.sbgt_claimed[(p, c.address)] = self.sbgt_claimed.get((p, c.address), 0) + v
             if v:
-                assert self.splitter.hasClaimedSBGT(e, c)
+                assert self.splitter.hasClaimedSBGT(p, c)
 
     @rule(contributor_idx=CONTRIBUTOR)
-    def rule_claim_current_epoch_reverts(self, contributor_idx):
-        e = self.epoch
-        if e == 0 or self._over(e) or self.splitter.epochPool(e)["phiSum"] == 0:
+    def rule_claim_open_pool_reverts(self, contributor_idx):
+        p = self.current_pool
+        if p == 0 or not self._open(p):
             return
         c = self.contributors[contributor_idx]
-        with brownie.reverts(custom_error("SplitterEpochOpen", e, e)):
-            self.splitter.claimSBGT([e], {"from": c})
+        with brownie.reverts(custom_error("SplitterPoolOpen", p, self.pools[p][4])):
+            self.splitter.claimSBGT([p], {"from": c})
 
     @rule()
-    def rule_sweep_epoch_dust(self):
-        open_ = [
-            e
-            for e, p in self.pools.items()
-            if self._over(e) and e not in self.swept_epochs and self.splitter.epochPool(e)["seen"]
-        ]
-        if not open_:
+    def rule_claim_unknown_pool_reverts(self):
+        c = self.contributors[0]
+        unknown = self.current_pool + 1
+        with brownie.reverts(custom_error("SplitterUnknownPool", unknown, self.current_pool)):
+            self.splitter.claimSBGT([unknown], {"from": c})
+
+    @rule()
+    def rule_sweep_pool_dust(self):
+        todo = [p for p in self.pools if self._over(p) and p not in self.swept_pools]
+        if not todo:
             return
-        e = open_[0]
-        pool, phi, phi_sum = self.pools[e]
-        expected = pool - sum(pool * v // phi_sum for v in phi.values()) if pool else 0
-        tx = self.splitter.sweepEpochDust(e, {"from": self.payer})
-        assert tx.events["EpochDustSwept"]["amount"] == expected
-        self.swept_epochs[e] = expected
+        p = todo[0]
+        pool, phi, phi_sum = self.pools[p][:3]
+        expected = pool - sum(pool * v // phi_sum for v in phi.values())
+        tx = self.splitter.sweepEpochDust(p, {"from": self.payer})
+        assert tuple(tx.events["EpochDustSwept"].values()) == (p, expected)
+        self.swept_pools[p] = expected
         self.treasury_alloc += expected
 
     @rule()
@@ -307,26 +371,31 @@ class _Rules:
 
         sbgt_claimable = 0
         sbgt_residue = 0
-        for e, (pool, phi, phi_sum) in self.pools.items():
-            view = s.epochPool(e)
-            if not view["seen"]:
-                continue
-            assert view["pool"] == pool
-            claimed_e = 0
-            claimable_e = 0
+        assert s.currentPoolId() == self.current_pool
+        for p, (pool, phi, phi_sum, version, ends) in self.pools.items():
+            view = s.epochPool(p)
+            assert (view["amount"], view["version"], view["phiSum"], view["endsAt"]) == (
+                pool,
+                version,
+                phi_sum,
+                ends,
+            )
+            assert view["dustSwept"] == (p in self.swept_pools)
+            claimed_p = 0
+            claimable_p = 0
             for c in self.contributors:
-                got = s.claimableSBGT(e, c)
-                mine = self.sbgt_claimed.get((e, c.address), 0)
-                share = pool * phi[c.address] // phi_sum if phi_sum else 0
+                got = s.claimableSBGT(p, c)
+                mine = self.sbgt_claimed.get((p, c.address), 0)
+                share = pool * phi[c.address] // phi_sum
                 assert got + mine == share  # eq. 10 exactly (floored), never more
-                claimable_e += got
-                claimed_e += mine
-            residue = pool - claimed_e - claimable_e
-            if e in self.swept_epochs:
-                assert residue == self.swept_epochs[e]
+                claimable_p += got
+                claimed_p += mine
+            residue = pool - claimed_p - claimable_p
+            if p in self.swept_pools:
+                assert residue == self.swept_pools[p]
             else:
                 sbgt_residue += residue
-            sbgt_claimable += claimable_e
+            sbgt_claimable += claimable_p
 
         # everything the splitter holds is owed to someone, exactly
         assert balance == (

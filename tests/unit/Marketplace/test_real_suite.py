@@ -68,6 +68,11 @@ def test_paid_inference_reaches_contributors_and_backers(
     )
     ev = fx.events["RevenueReceived"]
     assert (ev["epoch"], ev["amount"], ev["toSBGT"], ev["toSDT"]) == (1, 500_000, 150_000, 150_000)
+    # the first SBGT-side revenue opens pool 1 for version 1, one RFM epochLength long
+    op = fx.events["PoolOpened"]
+    assert (op["poolId"], op["version"], op["epoch"], op["phiSum"]) == (1, 1, 1, sum(phi))
+    assert op["endsAt"] == fx.timestamp + 86_400 == splitter.epochPool(1)["endsAt"]
+    assert ev["poolId"] == 1 and splitter.epochLength() == 86_400
     # eq. 10: by the real consensus φ of version 1
     for h, p in zip(hospitals[:3], phi):
         assert splitter.claimableSBGT(1, h) == 150_000 * p // sum(phi)
@@ -88,14 +93,15 @@ def test_retirement_stops_sales(deployed, marketplace, pay_token, outsider, hosp
     pay_token.mint(outsider, 10**9, {"from": outsider})
     pay_token.approve(marketplace, 2**256 - 1, {"from": outsider})
     tx = marketplace.requestInference(lid, "bafyencryptedinput", 500_000, {"from": outsider})
-    marketplace.fulfil(
+    fx = marketplace.fulfil(
         tx.events["Requested"]["requestId"], request_record(tx), OUTPUT_CID, {"from": operator}
     )
-    with brownie.reverts(custom_error("SplitterEpochOpen", 1, 1)):
-        splitter.claimSBGT([1], {"from": hospitals[0]})  # version 1 still current
+    ends = fx.events["PoolOpened"]["endsAt"]
+    with brownie.reverts(custom_error("SplitterPoolOpen", 1, ends)):
+        splitter.claimSBGT([1], {"from": hospitals[0]})  # version 1 current, pool 1 not ended
     tx = govern(s.technical, [s.subdao], [s.subdao.retire.encode_input()], hospitals[:3], "retire")
     assert "RetirementRecorded" in tx.events and splitter.retired()
-    # the last inference epoch is over: its SBGT pool is final and claimable (eq. 10)
+    # retirement ends the last SBGT pool: it is final and claimable (eq. 10)
     before = pay_token.balanceOf(hospitals[0])
     tx = splitter.claimSBGT([1], {"from": hospitals[0]})
     assert tx.return_value == 150_000 * phi[0] // sum(phi)

@@ -42,7 +42,7 @@ def test_reenter_claim_sdt(
     backers,
 ):
     from flai.chain import deploy_revenue_splitter
-    from tests.fixtures.market import SHARES
+    from tests.fixtures.market import EPOCH_LENGTH, SHARES
 
     impl = SDT.deploy({"from": deployer})
     tx = market_cloner.clone(
@@ -60,6 +60,7 @@ def test_reenter_claim_sdt(
         platform_treasury=platform_treasury,
         platform_admin=treasury_admin,
         shares=SHARES,
+        epoch_length=EPOCH_LENGTH,
     )
     sdt.setBalanceHook(splitter, {"from": sdt_minter})
     sdt.mint(attacker, 1, {"from": sdt_minter})
@@ -83,15 +84,16 @@ def test_reenter_claim_sbgt(make_market, retoken, attacker, deployer, hospitals)
     subdao.acceptRound(2, [attacker, hospitals[0]], [1, 3], {"from": deployer})  # epoch 2
     retoken.mint(deployer, 100_000, {"from": deployer})
     retoken.approve(splitter, 100_000, {"from": deployer})
-    splitter.deposit(100_000, {"from": deployer})  # SBGT pool 30_000: attacker 7_500
-    subdao.acceptRound(3, [hospitals[0]], [1], {"from": deployer})  # epoch 2 over
-    claim = splitter.claimSBGT.encode_input([2])
+    tx = splitter.deposit(100_000, {"from": deployer})  # SBGT pool 1 30_000: attacker 7_500
+    assert tx.events["PoolOpened"]["poolId"] == 1 and tx.events["PoolOpened"]["version"] == 2
+    subdao.acceptRound(3, [hospitals[0]], [1], {"from": deployer})  # version 3: pool 1 over
+    claim = splitter.claimSBGT.encode_input([1])
     attacker.setReentry(splitter, claim, {"from": deployer})
     retoken.setCallbackTarget(attacker, {"from": deployer})
     attacker.act(splitter, claim, {"from": deployer})
     _assert_blocked(attacker)
     assert retoken.balanceOf(attacker) == 7_500
-    assert splitter.hasClaimedSBGT(2, attacker) and splitter.claimableSBGT(2, attacker) == 0
+    assert splitter.hasClaimedSBGT(1, attacker) and splitter.claimableSBGT(1, attacker) == 0
 
 
 def test_reenter_refund(make_market, marketplace, retoken, attacker, deployer):

@@ -47,6 +47,7 @@ def test_fulfil_sends_fee_to_the_splitter(marketplace, market, usd, operator, pe
     assert (
         tx.events["RevenueReceived"]["amount"] == 10_000
         and tx.events["RevenueReceived"]["epoch"] == 1
+        and tx.events["RevenueReceived"]["poolId"] == 1
     )
     assert usd.balanceOf(marketplace) == 0 and usd.balanceOf(splitter) == 10_000
     assert marketplace.requestStatus(rid) == FULFILLED

@@ -3,7 +3,7 @@
 import brownie
 import pytest
 
-from tests.fixtures.market import SHARES, plain
+from tests.fixtures.market import EPOCH_LENGTH, SHARES, plain
 from tests.helpers import custom_error
 
 WAD = 10**18
@@ -112,7 +112,13 @@ def test_platform_share_capped(splitter, treasury_admin):
 def test_initialize_only_once(splitter, tsubdao, usd, platform_treasury, outsider):
     with brownie.reverts(custom_error("InvalidInitialization")):
         splitter.initialize(
-            tsubdao, usd, platform_treasury, outsider, SHARES.as_tuple(), {"from": outsider}
+            tsubdao,
+            usd,
+            platform_treasury,
+            outsider,
+            SHARES.as_tuple(),
+            EPOCH_LENGTH,
+            {"from": outsider},
         )
 
 
@@ -142,6 +148,7 @@ def test_fee_on_transfer_deposit_accounts_what_arrived(
         platform_treasury=platform_treasury,
         platform_admin=treasury_admin,
         shares=SHARES,
+        epoch_length=EPOCH_LENGTH,
     )
     fee_token.mint(backers[0], 10_000, {"from": backers[0]})
     fee_token.approve(sp, 10_000, {"from": backers[0]})

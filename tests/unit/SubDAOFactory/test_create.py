@@ -55,6 +55,8 @@ def test_create_wires_and_registers(
     assert plain(splitter.shares()) == list(REVENUE_SHARES.as_tuple())
     assert splitter.accPerToken() == 1 and splitter.firstRevenueAt() == 0
     assert not splitter.retired()
+    # SBGT pools last the RFM's epoch length (rfm_params: 86_400 s); none opened yet
+    assert splitter.epochLength() == 86_400 and splitter.currentPoolId() == 0
     assert hub.module(6) == brownie.ZERO_ADDRESS  # the Marketplace extension slot stays free
     assert f.subDAOOf(7) == hub_addr and f.isSubDAO(hub_addr) and f.subDAOCount() == 1
     assert f.subDAOsByDomain(DOMAIN) == [hub_addr]
@@ -117,7 +119,7 @@ def test_implementations_cannot_be_initialized(subdao_factory, pharma, flai_toke
         d.chamber_impl.initialize(pharma, flai_token, 100, 0, {"from": pharma})
     with brownie.reverts(custom_error("InvalidInitialization")):
         d.splitter_impl.initialize(
-            pharma, flai_token, pharma, pharma, REVENUE_SHARES.as_tuple(), {"from": pharma}
+            pharma, flai_token, pharma, pharma, REVENUE_SHARES.as_tuple(), 86_400, {"from": pharma}
         )
     impls = d.factory.implementations()
     assert impls == (
@@ -137,6 +139,15 @@ def test_revenue_defaults(subdao_factory, treasury_admin):
         treasury_admin.address,
         list(REVENUE_SHARES.as_tuple()),
     ]
+
+
+def test_zero_epoch_length_is_rejected_by_the_splitter(
+    subdao_factory, rfm_registry, pharma, pay_token
+):
+    # the RFM registry rejects it first (RFMInvalidParam); the factory path reverts too
+    params = rfm_params(pay_token, chain.time() + 86_400, epochLength=0)
+    with brownie.reverts(custom_error("SplitterInvalidEpochLength", 0)):
+        subdao_factory.factory.createSubDAO(8, pharma, params, {"from": rfm_registry})
 
 
 def test_constructor_rejects_bad_revenue_defaults(

@@ -188,7 +188,7 @@ def test_claimed_revenue_equals_eq_10_and_11(run, accounts, scenario):
         acct = roles.account(name)
         got = sum(int(g["args"]["amount"]) for g in logs if g["args"]["account"] == acct)
         assert got == claimed["sbgt"][name]
-        # eq. 10 exactly, pool by pool (φ as the splitter reads it: 0 once revoked)
+        # eq. 10 exactly, pool by pool (φ as the splitter reads it, versionShareOf)
         share = int(rounds_share(d, version, acct))
         exact = {p: int(info[p]["amount"]) * share // int(info[p]["phiSum"]) for p in pools}
         assert got == sum(exact.values())

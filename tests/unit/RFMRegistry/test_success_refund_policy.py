@@ -73,6 +73,7 @@ def test_credit_requires_the_splitter_implementation(registry, as_timelock, rfm_
 
 
 SDT_SLOT, SPLITTER_SLOT = 1, 5
+EPOCH_LENGTH = 7 * 24 * 3600
 ZERO = "0x" + "00" * 20
 
 
@@ -100,9 +101,10 @@ def stand_in(
                 platform_treasury=deployer,
                 platform_admin=deployer,
                 shares=SHARES,
+                epoch_length=EPOCH_LENGTH,
             )
         data = implementation.initialize.encode_input(
-            s, registry.flai(), deployer, deployer, SHARES.as_tuple()
+            s, registry.flai(), deployer, deployer, SHARES.as_tuple(), EPOCH_LENGTH
         )
         tx = cloner.clone(implementation, data, {"from": deployer})
         return brownie.RevenueSplitter.at(tx.events["ModuleCloned"]["clone"])

@@ -211,6 +211,30 @@ def test_accept_by_technical_chamber(launched_suite, pharma, hospitals, validato
         s.rounds.finalizeRound(rid, "x", 0, {"from": pharma})
 
 
+def test_revocation_keeps_phi_of_accepted_versions(launched_suite, pharma, hospitals, validators):
+    """A revoked contributor loses its SBGT points, not the φ of versions it contributed to:
+    the splitter reads that φ (versionShareOf) for eq. 10 claims and its dust sweep reads the
+    same vector (versionScores), so the contributor's revenue share is neither lost nor stranded."""
+    s = launched_suite
+    rid, fin = run_to_finalized(s, pharma, hospitals, validators, GOOD)
+    phi = list(fin.events["RoundFinalized"]["consensus"])
+    govern(s.technical, [s.rounds], [s.rounds.acceptRound.encode_input(rid)], hospitals[:3], "a")
+    govern(
+        s.technical,
+        [s.rounds],
+        [s.rounds.revokeContributor.encode_input(hospitals[1], 1)],
+        hospitals[:3],
+        "revoke h1 exit",
+    )
+
+    assert s.sbgt.balanceOf(hospitals[1]) == 0 and s.sbgt.pointsOf(hospitals[1]) == 0
+    assert s.rounds.versionScoreOf(1, hospitals[1]) == phi[1] > 0
+    share, index, superseded = s.rounds.versionShareOf(1, hospitals[1])
+    assert (share, index, superseded) == (phi[1], 1, False)
+    accounts, vphi, _ = s.rounds.versionScores(1)
+    assert list(vphi) == phi and hospitals[1] in list(accounts)
+
+
 def test_rejection_keeps_previous_model(launched_suite, pharma, hospitals, validators):
     s = launched_suite
     rid1, _ = run_to_finalized(s, pharma, hospitals, validators, GOOD, cid="bafyv1")

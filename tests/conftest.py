@@ -16,6 +16,14 @@ pytest_plugins = [
 ]
 
 
+def pytest_configure(config):
+    """Contract runs (brownie's plugin active): close brownie's false "Tx dropped" race."""
+    if config.pluginmanager.hasplugin("pytest-brownie"):
+        from flai.chain import harden_receipt_wait
+
+        harden_receipt_wait()
+
+
 @pytest.fixture(autouse=True)
 def _isolation(request):
     """Revert the chain after every contract test (brownie's fn_isolation)."""

@@ -15,8 +15,12 @@ The deposit (or fulfil) that opens a pool pays for the fresh pool slot and claim
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _suite import bare_factory, connect, oncology_params
 
 ROOT = Path(__file__).resolve().parents[1]
 WAD = 10**18
@@ -29,18 +33,18 @@ def request_record(tx):
 
 
 def _govern(chamber, targets, calldatas, voters, description):
-    """Propose, vote with every voter, wait out the period and execute (voting delay 1, period 8)."""
-    import brownie
-    from brownie import chain
+    """Propose, vote with every voter and execute through ``flai.chain.chamber_execute``."""
+    from flai.chain import Action, GasMeter, chamber_execute
 
-    tx = chamber.propose(targets, [0] * len(targets), calldatas, description, {"from": voters[0]})
-    pid = tx.events["ProposalCreated"]["proposalId"]
-    chain.mine(2)
-    for v in voters:
-        chamber.castVote(pid, 1, {"from": v})
-    chain.mine(9)
-    desc = brownie.web3.keccak(text=description)
-    return chamber.execute(targets, [0] * len(targets), calldatas, desc, {"from": voters[0]})
+    actions = [Action(str(t.address), c) for t, c in zip(targets, calldatas)]
+    return chamber_execute(
+        chamber,
+        voters=voters,
+        actions=actions,
+        description=description,
+        gas=GasMeter(),
+        step="bench",
+    )
 
 
 def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
@@ -49,38 +53,14 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     chamber; pool 1 (version 1) is claimed after version 2 is accepted (pool 1 superseded)."""
     from brownie import chain
 
-    from flai.chain import deploy_subdao_factory, load_subdao_suite
+    from flai.chain import load_subdao_suite
 
     deployer, registry, pharma, operator, treasury = a[0], a[1], a[2], a[3], a[5]
     founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
-    d = deploy_subdao_factory(
-        deployer=deployer,
-        registry=registry,
-        flai_token=flai,
-        platform_treasury=treasury,
-        platform_admin=deployer,
-        voting_delay=1,
-        voting_period=8,
-    )
-    params = (
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        b"healthcare.oncology".ljust(32, b"\0"),
-        b"binary-classifier".ljust(32, b"\0"),
-        b"HL7-FHIR-R4".ljust(32, b"\0"),
-        b"AUC".ljust(32, b"\0"),
-        850_000,
-        2,
-        2_000,
-        86_400,
-        chain.time() + 7 * 86_400,
-        usdc.address,
-        500_000,
-        900 * 10**6,
-        10**30,
-        10**25,
-    )
+    d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=treasury)
+    params = oncology_params(payment_token=usdc, min_validators=2, crowdfund_goal=900 * 10**6)
     tx = d.factory.createSubDAO(7, pharma, params, {"from": registry})
     suite = load_subdao_suite(tx.return_value)
     subdao, rounds, technical, splitter = (
@@ -183,13 +163,9 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
 
 
 def main() -> None:
-    import brownie
     from brownie import chain, network
 
-    loaded = brownie.project.get_loaded_projects()  # bench/gas.py may run several sections
-    project = loaded[0] if loaded else brownie.project.load(ROOT)
-    if not network.is_connected():
-        network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
+    project = connect()  # bench/gas.py runs every section in one process
     from flai.chain import (
         MarketShares,
         deploy_market_cloner,
@@ -322,11 +298,7 @@ def main() -> None:
         _, sdt_n, sp_n = suite(batch)
         for start in range(0, n, 50):
             count = min(50, n - start)
-            try:
-                batch.mintMany(sdt_n, 0x1000 + start, count, WAD, {"from": deployer})
-            except brownie.exceptions.TransactionError:
-                # brownie occasionally loses track of an instantly-mined tx; check it landed
-                assert sdt_n.balanceOf(f"0x{(0x1000 + start + count - 1):040x}") == WAD
+            batch.mintMany(sdt_n, 0x1000 + start, count, WAD, {"from": deployer})
         assert sdt_n.balanceOf(f"0x{(0x1000 + n - 1):040x}") == WAD
         usd.approve(sp_n, 2**256 - 1, {"from": deployer})
         sp_n.deposit(10**9, {"from": deployer})

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import pathlib
 import sys
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _suite import connect
 
 WAD = 10**18
 TARGETS = {
@@ -31,14 +33,11 @@ TARGETS = {
 
 def main() -> int:
     import brownie
-    from brownie import chain, network
+    from brownie import chain
 
     from flai.chain import PlatformConfig, RFMRequest, action, deploy_platform, propose
 
-    loaded = brownie.project.get_loaded_projects()  # bench/gas.py may run several sections
-    project = loaded[0] if loaded else brownie.project.load(ROOT)
-    if not network.is_connected():
-        network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
+    project = connect()  # bench/gas.py runs every section in one process
     warnings.filterwarnings("ignore", category=FutureWarning)
     with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction lines
         accounts = brownie.accounts

@@ -6,8 +6,12 @@ Run: ``python bench/gas_subdao.py`` (network from env ``FLAI_BENCH_NETWORK``, de
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _suite import bare_factory, connect, oncology_params
 
 ROOT = Path(__file__).resolve().parents[1]
 WAD = 10**18
@@ -18,9 +22,8 @@ def main() -> None:
     import brownie
     from brownie import chain, network
 
-    project = brownie.project.load(ROOT)
-    network.connect(os.environ.get("FLAI_BENCH_NETWORK", "development"))
-    from flai.chain import deploy_subdao_factory, load_subdao_suite
+    project = connect()  # bench/gas.py runs every section in one process
+    from flai.chain import load_subdao_suite
 
     a = network.accounts
     deployer, registry, pharma = a[0], a[1], a[2]
@@ -29,32 +32,8 @@ def main() -> None:
 
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
-    d = deploy_subdao_factory(
-        deployer=deployer,
-        registry=registry,
-        flai_token=flai,
-        platform_treasury=deployer,
-        platform_admin=deployer,
-        voting_delay=1,
-        voting_period=8,
-    )
-    params = (
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        b"healthcare.oncology".ljust(32, b"\0"),
-        b"binary-classifier".ljust(32, b"\0"),
-        b"HL7-FHIR-R4".ljust(32, b"\0"),
-        b"AUC".ljust(32, b"\0"),
-        850_000,
-        3,
-        2_000,
-        86_400,
-        chain.time() + 7 * 86_400,
-        usdc.address,
-        500_000,
-        1_000 * USDC,
-        10**30,
-        10**25,
-    )
+    d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=deployer)
+    params = oncology_params(payment_token=usdc, min_validators=3, crowdfund_goal=1_000 * USDC)
     tx = d.factory.createSubDAO(1, pharma, params, {"from": registry})
     figures.append(
         ("createSubDAO (whole suite, 7 clones incl. revenue splitter)", tx.gas_used, 1_500_000)

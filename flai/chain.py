@@ -838,30 +838,10 @@ class LifecycleRoles:
 
 
 def _transact(method: Any, *args: Any, sender: Any) -> Any:
-    """``method(*args, {"from": sender})``, tolerant of brownie's false "dropped" verdict.
-
-    Brownie 1.22 declares a transaction dropped when the sender's nonce has moved past it
-    but the node does not return it by hash yet — a race seen on a loaded machine with
-    Anvil. The transaction is then looked up by hash (web3 waits for its receipt) and, if it
-    was mined, its brownie receipt is rebuilt; a really dropped one still raises.
-    """
-    from brownie import web3
-    from brownie.exceptions import TransactionError
-    from brownie.network.transaction import TransactionReceipt
-    from eth_typing import HexStr
-
-    try:
-        return method(*args, {"from": sender})
-    except TransactionError as exc:
-        if "dropped without known replacement" not in str(exc):
-            raise
-        txid = str(exc).rsplit(" ", 1)[-1].strip()
-        web3.eth.wait_for_transaction_receipt(HexStr(txid), timeout=30)
-        receipt = TransactionReceipt(txid, silent=True)
-        receipt.wait(1)
-        if receipt.status != 1:
-            raise
-        return receipt
+    """``method(*args, {"from": sender})`` with brownie's receipt wait hardened
+    (:func:`harden_receipt_wait`), whoever loaded the project."""
+    harden_receipt_wait()
+    return method(*args, {"from": sender})
 
 
 def lifecycle_roles(config: Any, accounts: Sequence[Any]) -> LifecycleRoles:

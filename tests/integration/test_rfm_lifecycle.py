@@ -2,7 +2,7 @@
 ``configs/scenario.yaml`` run once per module through :func:`flai.chain.run_lifecycle` (real
 contracts, real IPFS node, real FL/sMPC), then checked against the chain.
 
-The fault test runs the lifecycle script in a real subprocess (``brownie run``, attached to
+The fault test runs the lifecycle script in a real subprocess (``flai run``, handed
 this Anvil), kills it with the pipeline's ``FLAI_PIPELINE_FAULT`` hook right after the last
 update CID of round 2 is committed (before its record and before any score), reruns it and
 compares the final state with the uninterrupted run.
@@ -31,6 +31,7 @@ from flai.chain import (
     load_lifecycle,
     run_lifecycle,
 )
+from flai.chain.runtime import CHAIN_RPC_ENV
 from flai.fl import LogisticModel
 from flai.pipeline.config import load_config, parse_config
 from flai.pipeline.consensus import stake_weighted_median
@@ -283,23 +284,15 @@ def test_unknown_backer_is_refused(accounts, scenario):
 
 
 def _lifecycle_subprocess(workdir, fault=None):
+    """``flai run scripts/rfm_lifecycle.py`` in a child process, on this suite's chain."""
     env = dict(os.environ)
     env.pop("FLAI_PIPELINE_FAULT", None)
     if fault:
         env["FLAI_PIPELINE_FAULT"] = fault
-    env["PYTHONPATH"] = str(ROOT)
-    brownie_cli = Path(sys.executable).with_name("brownie")
+    env[CHAIN_RPC_ENV] = web3.provider.endpoint_uri
+    flai_cli = Path(sys.executable).with_name("flai")
     return subprocess.run(
-        [
-            str(brownie_cli),
-            "run",
-            "scripts/rfm_lifecycle.py",
-            "main",
-            str(CONFIG),
-            str(workdir),
-            "--network",
-            brownie.network.show_active(),
-        ],
+        [str(flai_cli), "run", "scripts/rfm_lifecycle.py", "main", str(CONFIG), str(workdir)],
         check=False,
         cwd=ROOT,
         env=env,

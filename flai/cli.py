@@ -1,7 +1,9 @@
 """The ``flai`` command: one subcommand per long-running role or project task.
 
 ``flai run SCRIPT [FUNCTION] [ARG ...]`` runs a project script on the project's own chain
-(see :mod:`flai.chain.runtime`); ``flai ipfs`` runs the embedded IPFS node.
+(see :mod:`flai.chain.runtime`); ``flai chain`` runs the project's development chain for
+scripts run one after another (``flai run --rpc URL``); ``flai ipfs`` runs the embedded IPFS
+node.
 
 Exit codes: 0 success, 1 a service could not start, 2 bad arguments or a failed step (the
 message names the field or the service).
@@ -17,13 +19,31 @@ __all__ = ["main"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flai.chain.runtime import ChainRuntimeError, run_script
+    import os
 
+    from flai.chain.runtime import CHAIN_RPC_ENV, ChainRuntimeError, run_script
+
+    if args.rpc:
+        if args.network:
+            print("error: give --rpc or --network, not both", file=sys.stderr)
+            return 2
+        os.environ[CHAIN_RPC_ENV] = args.rpc
     try:
         run_script(args.script, args.function, args.args, network_id=args.network)
     except ChainRuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _chain(args: argparse.Namespace) -> int:
+    from flai.chain.runtime import ChainRuntimeError, serve_chain
+
+    try:
+        serve_chain(port=args.port or None, state=args.state)
+    except ChainRuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -52,7 +72,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--network", default=None, help="a brownie network id (default: the project's own Anvil)"
     )
+    run.add_argument(
+        "--rpc",
+        default=None,
+        metavar="URL",
+        help="use this development chain (e.g. one started by `flai chain`) instead of a new one",
+    )
     run.set_defaults(handler=_run)
+
+    chain = sub.add_parser(
+        "chain",
+        help="run the project's development chain (Anvil) until interrupted",
+        description=(
+            "Start Anvil with the project's settings (20 funded accounts, no base fee) on a "
+            "loopback port and print its URL, for scripts run one after another with "
+            "`flai run --rpc URL`. With --state the chain is saved on exit and reloaded."
+        ),
+    )
+    chain.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    chain.add_argument("--state", default=None, help="file to load the chain from and save it to")
+    chain.set_defaults(handler=_chain)
 
     ipfs = sub.add_parser(
         "ipfs", help="run the embedded IPFS node (Kubo RPC subset)", add_help=False

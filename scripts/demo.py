@@ -1,7 +1,7 @@
 """`make demo`: the worked pharma/hospitals scenario of 001 §9, end to end on Anvil.
 
 Runs ``configs/scenario.yaml`` through :mod:`scripts.rfm_lifecycle` (the same code path as
-``brownie run scripts/rfm_lifecycle.py``): the SuperDAO platform and SubDAO factory are
+``flai run scripts/rfm_lifecycle.py``): the SuperDAO platform and SubDAO factory are
 deployed, PharmaCo's RFM is approved by a SuperDAO vote, backers fund the crowdfund,
 hospitals and validators onboard, five hospitals (one free-rider, one label-flipper) train
 for three rounds under three validators and three compute nodes (one node down in round

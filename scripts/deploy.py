@@ -1,6 +1,6 @@
 """Deploy the SuperDAO platform layer with the SubDAO factory and record their addresses.
 
-Usage: ``brownie run scripts/deploy.py [--network NAME]``. Reads an optional config file
+Usage: ``flai run scripts/deploy.py [--rpc URL | --network NAME]``. Reads an optional config file
 (YAML or JSON, keys of :class:`flai.chain.PlatformConfig`) from ``$FLAI_PLATFORM_CONFIG``,
 deploys with ``accounts[0]`` (or the brownie account named by ``$FLAI_DEPLOYER``), and
 writes ``deployments/<network>.json``.

@@ -2,7 +2,7 @@
 
 Usage::
 
-    brownie run scripts/distribute_revenue.py main configs/scenario.yaml --network anvil-h4
+    flai run scripts/distribute_revenue.py main configs/scenario.yaml --rpc http://127.0.0.1:PORT
 
 Loads and validates the scenario (its ``backers`` are the SDT side, its hospitals the SBGT
 side), reads ``deployments/<network>.json`` and runs :func:`flai.chain.distribute_revenue`;

@@ -2,8 +2,8 @@
 
 Usage::
 
-    brownie run scripts/rfm_lifecycle.py --network anvil-h4
-    brownie run scripts/rfm_lifecycle.py main configs/scenario.yaml <workdir> --network anvil-h4
+    flai run scripts/rfm_lifecycle.py --rpc http://127.0.0.1:PORT
+    flai run scripts/rfm_lifecycle.py main configs/scenario.yaml <workdir> --rpc http://127.0.0.1:PORT
 
 Loads and validates the scenario (a bad field is an error naming it, before any
 transaction), starts the embedded IPFS node on an ephemeral loopback port, and hands over to

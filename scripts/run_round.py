@@ -2,7 +2,7 @@
 
 Usage::
 
-    brownie run scripts/run_round.py main configs/scenario.yaml <workdir> --network anvil-h4
+    flai run scripts/run_round.py main configs/scenario.yaml <workdir> --rpc http://127.0.0.1:PORT
 
 Loads and validates the scenario (a bad field is an error naming it, before any
 transaction), reads the addresses from ``deployments/<network>.json`` and runs

@@ -2,7 +2,7 @@
 
 Usage::
 
-    brownie run scripts/serve_inference.py main configs/scenario.yaml 10 <workdir> --network anvil-h4
+    flai run scripts/serve_inference.py main configs/scenario.yaml 10 <workdir> --rpc http://127.0.0.1:PORT
 
 Loads and validates the scenario, reads ``deployments/<network>.json`` and runs
 :func:`flai.chain.serve_requests`: the first ``count`` requests of the scenario's request

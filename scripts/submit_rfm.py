@@ -2,7 +2,7 @@
 
 Usage::
 
-    brownie run scripts/submit_rfm.py main configs/steps/rfm_spec.json --network anvil-h4
+    flai run scripts/submit_rfm.py main configs/steps/rfm_spec.json --rpc http://127.0.0.1:PORT
 
 The spec (JSON or YAML, fields :data:`flai.chain.RFM_SPEC_FIELDS`) is validated first — a bad
 field is an error naming it, before any transaction — then stored on IPFS (``$FLAI_IPFS_API``

@@ -164,14 +164,14 @@ def harden_receipt_wait() -> None:
 
 
 def _project() -> Any:
-    """The loaded brownie project (``brownie run``/``brownie test`` or ``project.load``)."""
+    """The loaded brownie project (``flai run``, ``brownie test`` or ``project.load``)."""
     from brownie import project
 
     harden_receipt_wait()
     loaded = project.get_loaded_projects()
     if not loaded:
         raise ChainError(
-            "no brownie project is loaded (use `brownie run`, `brownie test` or project.load)"
+            "no brownie project is loaded (use `flai run`, `brownie test` or project.load)"
         )
     return loaded[0]
 

@@ -24,8 +24,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ __all__ = [
     "CHAIN_RPC_ENV",
     "HOME_ENV",
     "ChainRuntimeError",
+    "anvil_command",
     "configure_development",
     "connect_own_chain",
     "free_port",
@@ -44,6 +49,7 @@ __all__ = [
     "load_project",
     "project_root",
     "run_script",
+    "serve_chain",
 ]
 
 #: Unlocked Anvil accounts of the development chain (the worked scenario needs 20 parties).
@@ -167,7 +173,7 @@ def load_project(root: Path | None = None) -> Any:
 
     root = (root or project_root()).resolve()
     for loaded in project.get_loaded_projects():
-        if Path(loaded._path).resolve() == root:
+        if loaded._path is not None and Path(loaded._path).resolve() == root:
             return loaded
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -188,7 +194,8 @@ def run_script(
 
     ``script`` is a path to a file in ``<project>/scripts`` (absolute, or relative to the
     current folder or the project root); it is imported as ``scripts.<name>``, so the names
-    of the folders above the project never matter.
+    of the folders above the project never matter. The script runs in the project root (as
+    under ``brownie run``), so relative paths among ``args`` are read from there.
     """
     path = Path(script)
     root = project_root(Path.cwd()) if not path.is_absolute() else project_root(path.parent)
@@ -198,6 +205,7 @@ def run_script(
         raise ChainRuntimeError(f"script {script}: no such file")
     if found.parent != root / "scripts" or found.suffix != ".py":
         raise ChainRuntimeError(f"script {script}: not a .py file in {root / 'scripts'}")
+    os.chdir(root)  # brownie resolves the config's remappings and sources from here
     if (network_id or DEVELOPMENT) == DEVELOPMENT:
         isolate_brownie_home(root)  # a live network's definition and keystore stay the user's
     from flai.chain import harden_receipt_wait
@@ -210,3 +218,58 @@ def run_script(
     if not callable(entry):
         raise ChainRuntimeError(f"script {script}: no function {function!r}")
     return entry(*args)
+
+
+def anvil_command(*, port: int, state: str | None = None) -> list[str]:
+    """The Anvil command line of the project's development chain."""
+    anvil = shutil.which("anvil") or str(
+        project_root() / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    )
+    if not Path(anvil).is_file():
+        raise ChainRuntimeError("anvil not found: run `make setup` (npm ci installs it)")
+    command = [anvil, "--host", "127.0.0.1", "--port", str(port), "--accounts", str(ACCOUNTS)]
+    command += ["--gas-limit", str(GAS_LIMIT), "--base-fee", "0"]
+    if state:
+        command += ["--state", state]
+    return command
+
+
+def serve_chain(*, port: int | None = None, state: str | None = None) -> None:
+    """Run the project's development chain in the foreground until SIGINT/SIGTERM.
+
+    Prints ``FLAI_CHAIN_RPC=http://127.0.0.1:PORT`` once Anvil answers, so a shell or a parent
+    process can hand it to ``flai run --rpc``. Raises :class:`ChainRuntimeError` when the port
+    is taken or Anvil does not start.
+    """
+    port = port or free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise ChainRuntimeError(f"port {port} is already in use")
+    proc = subprocess.Popen(
+        anvil_command(port=port, state=state), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            detail = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise ChainRuntimeError(f"anvil exited with {proc.returncode}: {detail.strip()}")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise ChainRuntimeError(f"anvil did not answer on port {port} within 30 s")
+        time.sleep(0.05)
+    print(f"{CHAIN_RPC_ENV}=http://127.0.0.1:{port}", flush=True)
+
+    def stop(signum: int, frame: object) -> None:
+        proc.terminate()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:
+            proc.kill()

@@ -8,11 +8,16 @@ API address) as an attribute so callers need not parse messages.
 from flai.errors import FlaiError
 
 __all__ = [
+    "BadRequestBodyError",
+    "BodyTooLargeError",
     "CIDNotFoundError",
+    "ForbiddenOriginError",
     "IntegrityError",
     "InvalidCIDError",
+    "LengthRequiredError",
     "NodeBindError",
     "NotPinnedError",
+    "RequestRefusedError",
     "StorageError",
     "UnreachableError",
     "UnsupportedOptionError",
@@ -133,4 +138,93 @@ class UnsupportedOptionError(StorageError, ValueError):
     def __init__(self, option: str, value: object) -> None:
         super().__init__(f"unsupported value for option {option!r}: {value!r}")
         self.option = option
+        self.value = value
+
+
+class RequestRefusedError(StorageError):
+    """The embedded node refused an HTTP request before acting on it.
+
+    Parameters
+    ----------
+    status
+        The HTTP status the node answers with.
+    message
+        What was wrong.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BadRequestBodyError(RequestRefusedError):
+    """A request body's framing is invalid (``Content-Length``, chunked encoding).
+
+    Parameters
+    ----------
+    field
+        The header or framing element at fault (``"Content-Length"``, ``"chunk size"`` ...).
+    value
+        The offending value, as received.
+    reason
+        Why it was refused.
+    """
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(400, f"invalid {field} {value!r}: {reason}")
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class LengthRequiredError(RequestRefusedError):
+    """A command that reads a body got neither ``Content-Length`` nor chunked encoding.
+
+    Parameters
+    ----------
+    command
+        The RPC command (``"add"``, ``"block/put"``).
+    """
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            411,
+            f"{command} needs a request body with a Content-Length or Transfer-Encoding: chunked",
+        )
+        self.command = command
+
+
+class BodyTooLargeError(RequestRefusedError):
+    """A request body is (or has grown) larger than the node accepts.
+
+    Parameters
+    ----------
+    limit
+        The node's ``max_body_size`` in bytes.
+    size
+        The declared ``Content-Length``, or the bytes received so far for a chunked body.
+    """
+
+    def __init__(self, limit: int, size: int) -> None:
+        super().__init__(413, f"request body of {size} bytes exceeds the limit of {limit} bytes")
+        self.limit = limit
+        self.size = size
+
+
+class ForbiddenOriginError(RequestRefusedError):
+    """A request came from a web origin other than the API's own (possible CSRF).
+
+    Parameters
+    ----------
+    header
+        The header that named the origin (``"Origin"``, ``"Referer"`` or ``"User-Agent"``
+        for a browser request that names none).
+    value
+        Its value.
+    """
+
+    def __init__(self, header: str, value: str) -> None:
+        super().__init__(403, "403 - Forbidden")
+        self.header = header
         self.value = value

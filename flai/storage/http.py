@@ -79,7 +79,7 @@ class IpfsHttpStorage(Storage):
     # -- Storage ------------------------------------------------------------------------
 
     def put_stream(self, source: ByteSource, *, pin: bool = True) -> str:
-        local = DagBuilder(sink=lambda cid, block: None, options=self._options)
+        local = DagBuilder(options=self._options)  # hashes only, to check the reply
 
         def upload() -> Iterator[bytes]:
             for chunk in iter_source(source):

@@ -8,8 +8,17 @@ works against either. No networking beyond the API: the node is always "offline"
 Served commands (``POST /api/v0/<command>``, arguments in the query string as ``arg=``,
 results as Kubo shapes them): ``add`` (multipart upload, streamed, NDJSON result),
 ``cat``, ``block/get``, ``block/stat``, ``block/put``, ``pin/add``, ``pin/ls``,
-``pin/rm``, ``repo/gc``, ``version``, ``id``. Other methods get ``405`` and unknown
-commands ``404`` like Kubo; errors are ``{"Message", "Code", "Type": "error"}``.
+``pin/rm``, ``repo/gc``, ``repo/verify``, ``version``, ``id``. Other methods get ``405``
+and unknown commands ``404`` like Kubo; errors are ``{"Message", "Code", "Type": "error"}``.
+
+Requests are bounded before the node reads them: a body must be framed by a plain
+decimal ``Content-Length`` or by chunked encoding (never both, nothing else), is capped at
+``max_body_size`` (413), and is streamed, never held whole; a command that needs a body
+and got no framing answers 411. As in Kubo, a request naming a web origin (``Origin``,
+``Referer``) other than the API's own gets ``403 - Forbidden``, as does a browser
+request naming none. Adds and pins hold the repository's GC lock shared and ``repo/gc``
+holds it alone (see :mod:`flai.storage.lock`); ``repo/gc`` reports corrupt or missing
+blocks of pinned DAGs as ``{"Error": ...}`` entries and collects the rest.
 
 Run it from Python::
 
@@ -38,7 +47,8 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,16 +61,21 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from multiformats import CID, multihash
 
 from flai import __version__
-from flai.storage.blockstore import atomic_write
+from flai.storage.blockstore import Blockstore, atomic_write
 from flai.storage.errors import (
+    BadRequestBodyError,
+    BodyTooLargeError,
     CIDNotFoundError,
+    ForbiddenOriginError,
     InvalidCIDError,
+    LengthRequiredError,
     NodeBindError,
     NotPinnedError,
+    RequestRefusedError,
     StorageError,
     UnsupportedOptionError,
 )
-from flai.storage.local import PIN_RECURSIVE, LocalStore
+from flai.storage.local import LocalStore
 from flai.storage.unixfs import (
     DEFAULT_CHUNK_SIZE,
     ImportOptions,
@@ -68,16 +83,25 @@ from flai.storage.unixfs import (
     parse_cid,
 )
 
-__all__ = ["DEFAULT_API_PORT", "IpfsNode", "main"]
+__all__ = ["DEFAULT_API_PORT", "DEFAULT_MAX_BODY_SIZE", "IpfsNode", "main"]
 
 DEFAULT_API_PORT = 5001
 """Kubo's default RPC API port."""
 
 _log = logging.getLogger(__name__)
 
+DEFAULT_MAX_BODY_SIZE = 4 << 30
+"""Largest request body the node accepts by default (4 GiB; ``max_body_size``)."""
+
 _READ_SIZE = 1 << 18
 _MAX_HEADER_BYTES = 16 * 1024
 _MAX_BLOCK_SIZE = 1 << 20
+_MAX_BIG_BLOCK_SIZE = 64 << 20  # block/put --allow-big-block: still buffered, so bounded
+_MAX_CHUNK_LINE = 1024
+_MAX_TRAILERS = 64
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 64 << 20
 _ERR_NORMAL = 0
 _ERR_CLIENT = 1
 
@@ -96,13 +120,25 @@ class _RequestError(Exception):
 
 
 class _BodyReader:
-    """A request body delimited by ``Content-Length`` or ``Transfer-Encoding: chunked``."""
+    """A request body delimited by ``Content-Length`` or ``Transfer-Encoding: chunked``.
 
-    def __init__(self, rfile: BinaryIO, *, length: int | None, chunked: bool) -> None:
+    Never reads past the body, never buffers it, and stops a chunked body at ``limit``
+    bytes. ``length`` is ``None`` when the request declared neither (an empty body).
+    """
+
+    def __init__(self, rfile: BinaryIO, *, length: int | None, chunked: bool, limit: int) -> None:
         self._rfile = rfile
         self._chunked = chunked
+        self._limit = limit
+        self.declared = chunked or length is not None
         self._remaining = 0 if chunked else (length or 0)
+        self._received = 0
         self._eof = False if chunked else self._remaining == 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._eof
 
     def read(self, size: int) -> bytes:
         """Up to ``size`` bytes; ``b""`` at the end of the body."""
@@ -119,7 +155,7 @@ class _BodyReader:
         if self._remaining == 0:
             if self._chunked:
                 if self._rfile.readline(8) not in (b"\r\n", b"\n"):
-                    raise _RequestError("malformed chunked body", status=400, code=_ERR_CLIENT)
+                    raise BadRequestBodyError("chunked body", "chunk end", "missing CRLF")
             else:
                 self._eof = True
         return data
@@ -130,15 +166,24 @@ class _BodyReader:
             pass
 
     def _next_chunk(self) -> None:
-        line = self._rfile.readline(1024)
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise _RequestError("malformed chunk size", status=400, code=_ERR_CLIENT) from None
+        line = self._rfile.readline(_MAX_CHUNK_LINE + 1)
+        if len(line) > _MAX_CHUNK_LINE or not line.endswith(b"\n"):
+            raise BadRequestBodyError("chunk size", line[:40], "line too long or truncated")
+        digits = line.split(b";", 1)[0].strip()
+        if not digits or len(digits) > 16 or digits.strip(_HEX_DIGITS):
+            raise BadRequestBodyError("chunk size", digits[:40], "not a hexadecimal number")
+        size = int(digits, 16)
         if size == 0:
-            while self._rfile.readline(8192) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
+            for _ in range(_MAX_TRAILERS):
+                if self._rfile.readline(_MAX_CHUNK_LINE) in (b"\r\n", b"\n", b""):
+                    break
+            else:
+                raise BadRequestBodyError("chunked body", "trailers", "too many trailer lines")
             self._eof = True
+            return
+        self._received += size
+        if self._received > self._limit:
+            raise BodyTooLargeError(self._limit, self._received)
         self._remaining = size
 
 
@@ -283,6 +328,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _normal_origin(origin: str) -> str:
+    return origin.strip().lower().rstrip("/")
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -290,6 +339,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], node: IpfsNode) -> None:
         self.node = node
         self._connections: set[socket.socket] = set()
+        self._lingering: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
@@ -298,9 +348,18 @@ class _Server(ThreadingHTTPServer):
             self._connections.add(request)
         super().process_request(request, client_address)
 
+    def linger(self, request: socket.socket) -> None:
+        """Drain ``request`` briefly before closing it (see :meth:`shutdown_request`)."""
+        with self._connections_lock:
+            self._lingering.add(request)
+
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
+            lingering = request in self._lingering
+            self._lingering.discard(request)
+        if lingering:
+            _drain_before_close(request)
         super().shutdown_request(request)
 
     def close_connections(self) -> None:
@@ -311,6 +370,35 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def _drain_before_close(request: socket.socket) -> None:
+    """Half-close, then read and discard what the client still sends, for a bounded time.
+
+    Closing a socket with unread input makes the kernel answer with a reset, which can
+    destroy the error response before the client reads it; a client still uploading a
+    refused body would then see only "connection reset". Discarding into one fixed
+    buffer costs no memory, and time and bytes are both capped.
+    """
+    try:
+        request.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    buffer = bytearray(1 << 16)
+    deadline = time.monotonic() + _LINGER_SECONDS
+    discarded = 0
+    try:
+        while discarded < _LINGER_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            request.settimeout(remaining)
+            count = request.recv_into(buffer)
+            if not count:
+                break
+            discarded += count
+    except OSError:
+        pass
 
 
 class _Server6(_Server):
@@ -376,10 +464,11 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("%s - %s", self.address_string(), format % args)
 
     def do_POST(self) -> None:
+        body: _BodyReader | None = None
         try:
-            body = self._body()
             self._check_origin()
             command, params = self._route()
+            body = self._body()
             handler = _COMMANDS.get(command)
             if handler is None:
                 body.drain()
@@ -387,14 +476,17 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             handler(self, params, body)
         except _RequestError as exc:
-            self._send_error(exc)
+            self._send_error(exc, body)
+        except RequestRefusedError as exc:
+            _log.warning("refused %s: %s", self.path, exc)
+            self._send_error(_RequestError(exc.message, status=exc.status, code=_ERR_CLIENT), body)
         except StorageError as exc:
-            self._send_error(self._map_error(exc))
+            self._send_error(self._map_error(exc), body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # noqa: BLE001 - last-resort 500 instead of a dropped socket
             _log.exception("internal error serving %s", self.path)
-            self._send_error(_RequestError(f"internal error: {exc}"))
+            self._send_error(_RequestError(f"internal error: {exc}"), body)
 
     def _method_not_allowed(self) -> None:
         self.close_connection = True
@@ -409,21 +501,61 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _body(self) -> _BodyReader:
-        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
-        length = self.headers.get("Content-Length")
-        try:
-            size = int(length) if length is not None else 0
-        except ValueError:
-            self.close_connection = True
-            raise _RequestError("invalid Content-Length", status=400, code=_ERR_CLIENT) from None
-        return _BodyReader(self.rfile, length=size, chunked=chunked)  # type: ignore[arg-type]
+        """The body reader for this request, from its framing headers alone.
+
+        ``Transfer-Encoding: chunked`` is read chunk by chunk up to the node's size limit;
+        otherwise ``Content-Length`` must be a plain decimal within the limit. A request
+        with neither has an empty body (RFC 9112 §6.3); commands that need one refuse it
+        with 411. Ambiguous framing (both headers, repeated differing lengths, other
+        transfer codings) is refused: it is how request smuggling starts.
+        """
+        limit = self.server.node.max_body_size
+        codings = [
+            c.strip().lower()
+            for value in self.headers.get_all("Transfer-Encoding") or []
+            for c in value.split(",")
+            if c.strip()
+        ]
+        lengths = [v.strip() for v in self.headers.get_all("Content-Length") or []]
+        if codings:
+            if codings != ["chunked"]:
+                raise BadRequestBodyError(
+                    "Transfer-Encoding", ", ".join(codings), "only chunked is supported"
+                )
+            if lengths:
+                raise BadRequestBodyError(
+                    "Content-Length", lengths[0], "not allowed with Transfer-Encoding: chunked"
+                )
+            return _BodyReader(self.rfile, length=None, chunked=True, limit=limit)  # type: ignore[arg-type]
+        if not lengths:
+            self.close_connection = True  # unframed bytes after the headers are not a request
+            return _BodyReader(self.rfile, length=None, chunked=False, limit=limit)  # type: ignore[arg-type]
+        if len(set(lengths)) > 1:
+            raise BadRequestBodyError("Content-Length", ", ".join(lengths), "repeated, differing")
+        value = lengths[0]
+        if not value.isascii() or not value.isdigit() or len(value) > 19:
+            raise BadRequestBodyError("Content-Length", value, "not a non-negative integer")
+        size = int(value)
+        if size > limit:
+            raise BodyTooLargeError(limit, size)
+        return _BodyReader(self.rfile, length=size, chunked=False, limit=limit)  # type: ignore[arg-type]
 
     def _check_origin(self) -> None:
+        """Kubo's CSRF checks: a request naming a web origin (``Origin``, or ``Referer``
+        when there is none) must come from the API's own origin, and a browser request
+        (``User-Agent: Mozilla...``) must name one."""
+        allowed = self.server.node.allowed_origins
         origin = self.headers.get("Origin")
-        if origin and not self.server.node.allow_remote:
-            host = urlsplit(origin).hostname or ""
-            if not _is_loopback(host):
-                raise _RequestError("403 - Forbidden", status=403, code=_ERR_CLIENT)
+        if origin is not None and _normal_origin(origin) not in allowed:
+            raise ForbiddenOriginError("Origin", origin)
+        referer = self.headers.get("Referer")
+        if referer:
+            parts = urlsplit(referer.strip())
+            if _normal_origin(f"{parts.scheme}://{parts.netloc}") not in allowed:
+                raise ForbiddenOriginError("Referer", referer)
+        agent = self.headers.get("User-Agent", "")
+        if origin is None and not referer and agent.startswith("Mozilla"):
+            raise ForbiddenOriginError("User-Agent", agent)
 
     def _route(self) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
@@ -446,9 +578,12 @@ class _Handler(BaseHTTPRequestHandler):
             return _RequestError(str(exc), status=400, code=_ERR_CLIENT)
         return _RequestError(str(exc))
 
-    def _send_error(self, exc: _RequestError) -> None:
-        # An error can arrive mid-upload with the rest of the body unread: always close.
+    def _send_error(self, exc: _RequestError, body: _BodyReader | None = None) -> None:
+        # An error can arrive mid-upload with the rest of the body unread: always close,
+        # and have the server linger on the socket so the client still gets the answer.
         self.close_connection = True
+        if body is None or not body.complete:
+            self.server.linger(self.connection)
         if exc.status in (403, 404) and exc.message.startswith(str(exc.status)):
             self._send_plain(exc.status, exc.message + "\n")  # Kubo's plain-text pages
             return
@@ -482,6 +617,22 @@ class _Handler(BaseHTTPRequestHandler):
             "application/json",
             {"X-Chunked-Output": "1", "X-Stream-Output": "1"},
         )
+
+    def _send_ndjson_stream(self, values: list[Any], *, error: str | None = None) -> None:
+        """NDJSON as a chunked stream whose ``X-Stream-Error`` trailer carries ``error``
+        (how Kubo reports a command that fails after its output has started)."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("X-Chunked-Output", "1")
+        self.send_header("X-Stream-Output", "1")
+        self.send_header("Trailer", "X-Stream-Error")
+        self.end_headers()
+        payload = b"".join(json.dumps(v).encode() + b"\n" for v in values)
+        if payload:
+            self._write_chunk(payload)
+        trailer = f"X-Stream-Error: {error}\r\n" if error else ""
+        self.wfile.write(b"0\r\n" + trailer.encode() + b"\r\n")
 
     def _send_stream(self, chunks: Iterator[bytes], content_type: str) -> None:
         """Chunked response; the first chunk is produced before the headers are sent so
@@ -522,7 +673,7 @@ class _Handler(BaseHTTPRequestHandler):
         only_hash = _flag(params, "only-hash", False)
         progress = _flag(params, "progress", False)
         results: list[dict[str, Any]] = []
-        for headers, content in self._multipart(body).parts():
+        for headers, content in self._multipart(body, "add").parts():
             content_type = headers.get("content-type", "application/octet-stream").lower()
             disposition = headers.get("content-disposition", "")
             name = unquote(_header_param(disposition, "filename") or "")
@@ -574,10 +725,12 @@ class _Handler(BaseHTTPRequestHandler):
         allow_big = _flag(params, "allow-big-block", False)
         pin = _flag(params, "pin", False)
         results: list[dict[str, Any]] = []
-        for _headers, content in self._multipart(body).parts():
+        for _headers, content in self._multipart(body, "block/put").parts():
             data = bytearray()
             for chunk in content:
                 data += chunk
+                if len(data) > _MAX_BIG_BLOCK_SIZE:
+                    raise BodyTooLargeError(_MAX_BIG_BLOCK_SIZE, len(data))
                 if len(data) > _MAX_BLOCK_SIZE and not allow_big:
                     raise _RequestError(
                         "produced block is over 1MiB: big blocks can't be exchanged with "
@@ -593,9 +746,10 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _RequestError(
                         f"invalid dag-pb block: {exc}", status=400, code=_ERR_CLIENT
                     ) from None
-            cid = self._store.put_block(bytes(data), codec=codec, version=version)
-            if pin:
-                self._store.pin(str(cid), recursive=False)
+            with self._store.gc_lock.pin_lock():  # no collection between the put and the pin
+                cid = self._store.put_block(bytes(data), codec=codec, version=version)
+                if pin:
+                    self._store.pin(str(cid), recursive=False)
             results.append({"Key": str(cid), "Size": len(data)})
         self._send_ndjson(results)
 
@@ -630,7 +784,7 @@ class _Handler(BaseHTTPRequestHandler):
         if args:
             for arg in args:
                 cid = str(_cid_arg(arg))
-                found = pinned.get(cid) or self._indirect_type(cid, pinned)
+                found = pinned.get(cid) or self._indirect_type(cid)
                 if found is None or (kind != "all" and not found.startswith(kind)):
                     raise _RequestError(f"path '{arg}' is not pinned")
                 keys[cid] = found
@@ -645,20 +799,38 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json({"Keys": {c: {"Type": t} for c, t in keys.items()}})
 
-    def _indirect_type(self, cid: str, pinned: dict[str, str]) -> str | None:
-        for root, kind in pinned.items():
-            if kind == PIN_RECURSIVE and any(str(c) == cid for c in self._store.walk(root)):
-                return f"indirect through {root}"
-        return None
+    def _indirect_type(self, cid: str) -> str | None:
+        root = self._store.pinned_through(cid)
+        return None if root is None else f"indirect through {root}"
 
     def _cmd_repo_gc(self, params: dict[str, list[str]], body: _BodyReader) -> None:
+        """Kubo's ``repo gc``: one ``{"Key": {"/": cid}}`` per removed block; problems with
+        pinned DAGs are streamed as ``{"Error": ...}`` entries (Kubo's ``--stream-errors``
+        shape) and do not stop the collection."""
         body.drain()
-        removed = self._store.gc()
-        lines = []
-        for key in removed:
-            digest = base64.b32decode(key + "=" * (-len(key) % 8))
-            lines.append({"Key": {"/": str(CID("base32", 1, "raw", digest))}})
+        quiet = _flag(params, "quiet", False)
+        result = self._store.gc()
+        lines: list[dict[str, Any]] = [{"Error": p.describe()} for p in result.problems]
+        if not quiet:
+            lines.extend({"Key": {"/": Blockstore.key_cid(key)}} for key in result.removed)
         self._send_ndjson(lines)
+
+    def _cmd_repo_verify(self, params: dict[str, list[str]], body: _BodyReader) -> None:
+        """Kubo's ``repo verify``: re-hash every block; ``{"Msg", "Progress"}`` objects,
+        a message per corrupt block, and the error "verify complete, some blocks were
+        corrupt" in the ``X-Stream-Error`` trailer if any was."""
+        body.drain()
+        result = self._store.verify()
+        lines: list[dict[str, Any]] = [
+            {"Msg": f"block {p.cid} was corrupt ({p.reason})", "Progress": 0}
+            for p in result.corrupt
+        ]
+        lines.append({"Msg": "", "Progress": result.checked})
+        if result.corrupt:
+            self._send_ndjson_stream(lines, error="verify complete, some blocks were corrupt")
+        else:
+            lines.append({"Msg": "verify complete, all blocks validated.", "Progress": 0})
+            self._send_ndjson_stream(lines)
 
     def _cmd_version(self, params: dict[str, list[str]], body: _BodyReader) -> None:
         body.drain()
@@ -689,7 +861,9 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
 
-    def _multipart(self, body: _BodyReader) -> _MultipartReader:
+    def _multipart(self, body: _BodyReader, command: str) -> _MultipartReader:
+        if not body.declared:
+            raise LengthRequiredError(command)
         content_type = self.headers.get("Content-Type", "")
         if not content_type.lower().startswith("multipart/"):
             raise _RequestError(
@@ -713,6 +887,7 @@ _COMMANDS: dict[str, _Command] = {
     "pin/ls": _Handler._cmd_pin_ls,
     "pin/rm": _Handler._cmd_pin_rm,
     "repo/gc": _Handler._cmd_repo_gc,
+    "repo/verify": _Handler._cmd_repo_verify,
     "version": _Handler._cmd_version,
     "id": _Handler._cmd_id,
 }
@@ -789,11 +964,19 @@ class IpfsNode:
         TCP port; 0 picks a free one (see :attr:`port` after :meth:`start`).
     allow_remote
         Permit a non-loopback bind (the API is unauthenticated, as Kubo's).
+    max_body_size
+        Largest request body accepted, in bytes (larger ones get 413 unread).
+    allowed_origins
+        Web origins allowed besides the API's own (Kubo's
+        ``API.HTTPHeaders.Access-Control-Allow-Origin``), e.g. ``"http://localhost:3000"``.
+        A request naming any other origin gets 403.
 
     Raises
     ------
     NodeBindError
         If ``host`` is not a loopback address and ``allow_remote`` is false.
+    UnsupportedOptionError
+        If ``max_body_size`` is not positive.
     """
 
     def __init__(
@@ -804,9 +987,17 @@ class IpfsNode:
         host: str = "127.0.0.1",
         port: int = 0,
         allow_remote: bool = False,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         if not allow_remote and not _is_loopback(host):
             raise NodeBindError(host)
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+            raise UnsupportedOptionError("max-body-size", max_body_size)
+        if max_body_size <= 0:
+            raise UnsupportedOptionError("max-body-size", max_body_size)
+        self.max_body_size = max_body_size
+        self._extra_origins = frozenset(_normal_origin(o) for o in allowed_origins)
         if store is None:
             if repo is None:
                 raise ValueError("IpfsNode needs a repo directory or a store")
@@ -815,7 +1006,8 @@ class IpfsNode:
         self._host = host
         self._requested_port = port
         self.allow_remote = allow_remote
-        key = _load_identity(store.root / "identity.ed25519")
+        with store.gc_lock.pin_lock():  # a collection sweeps temporary files in the root
+            key = _load_identity(store.root / "identity.ed25519")
         self.public_key = _libp2p_public_key(key)
         self.peer_id = _peer_id(self.public_key)
         self._server: _Server | None = None
@@ -825,6 +1017,19 @@ class IpfsNode:
     def store(self) -> LocalStore:
         """The store being served."""
         return self._store
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins that may call the API: its own (``http``/``https`` on the loopback
+        names and the bind host, at the bound port, as Kubo lists them) and the extra
+        ones given."""
+        port = self.port
+        hosts = {"127.0.0.1", "localhost", "[::1]"}
+        bound = self._host.strip("[]").lower()
+        if bound not in ("0.0.0.0", "::"):
+            hosts.add(f"[{bound}]" if ":" in bound else bound)
+        own = {f"{scheme}://{host}:{port}" for scheme in ("http", "https") for host in hosts}
+        return frozenset(own) | self._extra_origins
 
     @property
     def port(self) -> int:
@@ -920,6 +1125,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="allow binding to a non-loopback address (unauthenticated API!)",
     )
+    parser.add_argument(
+        "--max-body-size",
+        type=int,
+        default=DEFAULT_MAX_BODY_SIZE,
+        help=f"largest request body in bytes (default {DEFAULT_MAX_BODY_SIZE})",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin allowed besides the API's own (repeatable)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     stop = threading.Event()
@@ -933,9 +1151,11 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             allow_remote=args.allow_remote,
+            max_body_size=args.max_body_size,
+            allowed_origins=args.allow_origin,
         )
         node.start()
-    except (NodeBindError, OSError) as exc:
+    except (NodeBindError, UnsupportedOptionError, OSError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}

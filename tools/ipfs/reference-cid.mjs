@@ -6,8 +6,10 @@
 //   v0: `ipfs add`                  -> cidVersion 0, rawLeaves false, reduceSingleLeafToSelf
 //   v1: `ipfs add --cid-version=1`  -> cidVersion 1, rawLeaves true,  reduceSingleLeafToSelf
 //
-// Usage: node tools/ipfs/reference-cid.mjs FILE [FILE ...]
-// Prints one JSON object mapping each FILE to {"v0": "<cid>", "v1": "<cid>"}.
+// Usage: node tools/ipfs/reference-cid.mjs [--chunk-size=N] [--max-links=M] FILE [FILE ...]
+// Prints one JSON object mapping each FILE to {"v0": "<cid>", "v1": "<cid>"}. The options
+// change the chunk size and links per node (`ipfs add --chunker=size-N`, and the balanced
+// layout's width) so that deep trees can be checked on small files.
 import { createReadStream } from 'node:fs'
 import { writeSync } from 'node:fs'
 import { importer } from 'ipfs-unixfs-importer'
@@ -15,8 +17,8 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 
-const CHUNK_SIZE = 262144
-const MAX_CHILDREN_PER_NODE = 174
+let CHUNK_SIZE = 262144
+let MAX_CHILDREN_PER_NODE = 174
 
 const MODES = {
   v0: { cidVersion: 0, rawLeaves: false },
@@ -38,9 +40,19 @@ async function referenceCid (path, mode) {
   return root.cid.toString()
 }
 
-const paths = process.argv.slice(2)
+const paths = []
+for (const arg of process.argv.slice(2)) {
+  const option = /^--(chunk-size|max-links)=([1-9][0-9]*)$/.exec(arg)
+  if (option === null) {
+    paths.push(arg)
+  } else if (option[1] === 'chunk-size') {
+    CHUNK_SIZE = Number(option[2])
+  } else {
+    MAX_CHILDREN_PER_NODE = Number(option[2])
+  }
+}
 if (paths.length === 0) {
-  writeSync(2, 'usage: reference-cid.mjs FILE [FILE ...]\n')
+  writeSync(2, 'usage: reference-cid.mjs [--chunk-size=N] [--max-links=M] FILE [FILE ...]\n')
   process.exit(2)
 }
 const result = {}

@@ -378,11 +378,12 @@ def test_unknown_command_is_404(node: IpfsNode) -> None:
     assert payload == b"404 page not found\n"
 
 
-def test_foreign_browser_origin_is_forbidden(node: IpfsNode) -> None:
+def test_only_the_apis_own_origin_is_allowed(node: IpfsNode) -> None:
     forbidden, _, _ = _post(node, "/api/v0/version", headers={"Origin": "https://evil.example"})
-    allowed, _, _ = _post(node, "/api/v0/version", headers={"Origin": "http://127.0.0.1:3000"})
+    other_port, _, _ = _post(node, "/api/v0/version", headers={"Origin": "http://127.0.0.1:3000"})
+    own, _, _ = _post(node, "/api/v0/version", headers={"Origin": f"http://127.0.0.1:{node.port}"})
 
-    assert (forbidden, allowed) == (403, 200)
+    assert (forbidden, other_port, own) == (403, 403, 200)
 
 
 def test_keep_alive_connection_serves_many_requests(node: IpfsNode) -> None:

@@ -3,6 +3,7 @@ cheap to exercise."""
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import pytest
@@ -14,12 +15,17 @@ from flai.storage import ImportOptions, IntegrityError, InvalidCIDError, Unsuppo
 from flai.storage.unixfs import (
     DagBuilder,
     block_cid,
+    cid_codec,
+    cid_multihash,
+    cid_string,
     decode_dag_pb,
     decode_unixfs,
     encode_dag_pb,
     encode_unixfs_file,
     import_bytes,
+    import_stream,
     iter_file,
+    link_cids,
     parse_cid,
     verify_block,
 )
@@ -154,3 +160,45 @@ def test_builder_cannot_be_reused() -> None:
         builder.write(b"y")
     with pytest.raises(RuntimeError):
         builder.finish()
+
+
+@pytest.mark.parametrize("cid_version", [0, 1])
+def test_raw_sink_pieces_join_to_the_blocks_the_object_sink_gets(cid_version: int) -> None:
+    """The raw sink sees (binary CID, pieces) with pieces valid only during the call; the
+    object sink sees (CID, bytes). Joined, the pieces are the same blocks, each hashing
+    to its CID, delivered in the same order."""
+    data = bytes(range(256)) * 40
+    options = ImportOptions(cid_version=cid_version, chunk_size=100, max_links=4)
+    raw: list[tuple[bytes, bytes]] = []
+    objects: list[tuple[bytes, bytes]] = []
+
+    root = import_stream(
+        io.BytesIO(data),
+        options=options,
+        raw_sink=lambda cid, pieces: raw.append((cid, b"".join(pieces))),
+    )
+    import_bytes(data, options=options, sink=lambda c, b: objects.append((bytes(c), b)))
+
+    assert raw == objects
+    assert raw[-1][0] == bytes(root.cid)
+    for cid, block in raw:
+        decoded = CID.decode(cid)
+        assert cid_string(cid) == str(
+            decoded if decoded.version == 0 else decoded.set(base="base32")
+        )
+        verify_block(CID.decode(cid), block)
+        if cid_codec(cid) == 0x70:
+            assert link_cids(block) == [bytes(link.cid) for link in decode_dag_pb(block)[0]]
+
+
+def test_builder_takes_one_sink() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        DagBuilder(sink=lambda c, b: None, raw_sink=lambda c, p: None)
+
+
+@pytest.mark.parametrize(
+    "junk", [b"", b"\x01", b"\x02\x55\x12\x20" + bytes(32), b"\x01\x55\x12\x20"]
+)
+def test_cid_multihash_rejects_what_is_not_a_binary_cid(junk: bytes) -> None:
+    with pytest.raises(InvalidCIDError):
+        cid_multihash(junk)

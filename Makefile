@@ -18,9 +18,20 @@ export PYTHONDONTWRITEBYTECODE := 1
 export FLAI_BROWNIE_HOME := $(CURDIR)/.brownie-home
 BROWNIE = env HOME="$(FLAI_BROWNIE_HOME)" $(BIN)/brownie
 
-.PHONY: setup compile test demo bench lint slither lock clean
+.PHONY: setup chromium compile test demo explore bench lint slither lock clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed chromium
+
+# The explorer's browser test drives Debian's headless Chromium through chromedriver; install
+# both from apt when either is missing (root, or sudo; a no-op once they are there).
+CHROMIUM_PACKAGES := chromium chromium-driver
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "error: chromium missing and not root: apt-get install $(CHROMIUM_PACKAGES)" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CHROMIUM_PACKAGES); \
+	fi
 
 # requirements.lock pins every package (exact versions); `make lock` regenerates it from the
 # loose inputs in requirements.txt.

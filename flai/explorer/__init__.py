@@ -1,0 +1,1 @@
+"""FLAI Explorer: a read-only web front end to the registry, SubDAOs, rounds and revenue."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -86,5 +87,14 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - started
         print(f"FLAI_EXPLORER_URL={url}  (serving in {elapsed:.2f} s; Ctrl-C stops)", flush=True)
 
-    explorer.serve(on_ready=ready)
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: make both a
+    # KeyboardInterrupt so a stop is a clean exit
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        explorer.serve(on_ready=ready)
+    except KeyboardInterrupt:
+        pass
     return 0

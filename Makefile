@@ -66,6 +66,25 @@ test: setup
 demo: setup
 	$(BIN)/flai run scripts/demo.py
 
+# `make explore`: a chain of its own (`flai chain`), the demo run against it (`flai run --rpc`),
+# then the explorer over that chain and the demo's IPFS repository until Ctrl-C (which also
+# stops the chain). EXPLORE_PORT picks the web port.
+EXPLORE_PORT ?= 8800
+explore: setup
+	@log=$$(mktemp); chain=; \
+	stop() { if [ -n "$$chain" ]; then kill $$chain 2>/dev/null || true; wait $$chain 2>/dev/null || true; fi; rm -f "$$log"; }; \
+	trap stop EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/flai chain > "$$log" 2>&1 & chain=$$!; \
+	until grep -q '^FLAI_CHAIN_RPC=' "$$log"; do \
+	  kill -0 $$chain 2>/dev/null || { cat "$$log" >&2; exit 1; }; sleep 0.1; done; \
+	rpc=$$(sed -n 's/^FLAI_CHAIN_RPC=//p' "$$log"); echo "chain: $$rpc"; \
+	$(BIN)/flai run --rpc "$$rpc" scripts/demo.py; \
+	work=$$($(BIN)/python -c 'import json; print(json.load(open("deployments/development.json"))["workdir"])'); \
+	$(BIN)/flai run --rpc "$$rpc" scripts/explorer_names.py main configs/scenario.yaml "$$work/names.json" >/dev/null; \
+	$(BIN)/flai explorer --rpc "$$rpc" --deployment deployments/development.json \
+	  --ipfs-repo "$$work/ipfs" --names "$$work/names.json" --db "$$work/explorer.sqlite" \
+	  --port $(EXPLORE_PORT)
+
 bench: setup
 	$(BIN)/python bench/gas.py
 	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import eth_abi
+from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from flai.explorer.errors import ArtifactError
@@ -179,7 +180,7 @@ class EventCodec:
                 args[param["name"]] = to_json_value(param, value)
         try:
             values = eth_abi.decode(list(spec.data_types), bytes(data)) if spec.data else ()
-        except Exception:  # malformed data for this signature: not our event
+        except (DecodingError, ValueError, OverflowError):  # not this signature's layout
             return None
         for param, value in zip(spec.data, values):
             args[param["name"]] = to_json_value(param, value)

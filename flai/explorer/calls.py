@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import eth_abi
+from eth_abi.exceptions import DecodingError
 from eth_utils import keccak
 from web3 import Web3
 
@@ -76,7 +77,9 @@ class CallBook:
     def _function(self, call: Call) -> _Function:
         found = self._functions.get((call.kind, call.function, len(call.args)))
         if found is None:
-            raise ArtifactError(call.kind, f"no function {call.function} with {len(call.args)} args")
+            raise ArtifactError(
+                call.kind, f"no function {call.function} with {len(call.args)} args"
+            )
         return found
 
     def encode(self, call: Call) -> str:
@@ -107,7 +110,9 @@ class CallBook:
         tag = hex(block)
         for start in range(0, len(calls), BATCH):
             chunk = calls[start : start + BATCH]
-            requests = [("eth_call", [{"to": c.address, "data": self.encode(c)}, tag]) for c in chunk]
+            requests = [
+                ("eth_call", [{"to": c.address, "data": self.encode(c)}, tag]) for c in chunk
+            ]
             try:
                 responses = w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
             except Exception as exc:
@@ -124,6 +129,6 @@ class CallBook:
                 data = bytes.fromhex(raw[2:]) if isinstance(raw, str) else bytes(raw)
                 try:
                     out.append(self.decode(call, data))
-                except Exception:  # empty return data: no contract at the address
+                except (DecodingError, ValueError, OverflowError):  # empty: no contract there
                     out.append(None)
         return out

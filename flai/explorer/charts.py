@@ -53,14 +53,16 @@ def _fmt(value: float) -> str:
 
 
 def _frame(width: int, height: int, title: str, kind: str, count: int) -> list[str]:
-    return [
+    svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(title)}" data-chart="{kind}" data-{kind}="{count}">',
-        f"<title>{escape(title)}</title>",
+        f'aria-label="{escape(title)}" data-chart="{kind}" data-{kind}="{count}">'
+    )
+    heading = (
         f'<text x="{width / 2:.0f}" y="16" text-anchor="middle" class="chart-title">'
-        f"{escape(title)}</text>",
-    ]
+        f"{escape(title)}</text>"
+    )
+    return [svg, f"<title>{escape(title)}</title>", heading]
 
 
 def _y_axis(parts: list[str], top: float, low: float, high: float, w: int, h: int) -> None:

@@ -25,24 +25,44 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "explorer holds no key and sends no transaction."
         ),
     )
-    parser.add_argument("--rpc", required=True, metavar="URL", help="HTTP JSON-RPC URL of the chain")
     parser.add_argument(
-        "--deployment", required=True, type=Path, metavar="FILE",
+        "--rpc", required=True, metavar="URL", help="HTTP JSON-RPC URL of the chain"
+    )
+    parser.add_argument(
+        "--deployment",
+        required=True,
+        type=Path,
+        metavar="FILE",
         help="deployments/<network>.json written by scripts/deploy.py or scripts/rfm_lifecycle.py",
     )
     parser.add_argument(
-        "--db", type=Path, default=Path(".flai/explorer.sqlite"), metavar="FILE",
+        "--db",
+        type=Path,
+        default=Path(".flai/explorer.sqlite"),
+        metavar="FILE",
         help="SQLite index file (default: .flai/explorer.sqlite)",
     )
-    parser.add_argument("--rebuild", action="store_true", help="drop the index and rebuild it from scratch")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop the index and rebuild it from scratch"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
-    parser.add_argument("--port", type=int, default=8800, help="TCP port (0: a free one; default 8800)")
-    parser.add_argument("--poll", type=float, default=2.0, help="seconds between index syncs (default 2)")
+    parser.add_argument(
+        "--port", type=int, default=8800, help="TCP port (0: a free one; default 8800)"
+    )
+    parser.add_argument(
+        "--poll", type=float, default=2.0, help="seconds between index syncs (default 2)"
+    )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--ipfs", metavar="API", help="Kubo-compatible RPC API for public documents")
-    source.add_argument("--ipfs-repo", type=Path, metavar="DIR", help="embedded-node repository folder")
+    source.add_argument(
+        "--ipfs", metavar="API", help="Kubo-compatible RPC API for public documents"
+    )
+    source.add_argument(
+        "--ipfs-repo", type=Path, metavar="DIR", help="embedded-node repository folder"
+    )
     parser.add_argument("--names", type=Path, metavar="FILE", help="JSON {address: display name}")
-    parser.add_argument("--build-dir", type=Path, metavar="DIR", help="brownie build/contracts folder")
+    parser.add_argument(
+        "--build-dir", type=Path, metavar="DIR", help="brownie build/contracts folder"
+    )
     parser.add_argument("--index-only", action="store_true", help="sync the index once and exit")
     return parser
 

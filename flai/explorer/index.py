@@ -255,13 +255,15 @@ class ExplorerIndex:
         stored = {key: self._meta(key) for key in identity}
         if stored != identity:
             if any(v is not None for v in stored.values()):
-                log.info("index %s belongs to another chain or deployment: rebuilding", self.database)
+                log.info(
+                    "index %s belongs to another chain or deployment: rebuilding", self.database
+                )
             self._reset(identity)
 
     def _reset(self, identity: Mapping[str, str]) -> None:
         with self.conn:
             for table in _TABLES:
-                self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
+                self.conn.execute(f"DELETE FROM {table}")
             for key, value in identity.items():
                 self._set_meta(key, value)
             start = self._start_block()
@@ -277,8 +279,8 @@ class ExplorerIndex:
     def _start_block(self) -> int:
         if self.platform.start_block is not None:
             return self.platform.start_block
-        registry = self.platform.registry
-        head = self.w3.eth.block_number
+        registry = to_checksum_address(self.platform.registry)
+        head = int(self.w3.eth.block_number)
         try:
             if not self.w3.eth.get_code(registry, head):
                 return 0
@@ -290,7 +292,7 @@ class ExplorerIndex:
                 else:
                     low = mid + 1
             return low
-        except Exception:  # a node without historical state: index from genesis
+        except Exception:  # noqa: BLE001 - no historical state (any node error): from genesis
             return 0
 
     # -- public -------------------------------------------------------------------------
@@ -337,7 +339,9 @@ class ExplorerIndex:
                 stored += self._index_range(position, end, touched)
             except _RangeTooLarge:
                 if step == 1:
-                    raise ChainReadError("eth_getLogs", f"block {position} alone is refused") from None
+                    raise ChainReadError(
+                        "eth_getLogs", f"block {position} alone is refused"
+                    ) from None
                 step = max(1, step // 2)
                 continue
             position = end + 1
@@ -398,7 +402,7 @@ class ExplorerIndex:
     def _rollback(self, fork: int) -> None:
         with self.conn:
             for table in ("logs", "mentions", "cids", "snapshots"):
-                self.conn.execute(f"DELETE FROM {table} WHERE block > ?", (fork,))  # noqa: S608
+                self.conn.execute(f"DELETE FROM {table} WHERE block > ?", (fork,))
             self.conn.execute("DELETE FROM contracts WHERE block > ?", (fork,))
             self.conn.execute("DELETE FROM blocks WHERE number > ?", (fork,))
             self._set_meta("head", str(fork))
@@ -561,7 +565,9 @@ class ExplorerIndex:
                 address, kind="SubDAOFactory", role="SubDAOFactory", suite=None, block=block
             ):
                 found.append((address, "SubDAOFactory"))
-        elif kind == "SubDAO" and event == "ModuleSet" and int(args["module"]) == _MARKETPLACE_MODULE:
+        elif (
+            kind == "SubDAO" and event == "ModuleSet" and int(args["module"]) == _MARKETPLACE_MODULE
+        ):
             address = str(args["module_"])
             if address != _ZERO and self._add_contract(
                 address, kind="Marketplace", role="Marketplace", suite=None, block=block
@@ -769,7 +775,7 @@ class ExplorerIndex:
             return 0
         calls = self._plan(touched, self._full_refresh)
         self._store_snapshots(calls, block=block)
-        balance = self.w3.eth.get_balance(self.platform.timelock, block)
+        balance = self.w3.eth.get_balance(to_checksum_address(self.platform.timelock), block)
         with self.conn:
             self.conn.execute(
                 "INSERT OR REPLACE INTO snapshots(address, name, key, block, value) "

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import eth_abi
+from eth_abi.exceptions import DecodingError
 
 from flai.explorer import charts
 from flai.explorer.abi import selector_names
@@ -88,7 +89,9 @@ class Event:
     time: int
 
 
-def _thin(points: list[tuple[float, float]], limit: int = CHART_POINTS) -> tuple[tuple[float, float], ...]:
+def _thin(
+    points: list[tuple[float, float]], limit: int = CHART_POINTS
+) -> tuple[tuple[float, float], ...]:
     return tuple(points[-limit:])
 
 
@@ -245,7 +248,7 @@ class Reader:
         try:
             values = eth_abi.decode(types, bytes.fromhex(data[10:]))
             out["args"] = [_plain(v) for v in values]
-        except Exception:  # calldata that does not fit the ABI: shown raw
+        except (DecodingError, ValueError, OverflowError):  # not this ABI's layout: raw
             out["args"] = None
         return out
 
@@ -259,7 +262,9 @@ class Reader:
         kind_events = {
             e.key: int(e.args["kind"]) for e in self.events(governor, "ProposalKindAssigned")
         }
-        votes: dict[str, dict[str, int]] = defaultdict(lambda: {"For": 0, "Against": 0, "Abstain": 0})
+        votes: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"For": 0, "Against": 0, "Abstain": 0}
+        )
         voters: dict[str, int] = defaultdict(int)
         for e in self.events(governor, "VoteCast", "VoteCastWithParams"):
             votes[str(e.key)][_name(SUPPORT, e.args["support"])] += int(e.args["weight"])
@@ -284,8 +289,7 @@ class Reader:
             v = votes[pid]
             decided = v["For"] + v["Against"]
             actions = [
-                self.decode_action(t, d)
-                for t, d in zip(e.args["targets"], e.args["calldatas"])
+                self.decode_action(t, d) for t, d in zip(e.args["targets"], e.args["calldatas"])
             ]
             out.append(
                 {
@@ -352,7 +356,7 @@ class Reader:
             else:
                 credentials[account] = int(e.args["newCredentials"])
         minimum = int(self.snap(staking, "minimumStake") or 0)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for account in set(stake) | set(credentials):
             s, c = stake.get(account, 0), credentials.get(account, 0)
             rows.append(
@@ -382,7 +386,11 @@ class Reader:
             "registry_accrued": self.snap(p.get("RFMRegistry"), "treasuryAccrued"),
             "staking_fees": self.snap(p.get("SuperDAOStaking"), "pendingFees"),
             "splitter_accrued": sum(
-                int((self.snap(self.suite(h).get("RevenueSplitter"), "accrued") or {}).get("platform", 0))
+                int(
+                    (self.snap(self.suite(h).get("RevenueSplitter"), "accrued") or {}).get(
+                        "platform", 0
+                    )
+                )
                 for h in self.suites()
             ),
             "released": sum(
@@ -400,7 +408,8 @@ class Reader:
             "total_supply": self.snap(p.get("FLAIToken"), "totalSupply"),
             "members": members,
             "votes_bars": [
-                (self._short(m["account"]), m["votes"] / 10 ** token["decimals"]) for m in members[:16]
+                (self._short(m["account"]), m["votes"] / 10 ** token["decimals"])
+                for m in members[:16]
             ],
             "total_staked": self.snap(staking, "totalStaked"),
             "total_credentials": self.snap(staking, "totalCredentials"),
@@ -543,8 +552,13 @@ class Reader:
         return {
             "rfms": [r for r in every if matches(r)],
             "total": len(every),
-            "filters": {"q": q, "domain": domain, "data_schema": data_schema,
-                        "model_class": model_class, "status": status},
+            "filters": {
+                "q": q,
+                "domain": domain,
+                "data_schema": data_schema,
+                "model_class": model_class,
+                "status": status,
+            },
             "options": {
                 "domain": sorted({r["domain"] for r in every}),
                 "data_schema": sorted({r["data_schema"] for r in every}),
@@ -642,9 +656,11 @@ class Reader:
         index = INDEX_ONE
         history: dict[str, list[tuple[int, int]]] = defaultdict(list)
         totals: list[tuple[int, int]] = []
-        events = self.events(
-            sbgt, "Transfer", "PointsAwarded", "PointsRevoked", "IndexDecayed"
-        ) if sbgt else []
+        events = (
+            self.events(sbgt, "Transfer", "PointsAwarded", "PointsRevoked", "IndexDecayed")
+            if sbgt
+            else []
+        )
         times: dict[int, int] = {}
 
         def record(block: int) -> None:
@@ -669,9 +685,8 @@ class Reader:
                 scaled[str(e.args["account"])] = int(e.args["scaledBalance"])
             elif e.event == "PointsRevoked":
                 scaled[str(e.args["account"])] = 0
-            elif e.event == "Transfer":
-                if e.args["from"] == ZERO:
-                    scaled.setdefault(str(e.args["to"]), 0)
+            elif e.event == "Transfer" and e.args["from"] == ZERO:
+                scaled.setdefault(str(e.args["to"]), 0)
             times[e.block] = e.time
             if i + 1 == len(events) or events[i + 1].block != e.block:
                 record(e.block)
@@ -692,17 +707,37 @@ class Reader:
         """Contributors and validators of a suite, replayed from TrainingRounds events."""
         contributors: dict[str, dict[str, Any]] = {}
         validators: dict[str, dict[str, Any]] = {}
-        for e in self.events(rounds, "ContributorApplied", "ContributorWhitelisted",
-                             "ContributorRevoked", "CollateralWithdrawn", "ValidatorApplied",
-                             "ValidatorWhitelisted", "ValidatorRemoved", "DepositWithdrawn",
-                             "ValidatorSlashed") if rounds else []:
+        for e in (
+            self.events(
+                rounds,
+                "ContributorApplied",
+                "ContributorWhitelisted",
+                "ContributorRevoked",
+                "CollateralWithdrawn",
+                "ValidatorApplied",
+                "ValidatorWhitelisted",
+                "ValidatorRemoved",
+                "DepositWithdrawn",
+                "ValidatorSlashed",
+            )
+            if rounds
+            else []
+        ):
             name = e.event
             if name.startswith("Contributor") or name == "CollateralWithdrawn":
                 c = contributors.setdefault(
                     str(e.args["account"]),
-                    {"account": e.args["account"], "status": "Applied", "index": None,
-                     "collateral": 0, "attestation": None, "initial_points": 0,
-                     "reason": None, "slashed": 0, "since": e},
+                    {
+                        "account": e.args["account"],
+                        "status": "Applied",
+                        "index": None,
+                        "collateral": 0,
+                        "attestation": None,
+                        "initial_points": 0,
+                        "reason": None,
+                        "slashed": 0,
+                        "since": e,
+                    },
                 )
                 if name == "ContributorApplied":
                     c["attestation"] = e.args["attestationCid"]
@@ -718,11 +753,20 @@ class Reader:
                 else:
                     c["collateral"] = 0
             else:
-                account = str(e.args["validator"] if name == "ValidatorSlashed" else e.args["account"])
+                account = str(
+                    e.args["validator"] if name == "ValidatorSlashed" else e.args["account"]
+                )
                 v = validators.setdefault(
                     account,
-                    {"account": account, "status": "Applied", "index": None, "deposit": 0,
-                     "slashed": 0, "slash_count": 0, "since": e},
+                    {
+                        "account": account,
+                        "status": "Applied",
+                        "index": None,
+                        "deposit": 0,
+                        "slashed": 0,
+                        "slash_count": 0,
+                        "since": e,
+                    },
                 )
                 if name == "ValidatorApplied":
                     v["deposit"] = int(e.args["deposit"])
@@ -738,7 +782,7 @@ class Reader:
                     v["slashed"] += int(e.args["amount"])
                     v["slash_count"] += 1
                     v["deposit"] -= int(e.args["amount"])
-        order = lambda m: (m["index"] is None, m["index"] or 0, m["account"])  # noqa: E731
+        order = lambda m: (m["index"] is None, m["index"] or 0, m["account"])
         return {
             "contributors": sorted(contributors.values(), key=order),
             "validators": sorted(validators.values(), key=order),
@@ -749,15 +793,35 @@ class Reader:
         table: dict[int, dict[str, Any]] = {}
         if not rounds:
             return []
-        for e in self.events(rounds, "RoundOpened", "UpdateCommitted", "ScoresSubmitted",
-                             "RoundFinalized", "AggregateVoted", "RoundAccepted",
-                             "RoundRejected", "ValidatorSlashed"):
+        for e in self.events(
+            rounds,
+            "RoundOpened",
+            "UpdateCommitted",
+            "ScoresSubmitted",
+            "RoundFinalized",
+            "AggregateVoted",
+            "RoundAccepted",
+            "RoundRejected",
+            "ValidatorSlashed",
+        ):
             rid = int(e.args["roundId"])
             r = table.setdefault(
                 rid,
-                {"id": rid, "opened": None, "commits": 0, "scores": 0, "votes": 0,
-                 "slashed": 0, "finalized": None, "outcome": None, "version": None,
-                 "metric": None, "phi_sum": None, "agg_vote": None, "status": "Open"},
+                {
+                    "id": rid,
+                    "opened": None,
+                    "commits": 0,
+                    "scores": 0,
+                    "votes": 0,
+                    "slashed": 0,
+                    "finalized": None,
+                    "outcome": None,
+                    "version": None,
+                    "metric": None,
+                    "phi_sum": None,
+                    "agg_vote": None,
+                    "status": "Open",
+                },
             )
             if e.event == "RoundOpened":
                 r["opened"] = e
@@ -796,7 +860,9 @@ class Reader:
         created = summary["created"]
         token = self.token(self.snap(hub, "paymentToken"))
         crowdfund = self.snap(hub, "crowdfund") or {}
-        backers: dict[str, dict[str, int]] = defaultdict(lambda: {"paid": 0, "sdt": 0, "refunded": 0})
+        backers: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"paid": 0, "sdt": 0, "refunded": 0}
+        )
         for e in self.events(hub, "Contributed", "Refunded"):
             b = backers[str(e.args["backer"])]
             if e.event == "Contributed":
@@ -832,7 +898,11 @@ class Reader:
                 if e.args["subDAO"] == hub:
                     market = {"address": m, "listing": int(e.args["listingId"])}
         states = [
-            {"from": _name(SUBDAO_STATES, e.args["previous"]), "to": _name(SUBDAO_STATES, e.args["next"]), "event": e}
+            {
+                "from": _name(SUBDAO_STATES, e.args["previous"]),
+                "to": _name(SUBDAO_STATES, e.args["next"]),
+                "event": e,
+            }
             for e in self.events(hub, "StateChanged")
         ]
         metric_points = [(r["id"], r["metric"] / 1e6) for r in rounds if r["metric"] is not None]
@@ -872,13 +942,25 @@ class Reader:
             "points": points,
             "total_points": total_points,
             "sbgt_holders": sorted(
-                ({"account": a, "points": p, "share_bps": 0 if total_points == 0 else p * 10_000 // total_points}
-                 for a, p in points["current"].items()),
+                (
+                    {
+                        "account": a,
+                        "points": p,
+                        "share_bps": 0 if total_points == 0 else p * 10_000 // total_points,
+                    }
+                    for a, p in points["current"].items()
+                ),
                 key=lambda r: (-r["points"], r["account"]),
             ),
             "sdt_holders": sorted(
-                ({"account": a, "balance": b, "share_bps": 0 if supply == 0 else b * 10_000 // supply}
-                 for a, b in holders.items()),
+                (
+                    {
+                        "account": a,
+                        "balance": b,
+                        "share_bps": 0 if supply == 0 else b * 10_000 // supply,
+                    }
+                    for a, b in holders.items()
+                ),
                 key=lambda r: (-r["balance"], r["account"]),
             ),
             "sdt_supply": supply,
@@ -909,7 +991,11 @@ class Reader:
             else [str(e.args["contributor"]) for e in commits]
         )
         scores = [
-            {"validator": e.args["validator"], "scores": [int(s) for s in e.args["scores"]], "event": e}
+            {
+                "validator": e.args["validator"],
+                "scores": [int(s) for s in e.args["scores"]],
+                "event": e,
+            }
             for e in events
             if e.event == "ScoresSubmitted"
         ]
@@ -919,7 +1005,8 @@ class Reader:
         awards = []
         if outcome is not None and suite.get("SBGT"):
             awards = [
-                e for e in self.events(suite["SBGT"], "PointsAwarded", "IndexDecayed")
+                e
+                for e in self.events(suite["SBGT"], "PointsAwarded", "IndexDecayed")
                 if e.tx == outcome.tx
             ]
         decision = None
@@ -932,7 +1019,11 @@ class Reader:
                     for a in p["actions"]
                 ):
                     decision = p
-        count = len(self.rounds(rounds))
+        count = int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM logs WHERE address = ? AND event = 'RoundOpened'", (rounds,)
+            ).fetchone()[0]
+        )
         phi_chart = charts.bar_chart(
             [(self._short(a), phi / 1e18) for a, phi in zip(submitters, consensus)],
             title="Consensus contribution φ by submitter",
@@ -958,8 +1049,9 @@ class Reader:
             "slashes": [e for e in events if e.event == "ValidatorSlashed"],
             "votes": [e for e in events if e.event == "AggregateVoted"],
             "outcome": outcome,
-            "status": "Open" if finalized is None and outcome is None else (
-                "Finalized" if outcome is None else outcome.event[5:]),
+            "status": "Open"
+            if finalized is None and outcome is None
+            else ("Finalized" if outcome is None else outcome.event[5:]),
             "awards": awards,
             "decision": decision,
             "previous": round_id - 1 if round_id > 1 else None,
@@ -1037,8 +1129,15 @@ class Reader:
         for e in self.events(market, "PlanAdded", "PlanActiveSet", key=listing_id):
             pid = int(e.args["planId"])
             if e.event == "PlanAdded":
-                plans[pid] = {"id": pid, "price": int(e.args["price"]), "queries": int(e.args["queries"]),
-                              "period": int(e.args["period"]), "active": True, "event": e, "subscribers": 0}
+                plans[pid] = {
+                    "id": pid,
+                    "price": int(e.args["price"]),
+                    "queries": int(e.args["queries"]),
+                    "period": int(e.args["period"]),
+                    "active": True,
+                    "event": e,
+                    "subscribers": 0,
+                }
             elif pid in plans:
                 plans[pid]["active"] = bool(e.args["active"])
         for e in self.events(market, "Subscribed", key=listing_id):
@@ -1087,8 +1186,12 @@ class Reader:
                     "deadline": int(e.args["deadline"]),
                     "tier": tier,
                     "status": "Pending" if end is None else end.event,
-                    "output_cid": None if end is None or end.event != "Fulfilled" else end.args["outputCid"],
-                    "revenue": None if end is None or end.event != "Fulfilled" else int(end.args["revenue"]),
+                    "output_cid": None
+                    if end is None or end.event != "Fulfilled"
+                    else end.args["outputCid"],
+                    "revenue": None
+                    if end is None or end.event != "Fulfilled"
+                    else int(end.args["revenue"]),
                     "requested": e,
                     "closed": end,
                 }
@@ -1096,7 +1199,9 @@ class Reader:
         return out
 
     def market_page(self) -> dict[str, Any]:
-        markets = [{"address": m, "listings": self.listings(m)} for m in self.by_role("Marketplace")]
+        markets = [
+            {"address": m, "listings": self.listings(m)} for m in self.by_role("Marketplace")
+        ]
         return {"markets": markets}
 
     def listing_page(self, market: str, listing_id: int) -> dict[str, Any]:
@@ -1128,8 +1233,18 @@ class Reader:
         claimed_sbgt: dict[str, int] = defaultdict(int)
         released = {"platform": 0, "treasury": 0}
         dust = 0
-        for e in self.events(splitter, "SDTRevenueClaimed", "SBGTRevenueClaimed",
-                             "TreasuriesReleased", "EpochDustSwept", "DustSwept") if splitter else []:
+        for e in (
+            self.events(
+                splitter,
+                "SDTRevenueClaimed",
+                "SBGTRevenueClaimed",
+                "TreasuriesReleased",
+                "EpochDustSwept",
+                "DustSwept",
+            )
+            if splitter
+            else []
+        ):
             if e.event == "SDTRevenueClaimed":
                 claimed_sdt[str(e.args["account"])] += int(e.args["amount"])
             elif e.event == "SBGTRevenueClaimed":
@@ -1140,20 +1255,28 @@ class Reader:
             else:
                 dust += int(e.args["amount"])
         accrued = self.snap(splitter, "accrued") or {}
-        claimable_sdt = {
-            str(r["key"]): json.loads(r["value"])
-            for r in self.conn.execute(
-                "SELECT key, value FROM snapshots WHERE address = ? AND name = 'claimableSDT'",
-                (splitter,),
-            )
-        } if splitter else {}
-        claimable_sbgt = {
-            str(r["key"]): json.loads(r["value"])
-            for r in self.conn.execute(
-                "SELECT key, value FROM snapshots WHERE address = ? AND name = 'claimablePools'",
-                (splitter,),
-            )
-        } if splitter else {}
+        claimable_sdt = (
+            {
+                str(r["key"]): json.loads(r["value"])
+                for r in self.conn.execute(
+                    "SELECT key, value FROM snapshots WHERE address = ? AND name = 'claimableSDT'",
+                    (splitter,),
+                )
+            }
+            if splitter
+            else {}
+        )
+        claimable_sbgt = (
+            {
+                str(r["key"]): json.loads(r["value"])
+                for r in self.conn.execute(
+                    "SELECT key, value FROM snapshots WHERE address = ? AND name = 'claimablePools'",
+                    (splitter,),
+                )
+            }
+            if splitter
+            else {}
+        )
         sdt_accounts = sorted(set(claimed_sdt) | {a for a, v in claimable_sdt.items() if v})
         sbgt_accounts = sorted(
             set(claimed_sbgt) | {a for a, v in claimable_sbgt.items() if int(v["total"])}
@@ -1162,24 +1285,44 @@ class Reader:
         for e in self.events(splitter, "PoolOpened") if splitter else []:
             pid = int(e.args["poolId"])
             snap = self.snap(splitter, "epochPool", pid) or {}
-            pools.append({
-                "id": pid, "version": int(e.args["version"]), "phi_sum": int(e.args["phiSum"]),
-                "ends_at": int(e.args["endsAt"]), "amount": snap.get("amount"),
-                "over": self.snap(splitter, "poolOver", pid), "dust_swept": snap.get("dustSwept"),
-                "event": e,
-            })
+            pools.append(
+                {
+                    "id": pid,
+                    "version": int(e.args["version"]),
+                    "phi_sum": int(e.args["phiSum"]),
+                    "ends_at": int(e.args["endsAt"]),
+                    "amount": snap.get("amount"),
+                    "over": self.snap(splitter, "poolOver", pid),
+                    "dust_swept": snap.get("dustSwept"),
+                    "event": e,
+                }
+            )
         totals = self.snap(splitter, "totals") or {}
-        parties = [
-            {"party": "platform treasury", "share": received["platform"],
-             "claimed": released["platform"], "claimable": int(accrued.get("platform", 0))},
-            {"party": "SubDAO treasury", "share": received["treasury"] + dust,
-             "claimed": released["treasury"], "claimable": int(accrued.get("subDAOTreasury", 0))},
-            {"party": "SBGT contributors (φ)", "share": received["sbgt"],
-             "claimed": sum(claimed_sbgt.values()),
-             "claimable": sum(int(v["total"]) for v in claimable_sbgt.values())},
-            {"party": "SDT holders", "share": received["sdt"],
-             "claimed": sum(claimed_sdt.values()),
-             "claimable": sum(int(v) for v in claimable_sdt.values())},
+        parties: list[dict[str, Any]] = [
+            {
+                "party": "platform treasury",
+                "share": received["platform"],
+                "claimed": released["platform"],
+                "claimable": int(accrued.get("platform", 0)),
+            },
+            {
+                "party": "SubDAO treasury",
+                "share": received["treasury"] + dust,
+                "claimed": released["treasury"],
+                "claimable": int(accrued.get("subDAOTreasury", 0)),
+            },
+            {
+                "party": "SBGT contributors (φ)",
+                "share": received["sbgt"],
+                "claimed": sum(claimed_sbgt.values()),
+                "claimable": sum(int(v["total"]) for v in claimable_sbgt.values()),
+            },
+            {
+                "party": "SDT holders",
+                "share": received["sdt"],
+                "claimed": sum(claimed_sdt.values()),
+                "claimable": sum(int(v) for v in claimable_sdt.values()),
+            },
         ]
         for p in parties:
             p["pending"] = max(0, p["share"] - p["claimed"] - p["claimable"])
@@ -1213,8 +1356,22 @@ class Reader:
             "parties": parties,
             "cumulative": _thin(cumulative),
             "sources": dict(sources),
-            "sdt": [{"account": a, "claimed": claimed_sdt.get(a, 0), "claimable": int(claimable_sdt.get(a, 0) or 0)} for a in sdt_accounts],
-            "sbgt": [{"account": a, "claimed": claimed_sbgt.get(a, 0), "claimable": int((claimable_sbgt.get(a) or {"total": 0})["total"])} for a in sbgt_accounts],
+            "sdt": [
+                {
+                    "account": a,
+                    "claimed": claimed_sdt.get(a, 0),
+                    "claimable": int(claimable_sdt.get(a, 0) or 0),
+                }
+                for a in sdt_accounts
+            ],
+            "sbgt": [
+                {
+                    "account": a,
+                    "claimed": claimed_sbgt.get(a, 0),
+                    "claimable": int((claimable_sbgt.get(a) or {"total": 0})["total"]),
+                }
+                for a in sbgt_accounts
+            ],
             "pools": pools,
             "carry": self.snap(splitter, "sdtCarry"),
             "retired": self.snap(splitter, "retired"),
@@ -1252,7 +1409,12 @@ class Reader:
         if not rows:
             raise NotFound(f"transaction {tx}")
         events = [self._event(r) for r in rows]
-        return {"tx": tx.lower(), "block": events[0].block, "time": events[0].time, "events": events}
+        return {
+            "tx": tx.lower(),
+            "block": events[0].block,
+            "time": events[0].time,
+            "events": events,
+        }
 
     def block_page(self, number: int) -> dict[str, Any]:
         row = self.conn.execute("SELECT * FROM blocks WHERE number = ?", (number,)).fetchone()
@@ -1328,13 +1490,15 @@ class Reader:
             "cid": cid,
             "refs": refs,
             "document": doc,
-            "pretty": None if doc is None or doc["json"] is None else json.dumps(doc["json"], indent=2, sort_keys=True),
+            "pretty": None
+            if doc is None or doc["json"] is None
+            else json.dumps(doc["json"], indent=2, sort_keys=True),
             "preview": preview,
         }
 
     def status(self) -> dict[str, Any]:
         counts = {
-            table: int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+            table: int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
             for table in ("logs", "contracts", "snapshots", "documents", "blocks")
         }
         return {**self.head(), "counts": counts}

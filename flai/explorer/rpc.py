@@ -86,7 +86,7 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """
     w3 = Web3(ReadOnlyHTTPProvider(rpc_url, timeout=timeout))
     try:
-        w3.eth.chain_id
+        _ = w3.eth.chain_id
     except Exception as exc:  # connection refused, timeouts, malformed answers
         raise ChainReadError("eth_chainId", f"{rpc_url}: {exc}") from exc
     return w3

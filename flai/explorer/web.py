@@ -122,7 +122,7 @@ def create_app(
             def args(values: Mapping[str, Any]) -> Markup:
                 return fmt.render_args(values, labels)
 
-            base = {
+            base: dict[str, Any] = {
                 "link_address": link_address,
                 "render_args": args,
                 "labels": labels,
@@ -185,11 +185,15 @@ def create_app(
         ),
         Route(
             "/subdao/{hub}",
-            page("subdao.html", lambda r, req: {"s": r.subdao_page(_address(req.path_params["hub"]))}),
+            page(
+                "subdao.html", lambda r, req: {"s": r.subdao_page(_address(req.path_params["hub"]))}
+            ),
         ),
         Route(
             "/subdao/{hub}/rounds",
-            page("rounds.html", lambda r, req: {"s": r.subdao_page(_address(req.path_params["hub"]))}),
+            page(
+                "rounds.html", lambda r, req: {"s": r.subdao_page(_address(req.path_params["hub"]))}
+            ),
         ),
         Route(
             "/subdao/{hub}/round/{round_id}",
@@ -221,7 +225,10 @@ def create_app(
         ),
         Route(
             "/address/{address}",
-            page("address.html", lambda r, req: {"a": r.address_page(_address(req.path_params["address"]))}),
+            page(
+                "address.html",
+                lambda r, req: {"a": r.address_page(_address(req.path_params["address"]))},
+            ),
         ),
         Route(
             "/cid/{cid:path}",

@@ -196,21 +196,38 @@ def test_every_page_answers_and_every_link_resolves_without_chain_requests(serve
         for href in _links(text):
             target = urljoin(base + path, href)
             assert target.startswith(base), f"{path} links outside the explorer: {href}"
-            local = target[len(base):]
+            local = target[len(base) :]
             if local not in seen:
                 queue.append(local)
     # every kind of page was reached through links alone
-    for kind in ("platform", "proposal", "rfms", "rfm", "subdao", "market", "revenue",
-                 "address", "cid", "tx", "block"):
+    for kind in (
+        "platform",
+        "proposal",
+        "rfms",
+        "rfm",
+        "subdao",
+        "market",
+        "revenue",
+        "address",
+        "cid",
+        "tx",
+        "block",
+    ):
         assert kinds.get(kind), f"no {kind} page was linked"
     assert explorer.provider.request_count == before, "serving pages made JSON-RPC requests"
 
 
 def test_unknown_ids_are_404_and_writes_are_refused(served):
     _, base = served
-    for path in ("/rfm/999", "/subdao/0x0000000000000000000000000000000000000001",
-                 "/address/not-an-address", "/tx/0x" + "ab" * 32, "/block/99999999",
-                 "/cid/bafkreiaaaa", "/proposal/0x0000000000000000000000000000000000000001/1"):
+    for path in (
+        "/rfm/999",
+        "/subdao/0x0000000000000000000000000000000000000001",
+        "/address/not-an-address",
+        "/tx/0x" + "ab" * 32,
+        "/block/99999999",
+        "/cid/bafkreiaaaa",
+        "/proposal/0x0000000000000000000000000000000000000001/1",
+    ):
         status, text = _get(base + path)
         assert status == 404, path
         assert "Not found" in text
@@ -243,10 +260,19 @@ def test_platform_members_proposals_and_treasury_match_the_contracts(served, run
         pid = int(proposal["id"])
         against, for_, abstain = platform.governor.proposalVotes(pid)
         assert proposal["votes"] == {"For": for_, "Against": against, "Abstain": abstain}
-        assert proposal["state"] == (
-            "Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired",
-            "Executed",
-        )[platform.governor.state(pid)]
+        assert (
+            proposal["state"]
+            == (
+                "Pending",
+                "Active",
+                "Canceled",
+                "Defeated",
+                "Succeeded",
+                "Queued",
+                "Expired",
+                "Executed",
+            )[platform.governor.state(pid)]
+        )
         assert proposal["threshold_bps"] == platform.governor.proposalApprovalThresholdBps(pid)
         kind = platform.governor.kindOf(
             proposal["created"].args["targets"], proposal["created"].args["calldatas"]
@@ -282,17 +308,20 @@ def test_rfm_registry_figures_spec_and_filters(served, run):
     assert rows(filtered) == wanted
     schema = registry.getParams(1)["dataSchema"]
     by_schema = _page(base, "/rfms?" + urlencode({"data_schema": fmt.text32(str(schema))}))
-    assert rows(by_schema) == {
-        int(i) for i in registry.idsByDataSchema(schema, 0, 100)
-    }
+    assert rows(by_schema) == {int(i) for i in registry.idsByDataSchema(schema, 0, 100)}
     klass = registry.getParams(1)["modelClass"]
     by_class = _page(base, "/rfms?" + urlencode({"model_class": fmt.text32(str(klass))}))
     assert rows(by_class) == {int(i) for i in registry.idsByModelClass(klass, 0, 100)}
     # full-text search reaches into the spec fetched from IPFS
-    specs = {i: json.dumps(storage.get_json(registry.getParams(i)["specCid"])) for i in range(1, count + 1)}
-    assert rows(_page(base, "/rfms?q=Immunotherapy")) == {
-        i for i, text in specs.items() if "immunotherapy" in text.lower()
-    } != set()
+    specs = {
+        i: json.dumps(storage.get_json(registry.getParams(i)["specCid"]))
+        for i in range(1, count + 1)
+    }
+    assert (
+        rows(_page(base, "/rfms?q=Immunotherapy"))
+        == {i for i, text in specs.items() if "immunotherapy" in text.lower()}
+        != set()
+    )
     last = fmt.text32(str(registry.getParams(count)["domain"]))
     assert rows(_page(base, "/rfms?" + urlencode({"q": last}))) == {
         i for i in range(1, count + 1) if fmt.text32(str(registry.getParams(i)["domain"])) == last
@@ -307,8 +336,12 @@ def test_subdao_page_matches_the_suite(served, run, names):
     suite = d.suite
     hub = suite.subdao.address
     page = _page(base, f"/subdao/{hub}")
-    assert _by_id(page, "state") == ("Crowdfunding", "Onboarding", "Training", "Deployed",
-                                     "Retired", "Failed")[suite.subdao.state()]
+    assert (
+        _by_id(page, "state")
+        == ("Crowdfunding", "Onboarding", "Training", "Deployed", "Retired", "Failed")[
+            suite.subdao.state()
+        ]
+    )
     assert _by_id(page, "model-version") == str(suite.subdao.modelVersion()[0])
     raised, goal, _, _ = suite.subdao.crowdfund()
     assert _by_id(page, "crowdfund-raised") == fmt.amount(raised)
@@ -322,7 +355,9 @@ def test_subdao_page_matches_the_suite(served, run, names):
         assert h["balance"] == suite.sdt.balanceOf(h["account"])
     assert data["sdt_supply"] == suite.sdt.totalSupply()
     for c in data["members"]["contributors"]:
-        status = ("None", "Applied", "Whitelisted", "Revoked")[suite.rounds.contributor(c["account"])[0]]
+        status = ("None", "Applied", "Whitelisted", "Revoked")[
+            suite.rounds.contributor(c["account"])[0]
+        ]
         assert c["status"] == status
     # the points-over-time chart has one line per holder, each ending at today's points
     for account, history in data["points"]["history"].items():
@@ -339,10 +374,19 @@ def test_subdao_page_matches_the_suite(served, run, names):
     for chamber in data["chambers"]:
         contract = suite.technical if chamber["role"] == "TechnicalChamber" else suite.financial
         for p in chamber["proposals"]:
-            assert p["state"] == (
-                "Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired",
-                "Executed",
-            )[contract.state(int(p["id"]))]
+            assert (
+                p["state"]
+                == (
+                    "Pending",
+                    "Active",
+                    "Canceled",
+                    "Defeated",
+                    "Succeeded",
+                    "Queued",
+                    "Expired",
+                    "Executed",
+                )[contract.state(int(p["id"]))]
+            )
     assert data["rounds"] and all(r["status"] == "Accepted" for r in data["rounds"])
     assert names[str(suite.subdao.requester())] in page  # display names reach the page
 
@@ -368,7 +412,9 @@ def test_round_pages_show_scores_consensus_and_outcome(served, run, roles):
         cid, metric = rounds.aggregate(rid)
         assert data["aggregate_cid"] == cid == r["aggregate_cid"]
         assert _by_id(page, "metric") == fmt.fixed(metric, 10**6)
-        committed = {roles.name_of(e.args["contributor"]): e.args["updateCid"] for e in data["commits"]}
+        committed = {
+            roles.name_of(e.args["contributor"]): e.args["updateCid"] for e in data["commits"]
+        }
         assert committed == r["update_cids"]
         assert "RoundAccepted" in _by_id(page, "outcome")
         assert data["outcome"].args["version"] == rounds.round(rid)["version"]
@@ -409,8 +455,10 @@ def test_revenue_received_split_claimed_and_claimable(served, run, accounts, rol
     explorer, base = served
     _resync(explorer)
     result, d, _, _, _ = run
-    for hub, splitter in ((d.suite.subdao.address, d.splitter),
-                          (d.analytics.subdao.address, d.analytics_splitter)):
+    for hub, splitter in (
+        (d.suite.subdao.address, d.splitter),
+        (d.analytics.subdao.address, d.analytics_splitter),
+    ):
         data = _reader(explorer).revenue(hub)
         received = splitter.totals()[0]
         assert data["received"]["amount"] == received > 0
@@ -479,8 +527,11 @@ def test_reorg_rolls_back_to_the_fork_point_and_reindexes(served, run, accounts)
     assert report.rolled_back_to is not None and report.rolled_back_to <= head
     new = {m["account"]: m["stake"] for m in _reader(explorer).members()}
     assert new[newcomer.address] == 150 * WAD == staking.stakeOf(newcomer)
-    stakes = [e for e in _reader(explorer).events(staking.address, "Staked")
-              if e.args["account"] == newcomer.address]
+    stakes = [
+        e
+        for e in _reader(explorer).events(staking.address, "Staked")
+        if e.args["account"] == newcomer.address
+    ]
     assert [e.args["amount"] for e in stakes] == [150 * WAD]
     stored = explorer.index.conn.execute(
         "SELECT number, hash FROM blocks WHERE number > ?", (head,)
@@ -498,11 +549,14 @@ def test_rebuild_from_scratch_reproduces_the_index(served):
 
     def dump():
         conn = explorer.index.conn
-        logs = conn.execute("SELECT block, log_index, tx, address, event, key, args FROM logs "
-                            "ORDER BY block, log_index").fetchall()
+        logs = conn.execute(
+            "SELECT block, log_index, tx, address, event, key, args FROM logs "
+            "ORDER BY block, log_index"
+        ).fetchall()
         contracts = conn.execute("SELECT * FROM contracts ORDER BY address").fetchall()
-        snaps = conn.execute("SELECT address, name, key, value FROM snapshots "
-                             "ORDER BY address, name, key").fetchall()
+        snaps = conn.execute(
+            "SELECT address, name, key, value FROM snapshots ORDER BY address, name, key"
+        ).fetchall()
         return [tuple(r) for r in logs], [tuple(r) for r in contracts], [tuple(r) for r in snaps]
 
     before = dump()
@@ -522,14 +576,18 @@ def test_the_explorer_never_sends_a_transaction(served, run, accounts):
     assert [web3.eth.get_transaction_count(a.address) for a in accounts] == nonces
     w3 = explorer.w3
     refused = [
-        lambda: w3.eth.send_transaction({"from": accounts[0].address, "to": accounts[1].address, "value": 1}),
+        lambda: w3.eth.send_transaction(
+            {"from": accounts[0].address, "to": accounts[1].address, "value": 1}
+        ),
         lambda: w3.eth.send_raw_transaction(b"\x02"),
         lambda: w3.eth.sign(accounts[0].address, text="x"),
         lambda: w3.eth.accounts,
         lambda: w3.provider.make_request("personal_sign", ["0x00", accounts[0].address]),
         lambda: w3.provider.make_request("anvil_impersonateAccount", [accounts[0].address]),
         lambda: w3.provider.make_request("evm_mine", []),
-        lambda: w3.provider.make_batch_request([("eth_blockNumber", []), ("eth_sendTransaction", [{}])]),
+        lambda: w3.provider.make_batch_request(
+            [("eth_blockNumber", []), ("eth_sendTransaction", [{}])]
+        ),
     ]
     for call in refused:
         with pytest.raises(ReadOnlyViolationError):
@@ -546,22 +604,35 @@ def test_deploy_script_layout_finds_the_same_suites(served, run, tmp_path):
     result, d, _, _, _ = run
     platform_only = {
         key: result["deployment"][key]
-        for key in ("FLAIToken", "SuperDAOStaking", "TimelockController", "SuperDAOGovernor",
-                    "RFMRegistry", "SubDAOFactory")
+        for key in (
+            "FLAIToken",
+            "SuperDAOStaking",
+            "TimelockController",
+            "SuperDAOGovernor",
+            "RFMRegistry",
+            "SubDAOFactory",
+        )
     }
     document = tmp_path / "deploy.json"
     document.write_text(json.dumps({"network": "development", "platform": platform_only}))
-    other = Explorer(config=ExplorerConfig(
-        rpc=web3.provider.endpoint_uri, deployment=document, database=tmp_path / "i.sqlite",
-        port=0, poll=0,
-    ))
+    other = Explorer(
+        config=ExplorerConfig(
+            rpc=web3.provider.endpoint_uri,
+            deployment=document,
+            database=tmp_path / "i.sqlite",
+            port=0,
+            poll=0,
+        )
+    )
     try:
         other.sync()
         assert other.index.start > 0  # found the registry's deployment block by itself
         mine = _reader(explorer)
         theirs = Reader(conn=other.index.conn, abis=other.index.abis)
         assert theirs.suites() == mine.suites()
-        assert {h: theirs.suite(h) for h in theirs.suites()} == {h: mine.suite(h) for h in mine.suites()}
+        assert {h: theirs.suite(h) for h in theirs.suites()} == {
+            h: mine.suite(h) for h in mine.suites()
+        }
         assert d.suite.subdao.address in theirs.suites()
     finally:
         other.stop()
@@ -581,10 +652,18 @@ def test_browser_follows_the_subdao_page_to_a_round(served, run, tmp_path):
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,2000",
-                 f"--user-data-dir={tmp_path / 'chrome-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,2000",
+        f"--user-data-dir={tmp_path / 'chrome-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
@@ -628,14 +707,30 @@ def test_cli_serves_the_explorer_until_interrupted(served, run, tmp_path):
     flai_cli = Path(sys.executable).with_name("flai")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(flai_cli), "explorer", "--rpc", web3.provider.endpoint_uri, "--deployment",
-         str(deployment), "--db", str(tmp_path / "cli.sqlite"), "--port", "0", "--poll", "0.5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            str(flai_cli),
+            "explorer",
+            "--rpc",
+            web3.provider.endpoint_uri,
+            "--deployment",
+            str(deployment),
+            "--db",
+            str(tmp_path / "cli.sqlite"),
+            "--port",
+            "0",
+            "--poll",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
         match = re.search(r"FLAI_EXPLORER_URL=(\S+)", line)
-        assert match, f"no URL line: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert match, (
+            f"no URL line: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        )
         base = match.group(1)
         deadline = time.monotonic() + 30
         while True:  # the background sync fills the fresh index
@@ -644,7 +739,9 @@ def test_cli_serves_the_explorer_until_interrupted(served, run, tmp_path):
                 break
             assert time.monotonic() < deadline, "the CLI's index did not reach the head"
             time.sleep(0.2)
-        print(f"flai explorer: first page served {time.perf_counter() - started:.2f} s after launch")
+        print(
+            f"flai explorer: first page served {time.perf_counter() - started:.2f} s after launch"
+        )
         assert _get(base + f"/subdao/{run[1].suite.subdao.address}")[0] == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
@@ -659,10 +756,20 @@ def test_cli_names_a_bad_deployment_field(tmp_path):
     document.write_text(json.dumps({"platform": {"FLAIToken": "0x1234"}}))
     flai_cli = Path(sys.executable).with_name("flai")
     done = subprocess.run(
-        [str(flai_cli), "explorer", "--rpc", web3.provider.endpoint_uri, "--deployment",
-         str(document), "--db", str(tmp_path / "x.sqlite"), "--index-only"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(flai_cli),
+            "explorer",
+            "--rpc",
+            web3.provider.endpoint_uri,
+            "--deployment",
+            str(document),
+            "--db",
+            str(tmp_path / "x.sqlite"),
+            "--index-only",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "FLAIToken" in done.stderr
-

@@ -18,9 +18,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 export FLAI_BROWNIE_HOME := $(CURDIR)/.brownie-home
 BROWNIE = env HOME="$(FLAI_BROWNIE_HOME)" $(BIN)/brownie
 
-.PHONY: setup chromium compile test demo explore bench lint slither lock clean
+.PHONY: setup brownie-home chromium compile test demo explore bench lint slither lock clean
 
-setup: $(VENV)/.installed node_modules/.installed chromium
+setup: $(VENV)/.installed node_modules/.installed chromium brownie-home
+
+# brownie (through vvm, at import) creates folders under $HOME, which the recipes point at
+# .brownie-home: it must exist before the first brownie command of a fresh clone.
+brownie-home:
+	@mkdir -p "$(FLAI_BROWNIE_HOME)"
 
 # The explorer's browser test drives Debian's headless Chromium through chromedriver; install
 # both from apt when either is missing (root, or sudo; a no-op once they are there).
@@ -87,7 +92,7 @@ explore: setup
 
 bench: setup
 	$(BIN)/python bench/gas.py
-	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in bench/fl.py bench/mpc.py bench/storage.py bench/explorer.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: setup
 	$(BIN)/ruff check flai

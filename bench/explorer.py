@@ -9,6 +9,8 @@ automine off, one block per phase: open, commits, scores, finalize, votes, settl
 twentieth round one validator deviates and is slashed; every fiftieth round the validators
 reject the aggregate. All events are the contracts' own.
 
+``FLAI_BENCH_KEEP=DIR`` keeps the index in ``DIR/bench.sqlite`` (to profile pages on it).
+
 Then it reports
 - index time: a from-scratch :meth:`ExplorerIndex.sync` (best of 3), beside the reference
   of fetching the same logs with one bare ``eth_getLogs`` per contract;
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
 import statistics
 import sys
@@ -194,8 +197,10 @@ def main(rounds: int = 1000) -> None:
 
     platform = platform_addresses(deployment.addresses())
     w3 = connect(web3.provider.endpoint_uri)
+    keep = os.environ.get("FLAI_BENCH_KEEP")  # a folder to keep the index in, for profiling
     with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp) / "bench.sqlite"
+        database = Path(keep or tmp) / "bench.sqlite"
+        database.parent.mkdir(parents=True, exist_ok=True)
         index = ExplorerIndex(
             w3=w3, platform=platform, database=database, build_dir=ROOT / "build" / "contracts"
         )

@@ -89,7 +89,8 @@ def line_chart(
 ) -> Markup:
     """Lines (with point markers) of every series on shared axes, with a legend."""
     points = [pt for s in series for pt in s.points]
-    parts = _frame(width, height, title, "points", len(points))
+    legend_rows = 0 if len(series) < 2 else (len(series) + 3) // 4
+    parts = _frame(width, height + 16 * legend_rows, title, "points", len(points))
     if not points:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no data</text>')
         return Markup("".join(parts) + "</svg>")
@@ -135,8 +136,10 @@ def line_chart(
                 f'<circle class="point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
                 f"<title>{escape(s.name)}: {escape(_fmt(y))} at {escape(_fmt(x))}</title></circle>"
             )
-        lx = _PAD_LEFT + 8 + (i % 4) * (plot_w / 4)
-        ly = _PAD_TOP + 4 + (i // 4) * 14
+        if not legend_rows:
+            continue
+        lx = _PAD_LEFT + (i % 4) * (plot_w / 4)
+        ly = height + 2 + (i // 4) * 16
         parts.append(
             f'<rect x="{lx:.0f}" y="{ly:.0f}" width="10" height="10" fill="{color}"/>'
             f'<text x="{lx + 14:.0f}" y="{ly + 9:.0f}" class="legend">{escape(s.name)}</text>'

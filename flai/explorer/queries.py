@@ -693,6 +693,56 @@ class Reader:
         current = {a: s * index // INDEX_ONE for a, s in scaled.items()}
         return {"current": current, "history": dict(history), "totals": totals, "times": times}
 
+    def _mentioning(self, contract: str, account: str, *names: str) -> list[Event]:
+        """Logs of ``contract`` named ``names`` that carry ``account`` as an argument."""
+        marks = ",".join("?" * len(names))
+        return [
+            self._event(r)
+            for r in self.conn.execute(
+                "SELECT DISTINCT l.*, b.time FROM mentions m JOIN logs l ON l.id = m.log "
+                "JOIN blocks b ON b.number = l.block WHERE m.address = ? AND l.address = ? "
+                f"AND l.event IN ({marks}) ORDER BY l.block, l.log_index",
+                (account, contract, *names),
+            )
+        ]
+
+    def points_of(self, sbgt: str | None, account: str) -> int | None:
+        """Current SBGT points of one holder (``None`` if it never held the token): its last
+        scaled balance times the last decay index, without replaying every holder."""
+        if not sbgt:
+            return None
+        mine = self._mentioning(sbgt, account, "Transfer", "PointsAwarded", "PointsRevoked")
+        if not any(e.event == "Transfer" and e.args["from"] == ZERO for e in mine):
+            return None
+        scaled = 0
+        for e in mine:
+            if e.event == "PointsAwarded":
+                scaled = int(e.args["scaledBalance"])
+            elif e.event == "PointsRevoked":
+                scaled = 0
+        row = self.conn.execute(
+            "SELECT args FROM logs WHERE address = ? AND event = 'IndexDecayed' "
+            "ORDER BY block DESC, log_index DESC LIMIT 1",
+            (sbgt,),
+        ).fetchone()
+        index = INDEX_ONE if row is None else int(json.loads(row[0])["newIndex"])
+        return scaled * index // INDEX_ONE
+
+    def sdt_balance_of(self, sdt: str | None, account: str) -> int | None:
+        """SDT balance of one account from its own transfers (``None`` if it never held SDT)."""
+        if not sdt:
+            return None
+        mine = self._mentioning(sdt, account, "Transfer")
+        if not mine:
+            return None
+        balance = 0
+        for e in mine:
+            if e.args["to"] == account:
+                balance += int(e.args["value"])
+            if e.args["from"] == account:
+                balance -= int(e.args["value"])
+        return balance
+
     def sdt_holders(self, sdt: str | None) -> dict[str, int]:
         balances: dict[str, int] = defaultdict(int)
         for e in self.events(sdt, "Transfer") if sdt else []:
@@ -789,30 +839,39 @@ class Reader:
         }
 
     def rounds(self, rounds: str | None) -> list[dict[str, Any]]:
-        """Every round of a TrainingRounds contract with its outcome, in id order."""
-        table: dict[int, dict[str, Any]] = {}
+        """Every round of a TrainingRounds contract with its outcome, in id order.
+
+        Commits, score vectors and votes are counted in SQL; only the events that carry a
+        round's figures (opened, finalized, decided, slashed) are decoded."""
         if not rounds:
             return []
+        counts: dict[tuple[str, str], int] = {
+            (str(r[0]), str(r[1])): int(r[2])
+            for r in self.conn.execute(
+                "SELECT key, event, COUNT(*) FROM logs WHERE address = ? AND event IN "
+                "('UpdateCommitted', 'ScoresSubmitted', 'AggregateVoted') GROUP BY key, event",
+                (rounds,),
+            )
+        }
+        table: dict[int, dict[str, Any]] = {}
         for e in self.events(
             rounds,
             "RoundOpened",
-            "UpdateCommitted",
-            "ScoresSubmitted",
             "RoundFinalized",
-            "AggregateVoted",
             "RoundAccepted",
             "RoundRejected",
             "ValidatorSlashed",
         ):
             rid = int(e.args["roundId"])
+            key = str(rid)
             r = table.setdefault(
                 rid,
                 {
                     "id": rid,
                     "opened": None,
-                    "commits": 0,
-                    "scores": 0,
-                    "votes": 0,
+                    "commits": counts.get((key, "UpdateCommitted"), 0),
+                    "scores": counts.get((key, "ScoresSubmitted"), 0),
+                    "votes": counts.get((key, "AggregateVoted"), 0),
                     "slashed": 0,
                     "finalized": None,
                     "outcome": None,
@@ -826,13 +885,6 @@ class Reader:
             if e.event == "RoundOpened":
                 r["opened"] = e
                 r["global_cid"] = e.args["globalModelCid"]
-            elif e.event == "UpdateCommitted":
-                r["commits"] += 1
-            elif e.event == "ScoresSubmitted":
-                r["scores"] += 1
-            elif e.event == "AggregateVoted":
-                r["votes"] += 1
-                r["agg_vote"] = int(e.args["aggVote"])
             elif e.event == "ValidatorSlashed":
                 r["slashed"] += int(e.args["amount"])
             elif e.event == "RoundFinalized":
@@ -841,16 +893,31 @@ class Reader:
                 r["phi_sum"] = int(e.args["phiSum"])
                 r["aggregate_cid"] = e.args["aggregateCid"]
                 r["status"] = "Finalized"
-            elif e.event == "RoundAccepted":
-                r["outcome"] = e
-                r["version"] = int(e.args["version"])
-                r["agg_vote"] = int(e.args["aggVote"])
-                r["status"] = "Accepted"
             else:
                 r["outcome"] = e
                 r["agg_vote"] = int(e.args["aggVote"])
-                r["status"] = "Rejected"
+                if e.event == "RoundAccepted":
+                    r["version"] = int(e.args["version"])
+                    r["status"] = "Accepted"
+                else:
+                    r["status"] = "Rejected"
+        undecided = [r for r in table.values() if r["outcome"] is None and r["votes"]]
+        for r in undecided:  # running aggVote of a round still being voted on
+            votes = self.events(rounds, "AggregateVoted", key=r["id"])
+            r["agg_vote"] = int(votes[-1].args["aggVote"])
         return [table[k] for k in sorted(table)]
+
+    def rounds_page(self, hub: str) -> dict[str, Any]:
+        """Every round of a SubDAO (the long list behind the SubDAO page's newest ones)."""
+        if hub not in self.suites():
+            raise NotFound(f"SubDAO {hub}")
+        rounds = self.rounds(self.suite(hub).get("TrainingRounds"))
+        return {
+            "hub": hub,
+            "label": self.labels().get(hub, hub),
+            "rounds": rounds,
+            "metric_chart": _metric_chart(rounds),
+        }
 
     def subdao_page(self, hub: str) -> dict[str, Any]:
         if hub not in self.suites():
@@ -905,19 +972,13 @@ class Reader:
             }
             for e in self.events(hub, "StateChanged")
         ]
-        metric_points = [(r["id"], r["metric"] / 1e6) for r in rounds if r["metric"] is not None]
         point_series = [
             charts.Series(self._short(a), _thin([(b, p / 1e18) for b, p in history]))
             for a, history in points["history"].items()
         ]
         return {
             **summary,
-            "metric_chart": charts.line_chart(
-                [charts.Series("validation metric", _thin(metric_points))],
-                title="Validation metric of the aggregate by round",
-                x_label="round",
-                y_label="metric",
-            ),
+            "metric_chart": _metric_chart(rounds),
             "points_chart": charts.line_chart(
                 point_series, title="SBGT points by holder", x_label="block", y_label="points"
             ),
@@ -1455,8 +1516,8 @@ class Reader:
         member = next((m for m in self.members() if m["account"] == address), None)
         for hub in self.suites():
             suite = self.suite(hub)
-            points = self.sbgt_points(suite.get("SBGT"))["current"].get(address)
-            balance = self.sdt_holders(suite.get("SDT")).get(address)
+            points = self.points_of(suite.get("SBGT"), address)
+            balance = self.sdt_balance_of(suite.get("SDT"), address)
             if points is not None or balance is not None:
                 holdings.append({"hub": hub, "points": points, "sdt": balance})
         return {
@@ -1502,6 +1563,16 @@ class Reader:
             for table in ("logs", "contracts", "snapshots", "documents", "blocks")
         }
         return {**self.head(), "counts": counts}
+
+
+def _metric_chart(rounds: Sequence[Mapping[str, Any]]) -> Any:
+    points = [(r["id"], r["metric"] / 1e6) for r in rounds if r["metric"] is not None]
+    return charts.line_chart(
+        [charts.Series("validation metric", _thin(points))],
+        title="Validation metric of the aggregate by round",
+        x_label="round",
+        y_label="metric",
+    )
 
 
 def _plain(value: Any) -> Any:

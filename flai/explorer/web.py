@@ -192,7 +192,7 @@ def create_app(
         Route(
             "/subdao/{hub}/rounds",
             page(
-                "rounds.html", lambda r, req: {"s": r.subdao_page(_address(req.path_params["hub"]))}
+                "rounds.html", lambda r, req: {"s": r.rounds_page(_address(req.path_params["hub"]))}
             ),
         ),
         Route(

@@ -349,10 +349,13 @@ def test_subdao_page_matches_the_suite(served, run, names):
     data = _reader(explorer).subdao_page(hub)
     holders = data["sbgt_holders"]
     assert len(holders) == len(result["points"]) == 5
+    reader = _reader(explorer)
     for h in holders:
         assert h["points"] == suite.sbgt.pointsOf(h["account"])  # replayed from events, exact
+        assert reader.points_of(suite.sbgt.address, h["account"]) == h["points"]  # one holder
     for h in data["sdt_holders"]:
         assert h["balance"] == suite.sdt.balanceOf(h["account"])
+        assert reader.sdt_balance_of(suite.sdt.address, h["account"]) == h["balance"]
     assert data["sdt_supply"] == suite.sdt.totalSupply()
     for c in data["members"]["contributors"]:
         status = ("None", "Applied", "Whitelisted", "Revoked")[

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["PALETTE", "Series", "bar_chart", "line_chart", "progress_bar", "stacked_bars"]
+__all__ = [
+    "MARKERS",
+    "PALETTE",
+    "Series",
+    "bar_chart",
+    "line_chart",
+    "progress_bar",
+    "stacked_bars",
+]
 
 PALETTE = (
     "#1f77b4",
@@ -29,6 +37,8 @@ PALETTE = (
 )
 
 _PAD_LEFT, _PAD_RIGHT, _PAD_TOP, _PAD_BOTTOM = 64, 16, 28, 44
+#: A series of at most this many points gets a marker (with a tooltip) at each point.
+MARKERS = 60
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,8 @@ def line_chart(
     width: int = 720,
     height: int = 280,
 ) -> Markup:
-    """Lines (with point markers) of every series on shared axes, with a legend."""
+    """Lines of every series on shared axes, with a legend (and a marker with a tooltip at
+    each point of a series short enough, see :data:`MARKERS`)."""
     points = [pt for s in series for pt in s.points]
     legend_rows = 0 if len(series) < 2 else (len(series) + 3) // 4
     parts = _frame(width, height + 16 * legend_rows, title, "points", len(points))
@@ -131,7 +142,7 @@ def line_chart(
             f'<polyline class="series" fill="none" stroke="{color}" stroke-width="2" '
             f'points="{path}"><title>{escape(s.name)}</title></polyline>'
         )
-        for x, y in s.points:
+        for x, y in s.points if len(s.points) <= MARKERS else ():
             parts.append(
                 f'<circle class="point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
                 f"<title>{escape(s.name)}: {escape(_fmt(y))} at {escape(_fmt(x))}</title></circle>"

@@ -52,7 +52,7 @@ __all__ = ["SCHEMA", "ExplorerIndex", "SyncReport", "connect_reader"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,10 +65,12 @@ CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, block INTEGER NOT NULL,
     log_index INTEGER NOT NULL, tx TEXT NOT NULL, address TEXT NOT NULL, event TEXT NOT NULL,
     key TEXT, args TEXT NOT NULL, UNIQUE(block, log_index));
 CREATE INDEX IF NOT EXISTS logs_by_event ON logs(address, event, key);
+CREATE INDEX IF NOT EXISTS logs_by_key ON logs(address, key);
 CREATE INDEX IF NOT EXISTS logs_by_tx ON logs(tx);
 CREATE TABLE IF NOT EXISTS mentions(address TEXT NOT NULL, log INTEGER NOT NULL,
     block INTEGER NOT NULL, field TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mentions_by_address ON mentions(address, log);
+CREATE INDEX IF NOT EXISTS mentions_by_log ON mentions(log);
 CREATE INDEX IF NOT EXISTS mentions_by_block ON mentions(block);
 CREATE TABLE IF NOT EXISTS cids(cid TEXT NOT NULL, log INTEGER NOT NULL,
     block INTEGER NOT NULL, field TEXT NOT NULL);

@@ -61,6 +61,10 @@ ZERO = "0x0000000000000000000000000000000000000000"
 CHART_POINTS = 240
 #: Rows of a long list shown on an overview page (the newest first).
 PAGE_ROWS = 100
+#: Lifecycle transitions listed on a SubDAO page (the newest; each round adds two).
+STATE_ROWS = 12
+#: Rounds per page of a SubDAO's list of rounds.
+ROUNDS_PER_PAGE = 200
 
 
 class NotFound(LookupError):
@@ -104,6 +108,9 @@ class Reader:
         A connection from :func:`flai.explorer.index.connect_reader`.
     abis
         Contract kind -> ABI (to decode proposal actions).
+    selectors
+        The same as :func:`flai.explorer.abi.selector_names` per kind, computed once by the
+        caller (instead of ``abis``, which costs a keccak per function and request).
     names
         Optional address -> display name (e.g. the parties of a demo run).
     """
@@ -112,11 +119,14 @@ class Reader:
         self,
         *,
         conn: sqlite3.Connection,
-        abis: Mapping[str, Sequence[Mapping[str, Any]]],
+        abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        selectors: Mapping[str, Mapping[str, tuple[str, list[str]]]] | None = None,
         names: Mapping[str, str] | None = None,
     ) -> None:
         self.conn = conn
-        self._selectors = {kind: selector_names(abi) for kind, abi in abis.items()}
+        if selectors is None:
+            selectors = {kind: selector_names(abi) for kind, abi in (abis or {}).items()}
+        self._selectors = selectors
         self._names = dict(names or {})
         self._contracts: dict[str, sqlite3.Row] | None = None
         self._labels: dict[str, str] | None = None
@@ -650,17 +660,65 @@ class Reader:
                 break
         return {"root": node(root), "ancestors": ancestors}
 
-    def sbgt_points(self, sbgt: str | None) -> dict[str, Any]:
-        """SBGT points replayed from events: π_k = ⌊s_k·D / 2^200⌋ (001 eq. 12), per block."""
-        scaled: dict[str, int] = {}
-        index = INDEX_ONE
+    def _sbgt_state(self, sbgt: str, before: int) -> tuple[dict[str, int], int]:
+        """Every holder's scaled points and the decay index at the end of block ``before - 1``,
+        read from the last relevant log of each (no replay)."""
+        scaled = {
+            str(r[0]): 0
+            for r in self.conn.execute(
+                "SELECT DISTINCT m.address FROM logs l JOIN mentions m ON m.log = l.id "
+                "WHERE l.address = ? AND l.event = 'Transfer' AND m.field = 'to' AND l.block < ?",
+                (sbgt, before),
+            )
+        }
+        for account, event, args, _ in self.conn.execute(
+            "SELECT m.address, l.event, l.args, MAX(l.block * 1048576 + l.log_index) "
+            "FROM logs l JOIN mentions m ON m.log = l.id WHERE l.address = ? AND l.block < ? "
+            "AND l.event IN ('PointsAwarded', 'PointsRevoked') AND m.field = 'account' "
+            "GROUP BY m.address",
+            (sbgt, before),
+        ):
+            scaled[str(account)] = (
+                int(json.loads(args)["scaledBalance"]) if event == "PointsAwarded" else 0
+            )
+        row = self.conn.execute(
+            "SELECT args FROM logs WHERE address = ? AND event = 'IndexDecayed' AND block < ? "
+            "ORDER BY block DESC, log_index DESC LIMIT 1",
+            (sbgt, before),
+        ).fetchone()
+        return scaled, INDEX_ONE if row is None else int(json.loads(row[0])["newIndex"])
+
+    def sbgt_points(self, sbgt: str | None, *, window: int = CHART_POINTS) -> dict[str, Any]:
+        """SBGT points π_k = ⌊s_k·D / 2^200⌋ (001 eq. 12): today's exactly, and their history
+        over the newest ``window`` blocks that changed them (the exact state before the
+        window from each holder's last log, then the window's events replayed)."""
+        empty: dict[str, Any] = {"current": {}, "history": {}, "totals": [], "times": {}}
+        if not sbgt:
+            return empty
+        names = ("Transfer", "PointsAwarded", "PointsRevoked", "IndexDecayed")
+        blocks = [
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT DISTINCT block FROM logs WHERE address = ? AND event IN (?,?,?,?) "
+                "ORDER BY block DESC LIMIT ?",
+                (sbgt, *names, window),
+            )
+        ]
+        if not blocks:
+            return empty
+        first = min(blocks)
+        scaled, index = self._sbgt_state(sbgt, first)
         history: dict[str, list[tuple[int, int]]] = defaultdict(list)
         totals: list[tuple[int, int]] = []
-        events = (
-            self.events(sbgt, "Transfer", "PointsAwarded", "PointsRevoked", "IndexDecayed")
-            if sbgt
-            else []
-        )
+        events = [
+            self._event(r)
+            for r in self.conn.execute(
+                "SELECT l.*, b.time FROM logs l JOIN blocks b ON b.number = l.block "
+                "WHERE l.address = ? AND l.event IN (?,?,?,?) AND l.block >= ? "
+                "ORDER BY l.block, l.log_index",
+                (sbgt, *names, first),
+            )
+        ]
         times: dict[int, int] = {}
 
         def record(block: int) -> None:
@@ -668,15 +726,8 @@ class Reader:
             for account, s in scaled.items():
                 points = s * index // INDEX_ONE
                 total += points
-                series = history[account]
-                if series and series[-1][0] == block:
-                    series[-1] = (block, points)
-                else:
-                    series.append((block, points))
-            if totals and totals[-1][0] == block:
-                totals[-1] = (block, total)
-            else:
-                totals.append((block, total))
+                history[account].append((block, points))
+            totals.append((block, total))
 
         for i, e in enumerate(events):
             if e.event == "IndexDecayed":
@@ -838,30 +889,48 @@ class Reader:
             "validators": sorted(validators.values(), key=order),
         }
 
-    def rounds(self, rounds: str | None) -> list[dict[str, Any]]:
-        """Every round of a TrainingRounds contract with its outcome, in id order.
+    def round_count(self, rounds: str | None) -> int:
+        """Rounds opened on a TrainingRounds contract."""
+        if not rounds:
+            return 0
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM logs WHERE address = ? AND event = 'RoundOpened'", (rounds,)
+        ).fetchone()
+        return int(row[0])
+
+    def rounds(
+        self, rounds: str | None, *, first: int = 1, last: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rounds ``first``..``last`` (default: all) of a TrainingRounds contract with their
+        outcome, in id order.
 
         Commits, score vectors and votes are counted in SQL; only the events that carry a
         round's figures (opened, finalized, decided, slashed) are decoded."""
         if not rounds:
             return []
+        last = 2**62 if last is None else last
+        in_range = "CAST(key AS INTEGER) BETWEEN ? AND ?"
         counts: dict[tuple[str, str], int] = {
             (str(r[0]), str(r[1])): int(r[2])
             for r in self.conn.execute(
                 "SELECT key, event, COUNT(*) FROM logs WHERE address = ? AND event IN "
-                "('UpdateCommitted', 'ScoresSubmitted', 'AggregateVoted') GROUP BY key, event",
-                (rounds,),
+                "('UpdateCommitted', 'ScoresSubmitted', 'AggregateVoted') AND "
+                f"{in_range} GROUP BY key, event",
+                (rounds, first, last),
             )
         }
         table: dict[int, dict[str, Any]] = {}
-        for e in self.events(
-            rounds,
-            "RoundOpened",
-            "RoundFinalized",
-            "RoundAccepted",
-            "RoundRejected",
-            "ValidatorSlashed",
-        ):
+        decoded = [
+            self._event(r)
+            for r in self.conn.execute(
+                "SELECT l.*, b.time FROM logs l JOIN blocks b ON b.number = l.block "
+                "WHERE l.address = ? AND l.event IN ('RoundOpened', 'RoundFinalized', "
+                "'RoundAccepted', 'RoundRejected', 'ValidatorSlashed') AND "
+                "CAST(l.key AS INTEGER) BETWEEN ? AND ? ORDER BY l.block, l.log_index",
+                (rounds, first, last),
+            )
+        ]
+        for e in decoded:
             rid = int(e.args["roundId"])
             key = str(rid)
             r = table.setdefault(
@@ -907,15 +976,24 @@ class Reader:
             r["agg_vote"] = int(votes[-1].args["aggVote"])
         return [table[k] for k in sorted(table)]
 
-    def rounds_page(self, hub: str) -> dict[str, Any]:
-        """Every round of a SubDAO (the long list behind the SubDAO page's newest ones)."""
+    def rounds_page(self, hub: str, page: int = 1) -> dict[str, Any]:
+        """One page of :data:`ROUNDS_PER_PAGE` rounds of a SubDAO, in id order."""
         if hub not in self.suites():
             raise NotFound(f"SubDAO {hub}")
-        rounds = self.rounds(self.suite(hub).get("TrainingRounds"))
+        contract = self.suite(hub).get("TrainingRounds")
+        count = self.round_count(contract)
+        pages = max(1, -(-count // ROUNDS_PER_PAGE))
+        if not 1 <= page <= pages:
+            raise NotFound(f"page {page} of {pages}")
+        first = (page - 1) * ROUNDS_PER_PAGE + 1
+        rounds = self.rounds(contract, first=first, last=first + ROUNDS_PER_PAGE - 1)
         return {
             "hub": hub,
             "label": self.labels().get(hub, hub),
             "rounds": rounds,
+            "count": count,
+            "page": page,
+            "pages": pages,
             "metric_chart": _metric_chart(rounds),
         }
 
@@ -944,7 +1022,10 @@ class Reader:
         members = self.members_of(suite.get("TrainingRounds"))
         for c in members["contributors"]:
             c["points"] = points["current"].get(str(c["account"]), 0)
-        rounds = self.rounds(suite.get("TrainingRounds"))
+        round_count = self.round_count(suite.get("TrainingRounds"))
+        rounds = self.rounds(
+            suite.get("TrainingRounds"), first=max(1, round_count - CHART_POINTS + 1)
+        )
         chambers = []
         for role in ("TechnicalChamber", "FinancialChamber"):
             address = suite.get(role)
@@ -964,14 +1045,28 @@ class Reader:
             for e in self.events(m, "Listed"):
                 if e.args["subDAO"] == hub:
                     market = {"address": m, "listing": int(e.args["listingId"])}
+        transitions = [
+            self._event(r)
+            for r in self.conn.execute(
+                "SELECT l.*, b.time FROM logs l JOIN blocks b ON b.number = l.block "
+                "WHERE l.address = ? AND l.event = 'StateChanged' "
+                "ORDER BY l.block DESC, l.log_index DESC LIMIT ?",
+                (hub, STATE_ROWS),
+            )
+        ]
         states = [
             {
                 "from": _name(SUBDAO_STATES, e.args["previous"]),
                 "to": _name(SUBDAO_STATES, e.args["next"]),
                 "event": e,
             }
-            for e in self.events(hub, "StateChanged")
+            for e in reversed(transitions)
         ]
+        state_count = int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM logs WHERE address = ? AND event = 'StateChanged'", (hub,)
+            ).fetchone()[0]
+        )
         point_series = [
             charts.Series(self._short(a), _thin([(b, p / 1e18) for b, p in history]))
             for a, history in points["history"].items()
@@ -995,6 +1090,7 @@ class Reader:
             "coordinator": self.snap(hub, "coordinator"),
             "inference_epoch": (self.snap(hub, "modelVersion") or {}).get("inferenceEpoch"),
             "states": states,
+            "state_count": state_count,
             "lineage": self.lineage(hub),
             "crowdfund": crowdfund,
             "backers": sorted(
@@ -1028,6 +1124,7 @@ class Reader:
             "members": members,
             "rounds": rounds,
             "rounds_shown": rounds[-PAGE_ROWS:][::-1],
+            "round_count": round_count,
             "chambers": chambers,
             "market": market,
             "decay": self.snap(suite.get("SBGT"), "decay"),
@@ -1066,9 +1163,13 @@ class Reader:
         awards = []
         if outcome is not None and suite.get("SBGT"):
             awards = [
-                e
-                for e in self.events(suite["SBGT"], "PointsAwarded", "IndexDecayed")
-                if e.tx == outcome.tx
+                self._event(r)
+                for r in self.conn.execute(
+                    "SELECT l.*, b.time FROM logs l JOIN blocks b ON b.number = l.block "
+                    "WHERE l.tx = ? AND l.address = ? AND l.event IN "
+                    "('PointsAwarded', 'IndexDecayed') ORDER BY l.log_index",
+                    (outcome.tx, suite["SBGT"]),
+                )
             ]
         decision = None
         for chamber in (suite.get("TechnicalChamber"),):
@@ -1496,9 +1597,9 @@ class Reader:
         mentioned = [
             self._event(r)
             for r in self.conn.execute(
-                "SELECT DISTINCT l.*, b.time FROM mentions m JOIN logs l ON l.id = m.log "
-                "JOIN blocks b ON b.number = l.block WHERE m.address = ? "
-                "ORDER BY l.block DESC, l.log_index DESC LIMIT ?",
+                "SELECT l.*, b.time FROM logs l JOIN blocks b ON b.number = l.block WHERE l.id IN "
+                "(SELECT DISTINCT log FROM mentions WHERE address = ? ORDER BY log DESC LIMIT ?) "
+                "ORDER BY l.block DESC, l.log_index DESC",
                 (address, limit),
             )
         ]

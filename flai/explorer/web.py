@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from flai.explorer import charts, fmt
+from flai.explorer.abi import selector_names
 from flai.explorer.index import connect_reader
 from flai.explorer.queries import NotFound, Reader
 
@@ -98,13 +99,14 @@ def create_app(
     """
     env = _environment()
     local = threading.local()
+    selectors = {kind: selector_names(abi) for kind, abi in abis.items()}
 
     def reader() -> Reader:
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = connect_reader(database)
             local.conn = conn
-        return Reader(conn=conn, abis=abis, names=names)
+        return Reader(conn=conn, selectors=selectors, names=names)
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
@@ -192,7 +194,12 @@ def create_app(
         Route(
             "/subdao/{hub}/rounds",
             page(
-                "rounds.html", lambda r, req: {"s": r.rounds_page(_address(req.path_params["hub"]))}
+                "rounds.html",
+                lambda r, req: {
+                    "s": r.rounds_page(
+                        _address(req.path_params["hub"]), _int(q(req, "page") or "1")
+                    )
+                },
             ),
         ),
         Route(

@@ -89,9 +89,21 @@ class _Driver:
             raise RuntimeError(f"{method}: {response['error']}")
         return response["result"]
 
+    def batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
+        responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+        if not isinstance(responses, list):
+            raise RuntimeError(f"batch refused: {responses}")
+        out = []
+        for (method, _), response in zip(requests, sorted(responses, key=lambda r: r["id"])):
+            if "error" in response:
+                raise RuntimeError(f"{method}: {response['error']}")
+            out.append(response["result"])
+        return out
+
     def phase(self, calls: list[tuple[str, str, list[Any]]]) -> None:
-        """Send every (sender, function, args), mine one block, check every receipt."""
-        hashes = []
+        """Send every (sender, function, args) in one batch, mine one block, check every
+        receipt (one batch)."""
+        requests = []
         for sender, fn, args in calls:
             if sender not in self.nonces:
                 self.nonces[sender] = self.w3.eth.get_transaction_count(sender)
@@ -104,11 +116,12 @@ class _Driver:
                 "nonce": hex(self.nonces[sender]),
             }
             self.nonces[sender] += 1
-            hashes.append((fn, self.rpc("eth_sendTransaction", [tx])))
+            requests.append(("eth_sendTransaction", [tx]))
+        hashes = self.batch(requests)
         self.rpc("evm_mine", [])
         self.sent += len(hashes)
-        for fn, tx_hash in hashes:
-            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        receipts = self.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+        for (_, fn, _), receipt in zip(calls, receipts):
             if receipt is None or int(receipt["status"], 16) != 1:
                 raise RuntimeError(f"{fn} failed: {receipt}")
 

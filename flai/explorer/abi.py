@@ -85,6 +85,7 @@ def load_abi(name: str, *, build_dir: Path) -> list[dict[str, Any]]:
 
 
 def type_string(param: Mapping[str, Any]) -> str:
+    """The canonical ABI type of a parameter (tuples spelled out: ``(address,uint256)[]``)."""
     kind = str(param["type"])
     if kind.startswith("tuple"):
         inner = ",".join(type_string(c) for c in param["components"])
@@ -97,6 +98,7 @@ def _signature(entry: Mapping[str, Any]) -> str:
 
 
 def to_json_value(param: Mapping[str, Any], value: Any) -> Any:
+    """A decoded ABI value as JSON: checksummed addresses, ``0x`` hex bytes, tuples as objects."""
     kind = str(param["type"])
     if kind.endswith("]"):
         element = dict(param, type=kind[: kind.rindex("[")])

@@ -75,7 +75,7 @@ def _frame(width: int, height: int, title: str, kind: str, count: int) -> list[s
     return [svg, f"<title>{escape(title)}</title>", heading]
 
 
-def _y_axis(parts: list[str], top: float, low: float, high: float, w: int, h: int) -> None:
+def _y_axis(parts: list[str], low: float, high: float, w: int, h: int) -> None:
     plot_h = h - _PAD_TOP - _PAD_BOTTOM
     for i in range(5):
         value = low + (high - low) * i / 4
@@ -85,7 +85,6 @@ def _y_axis(parts: list[str], top: float, low: float, high: float, w: int, h: in
             f'class="grid"/><text x="{_PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
             f'class="tick">{escape(_fmt(value))}</text>'
         )
-    del top
 
 
 def line_chart(
@@ -122,7 +121,7 @@ def line_chart(
     def sy(y: float) -> float:
         return _PAD_TOP + plot_h - plot_h * (y - y0) / (y1 - y0)
 
-    _y_axis(parts, _PAD_TOP, y0, y1, width, height)
+    _y_axis(parts, y0, y1, width, height)
     for i in range(5):
         x = x0 + (x1 - x0) * i / 4
         parts.append(
@@ -198,7 +197,7 @@ def stacked_bars(
     high = max(totals)
     plot_w = width - _PAD_LEFT - _PAD_RIGHT
     plot_h = height - _PAD_TOP - _PAD_BOTTOM
-    _y_axis(parts, _PAD_TOP, 0.0, high, width, height)
+    _y_axis(parts, 0.0, high, width, height)
     slot = plot_w / len(categories)
     bar_w = max(2.0, min(48.0, slot * 0.7))
     for i, name in enumerate(categories):

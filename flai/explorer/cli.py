@@ -6,7 +6,6 @@ import argparse
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
     from flai.explorer.service import Explorer, ExplorerConfig
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    started = time.perf_counter()
     try:
         config = ExplorerConfig(
             rpc=args.rpc,
@@ -104,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     def ready(url: str) -> None:
-        elapsed = time.perf_counter() - started
-        print(f"FLAI_EXPLORER_URL={url}  (serving in {elapsed:.2f} s; Ctrl-C stops)", flush=True)
+        print(f"FLAI_EXPLORER_URL={url}  (Ctrl-C stops)", flush=True)
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

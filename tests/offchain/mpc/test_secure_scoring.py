@@ -119,7 +119,9 @@ def test_sampled_coefficients_converge_to_exact_and_add_a_grand_row():
     exact = estimator(
         num_players=5, config=ScoringConfig(coalition_weighting="samples"), num_samples=weights
     )
-    cfg = ScoringConfig(coalition_weighting="samples", exact_max_players=3, mc_max_permutations=4000)
+    cfg = ScoringConfig(
+        coalition_weighting="samples", exact_max_players=3, mc_max_permutations=4000
+    )
     sampled = estimator(
         num_players=5, config=cfg, num_samples=weights, rng=np.random.default_rng(0)
     )
@@ -238,7 +240,9 @@ def test_opened_cosines_equal_plaintext_cosines():
     norms = combine_public([n.open_norms(round_id=7) for n in nodes])
     parts = [n.open_cosines(round_id=7, players=[0, 1, 3], targets=[0, 1, 2]) for n in nodes]
     values = combine_public(parts)
-    cos = [v / math.sqrt(values[2 * i + 1] * norms[[0, 1, 3][i]]) for i, v in enumerate(values[::2])]
+    cos = [
+        v / math.sqrt(values[2 * i + 1] * norms[[0, 1, 3][i]]) for i, v in enumerate(values[::2])
+    ]
     subset = [updates[0], updates[1], updates[3]]
     np.testing.assert_allclose(cos, cosine_similarity_to_aggregate(base, subset), atol=1e-6)
 
@@ -251,12 +255,19 @@ def test_lmv_composite_uses_the_opened_standalone_gains():
         base=base, updates=updates, holdouts=holdouts, config=SecureScoringConfig(scoring=scoring)
     )
     plain = score_contributions(
-        base=base, updates=updates, holdout=holdouts[0], config=scoring, rng=np.random.default_rng(0)
+        base=base,
+        updates=updates,
+        holdout=holdouts[0],
+        config=scoring,
+        rng=np.random.default_rng(0),
     )
     rows = np.hstack([holdouts[0].X, np.ones((holdouts[0].num_samples, 1))])
     p = expit(rows @ base.params)
     g, h = p - holdouts[0].y, p * (1 - p)
-    taylor = [np.mean(-(g * d + 0.5 * h * d * d)) for d in (rows @ (u.params - base.params) for u in updates)]
+    taylor = [
+        np.mean(-(g * d + 0.5 * h * d * d))
+        for d in (rows @ (u.params - base.params) for u in updates)
+    ]
     np.testing.assert_allclose(result.scores[0].lmv, taylor, atol=2e-5)
     assert spearmanr(result.scores[0].lmv, plain.lmv)[0] == 1.0
     assert spearmanr(result.scores[0].phi, plain.phi)[0] == 1.0

@@ -65,6 +65,7 @@ __all__ = [
     "open_input",
     "reconstruct",
     "run",
+    "run_parties",
     "seal_input",
 ]
 
@@ -417,44 +418,49 @@ class Timing:
         return sum(sum(r) for r in self.rounds)
 
 
-def run(steps: Sequence[Step], *, timing: Timing | None = None) -> list[object]:
-    """Drive one generator per node in lockstep and return their results.
+def run(steps: Sequence[Step], *, timing: Timing | None = None) -> list[Any]:
+    """Drive the three nodes' generators (index = node) in lockstep; see :func:`run_parties`."""
+    if len(steps) != N_NODES:
+        raise ProtocolError(f"need {N_NODES} node protocols, got {len(steps)}")
+    results = run_parties(dict(enumerate(steps)), timing=timing)
+    return [results[j] for j in range(N_NODES)]
 
-    Each round, every node's generator runs until it yields its outbox; the bytes are then
-    delivered and the next round starts. ``timing``, if given, records each node's local
-    time per round.
+
+def run_parties(steps: Mapping[int, Step], *, timing: Timing | None = None) -> dict[int, Any]:
+    """Drive one generator per party in lockstep and return their results by party id.
+
+    Each round, every party's generator runs until it yields its outbox (recipient id →
+    bytes); the bytes are then delivered and the next round starts. ``timing``, if given,
+    records each party's local time per round.
 
     Raises
     ------
     ProtocolError
-        The nodes disagree on the number of rounds.
+        The parties disagree on the number of rounds, or a message has no recipient.
     """
-    if len(steps) != N_NODES:
-        raise ProtocolError(f"need {N_NODES} node protocols, got {len(steps)}")
-    inboxes: list[dict[int, bytes]] = [{} for _ in steps]
-    results: list[object] = [None] * N_NODES
-    done = [False] * N_NODES
+    ids = sorted(steps)
+    inboxes: dict[int, dict[int, bytes]] = {j: {} for j in ids}
+    results: dict[int, Any] = {}
     first = True
-    while not all(done):
-        outboxes: list[Outbox] = [{} for _ in steps]
-        times = [0.0] * N_NODES
-        for j, gen in enumerate(steps):
-            if done[j]:
-                continue
+    while len(results) < len(ids):
+        outboxes: dict[int, Outbox] = {}
+        times = []
+        for j in ids:
             start = time.perf_counter()
             try:
-                outboxes[j] = next(gen) if first else gen.send(inboxes[j])
+                outboxes[j] = next(steps[j]) if first else steps[j].send(inboxes[j])
             except StopIteration as stop:
-                done[j] = True
                 results[j] = stop.value
-            times[j] = time.perf_counter() - start
+            times.append(time.perf_counter() - start)
         first = False
-        if any(done) and not all(done):
-            raise ProtocolError("nodes ran protocols of different lengths")
+        if results and len(results) < len(ids):
+            raise ProtocolError("parties ran protocols of different lengths")
         if timing is not None:
             timing.rounds.append(times)
-        inboxes = [{} for _ in steps]
-        for sender, outbox in enumerate(outboxes):
+        inboxes = {j: {} for j in ids}
+        for sender, outbox in outboxes.items():
             for recipient, blob in outbox.items():
+                if recipient not in inboxes:
+                    raise ProtocolError(f"party {sender} sent to unknown party {recipient}")
                 inboxes[recipient][sender] = blob
     return results

@@ -12,6 +12,7 @@ __all__ = [
     "CohortTooSmallError",
     "EncodingRangeError",
     "EnvelopeError",
+    "InconsistentUploadError",
     "MPCError",
     "PartialMismatchError",
     "ProtocolError",
@@ -122,3 +123,23 @@ class CohortTooSmallError(MPCError):
         self.strata = strata
         where = f" in strata {list(strata)}" if strata else ""
         super().__init__(f"{field} below the minimum cohort of {minimum}{where}; query refused")
+
+
+class InconsistentUploadError(MPCError):
+    """A client's scoring and aggregation uploads do not share the same update.
+
+    Attributes
+    ----------
+    client
+        The client whose two sharings differ (it was scored on one vector and would be
+        aggregated with another).
+    round_id
+        The round.
+    """
+
+    def __init__(self, *, client: int, round_id: int) -> None:
+        self.client = client
+        self.round_id = round_id
+        super().__init__(
+            f"client {client}'s scoring and aggregation uploads differ in round {round_id}"
+        )

@@ -393,10 +393,6 @@ class ThreePartyNode:
         label = self._label(b"open")
         return r128.add(z, self.zero_share(label, tuple(z.shape[1:])))
 
-    def mask_public(self, z: np.ndarray) -> np.ndarray:
-        """Alias of :meth:`open_part` for values opened to everyone."""
-        return self.open_part(z)
-
 
 # ------------------------------------------------------------------------------ driver
 

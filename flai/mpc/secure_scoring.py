@@ -66,6 +66,9 @@ What is opened, to whom
     - per round, to everyone, only for the updates whose cosine decides a flag (some
       validator has −bar ≤ SV_k < −tol): ⟨Δ_k, Δ̄_{−k}⟩ and ‖Δ̄_{−k}‖² (Δ̄_{−k} the weighted
       mean of the other updates), giving 001 §3.2's gradient divergence.
+    - per round, to everyone, when the nodes bind each custodian's scoring upload to its
+      aggregation upload (:meth:`ScoringNode.consistency_part`): 40 random linear
+      combinations of the difference of the two, mod 2^ℓ — all 0 for an honest custodian.
     No coalition utility v(S) with |S| ≥ 2, no logit, no holdout row and no coordinate of
     any update is opened: K scores and K standard errors are aggregates over the whole
     holdout, and with exact Shapley they determine neither the 2^K utilities nor the K(K+1)/2
@@ -93,7 +96,9 @@ from flai.fl import CheckConfig, Dataset, Flag, LogisticModel, ScoringConfig, co
 from flai.mpc import ring128 as r128
 from flai.mpc.channel import Traffic
 from flai.mpc.envelope import KeyPair, open_sealed, seal
-from flai.mpc.errors import EncodingRangeError, ProtocolError
+from flai.mpc.errors import EncodingRangeError, InconsistentUploadError, ProtocolError
+from flai.mpc.prg import expand, hkdf
+from flai.mpc.replicated import NodeShare
 from flai.mpc.rss3 import (
     Outbox,
     SealedInput,
@@ -116,6 +121,7 @@ __all__ = [
     "SecureRoundResult",
     "SecureScores",
     "SecureScoringConfig",
+    "check_consistency",
     "combine_public",
     "cosine_requests",
     "estimator",
@@ -769,12 +775,94 @@ class ScoringNode:
             aad=_output_aad(round_id, validator_id, self.index),
         )
 
+    def consistency_part(
+        self,
+        *,
+        round_id: int,
+        aggregation: Mapping[int, NodeShare],
+        challenge: bytes,
+        ring_bits: int,
+        checks: int = 40,
+    ) -> PublicPart:
+        """Masked part of ⟨ρ_i, (θ_k mod 2^ℓ) − θ_k^agg⟩ mod 2^ℓ for every client of the round.
+
+        ``aggregation`` maps each client to this node's share of its aggregation upload
+        (:meth:`ReplicatedScheme.open`; Z_{2^ℓ}, the same f). Reducing the Z_{2^128}
+        components mod 2^ℓ is a sharing of θ_k mod 2^ℓ, so for an honest client every
+        opened value is 0 and reveals nothing. For a client whose two uploads differ by
+        D ≢ 0, a public ρ drawn after the uploads (``challenge``: e.g. a block hash or the
+        hash of all upload envelopes) gives ⟨ρ, D⟩ ≡ 0 with probability ≤ 1/2 (the entry of
+        D with the lowest 2-adic valuation, ≤ ℓ − 1), so ``checks`` vectors miss with
+        probability ≤ 2^-checks. See :func:`check_consistency`.
+        """
+        rnd = self._round(round_id)
+        if self.config.frac_bits > 63 or not 8 <= ring_bits <= 64:
+            raise ProtocolError(f"ring bits {ring_bits} out of range")
+        missing = [k for k in rnd.clients if k not in aggregation]
+        if missing:
+            raise ProtocolError(f"node {self.index} has no aggregation share of {missing}")
+        width = rnd.deltas.shape[1]
+        rho = r128.from_ints(np.zeros((checks, width), dtype=np.int64))
+        rho[0] = _challenge_vectors(challenge, checks, width)
+        mask = np.uint64((1 << ring_bits) - 1) if ring_bits < 64 else np.uint64(2**64 - 1)
+        theta0 = r128.encode(
+            np.tile(rnd.base.params, (len(rnd.clients), 1)),
+            self.config.frac_bits,
+            limit=self.config.max_param,
+        )
+        own = ThreePartyNode.additive(rnd.deltas.add_public(theta0))  # component j+1 of θ
+        first = (self.index + 1) % N_NODES
+        diffs = []
+        for i, k in enumerate(rnd.clients):
+            agg = aggregation[k]
+            if agg.node != self.index or first not in agg.parts or agg.length != width:
+                raise ProtocolError(
+                    f"aggregation share of client {k} does not fit node {self.index}"
+                )
+            lifted = np.zeros((2, width), dtype=np.uint64)
+            lifted[0] = agg.parts[first] & mask
+            diffs.append(r128.sub(own[:, i, :], lifted))
+        stacked = np.stack(diffs, axis=1)  # (2, K, d)
+        values = r128.matmul(stacked, np.ascontiguousarray(rho.transpose(0, 2, 1)))  # (2, K, m)
+        part = rnd.engine.open_part(values.reshape(2, -1))
+        part[1] = 0
+        part[0] &= mask
+        return PublicPart(
+            node=self.index,
+            what="consistency",
+            payload=r128.pack(part),
+            count=len(rnd.clients) * checks,
+        )
+
     def forget(self, round_id: int) -> None:
         """Drop every share of ``round_id``."""
         for store in (self._updates, self._holdouts):
             for key in [k for k in store if k[0] == round_id]:
                 del store[key]
         self._rounds.pop(round_id, None)
+
+
+def _challenge_vectors(challenge: bytes, count: int, width: int) -> np.ndarray:
+    seed = hkdf(challenge, info=b"flai/mpc/scoring/consistency")
+    return expand(seed, count * width, label=b"consistency").reshape(count, width)
+
+
+def check_consistency(
+    parts: Sequence[PublicPart], *, clients: Sequence[int], ring_bits: int, round_id: int
+) -> None:
+    """Open the consistency values of :meth:`ScoringNode.consistency_part`; all must be 0.
+
+    Raises
+    ------
+    InconsistentUploadError
+        A client whose scoring and aggregation uploads differ (named).
+    """
+    values = combine_public(parts)
+    checks = len(values) // max(len(clients), 1)
+    modulus = 1 << ring_bits
+    for i, k in enumerate(clients):
+        if any(v % modulus for v in values[i * checks : (i + 1) * checks]):
+            raise InconsistentUploadError(client=k, round_id=round_id)
 
 
 # ----------------------------------------------------------------------- post-processing

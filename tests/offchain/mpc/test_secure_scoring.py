@@ -24,7 +24,7 @@ from flai.fl import (
     score_contributions,
     split_federated,
 )
-from flai.mpc import EncodingRangeError, EnvelopeError, ProtocolError
+from flai.mpc import EncodingRangeError, EnvelopeError, KeyPair, ProtocolError
 from flai.mpc.secure_scoring import (
     OpenedScores,
     ScoringClient,
@@ -346,3 +346,48 @@ def test_failure_bound_grows_with_magnitudes_and_is_negligible_at_defaults():
 def test_config_refuses_a_metric_it_does_not_approximate():
     with pytest.raises(ValueError):
         SecureScoringConfig(scoring=ScoringConfig(metric="auc"))
+
+
+@pytest.mark.parametrize("offset", [None, 1, 2**43, 5 * 2**20])
+def test_scoring_and_aggregation_uploads_are_bound_to_one_update(offset):
+    """``offset``: what client 1 adds to one encoded parameter of its aggregation upload."""
+    from flai.mpc import AggregationConfig
+    from flai.mpc.errors import InconsistentUploadError
+    from flai.mpc.secure_scoring import check_consistency
+
+    split = _federation(K=3, seed=11)
+    base, updates, _, _ = _updates(split, {}, seed=11)
+    cfg = SecureScoringConfig()
+    agg_cfg = AggregationConfig()
+    keypairs = [KeyPair.generate() for _ in range(3)]
+    nodes = [ScoringNode(index=j, config=cfg, keypair=keypairs[j]) for j in range(3)]
+    keys = {n.index: n.public_key for n in nodes}
+    aggregation = {j: {} for j in range(3)}
+    for k, u in enumerate(updates):
+        scored = ScoringClient(client_id=k, config=cfg, node_public_keys=keys).upload(
+            u.params, round_id=4
+        )
+        encoded = agg_cfg.fixed_point.encode(u.params)
+        if offset is not None and k == 1:
+            encoded[7] = (encoded[7] + np.uint64(offset)) & agg_cfg.scheme.ring.mask
+        aad = b"flai/mpc/aggregation" + (4).to_bytes(8, "big") + k.to_bytes(8, "big")
+        sealed = agg_cfg.scheme.seal(
+            encoded, keys, aad=aad, scale_bits=agg_cfg.frac_bits, correction=k % 3
+        )
+        for j, n in enumerate(nodes):
+            n.receive_update(scored, round_id=4, client_id=k)
+            aggregation[j][k] = agg_cfg.scheme.open(sealed, node=j, keypair=keypairs[j], aad=aad)
+    for n in nodes:
+        n.begin_round(round_id=4, base=base, clients=[0, 1, 2], node_public_keys=keys)
+    parts = [
+        n.consistency_part(
+            round_id=4, aggregation=aggregation[n.index], challenge=b"block-hash", ring_bits=44
+        )
+        for n in nodes
+    ]
+    if offset is None:
+        check_consistency(parts, clients=[0, 1, 2], ring_bits=44, round_id=4)
+    else:
+        with pytest.raises(InconsistentUploadError) as err:
+            check_consistency(parts, clients=[0, 1, 2], ring_bits=44, round_id=4)
+        assert (err.value.client, err.value.round_id) == (1, 4)

@@ -16,7 +16,8 @@ z_j + α_j to node j + 1, which makes it component j + 2 of the product: one rin
 node per product, one round.
 
 Fixed-point truncation, merged with the multiplication (Mohassel & Rindal, "ABY3",
-CCS 2018, §5.1.1, Π_trunc1). Node 2 sends z_2 + α_2 to node 0, so nodes 0 and 1 hold a
+CCS 2018, §5.1.1, Π_trunc1), described for rotation 0 (a session may rotate the roles).
+Node 2 sends z_2 + α_2 to node 0, so nodes 0 and 1 hold a
 two-party additive sharing (a, b) = (z_0 + z_2, z_1) of z with a uniform; they shift
 locally, a' = ⌊a / 2^d⌋ and b' = −⌊−b / 2^d⌋ (SecureML, Mohassel & Zhang, S&P 2017, §4.1),
 and re-share: component 2 is r from the seed nodes 0 and 1 share, node 0 sends a' − r
@@ -279,14 +280,25 @@ class ThreePartyNode:
         Public keys of all three nodes.
     session
         Label binding channels and correlated randomness to one protocol run.
+    rotation
+        Shifts the roles of the truncation (helper = node (2 + rotation) mod 3), so that
+        sessions with different rotations spread the helper's extra traffic; every node
+        of a session must use the same value.
     """
 
     def __init__(
-        self, *, index: int, keypair: KeyPair, node_public_keys: Mapping[int, bytes], session: bytes
+        self,
+        *,
+        index: int,
+        keypair: KeyPair,
+        node_public_keys: Mapping[int, bytes],
+        session: bytes,
+        rotation: int = 0,
     ) -> None:
         if not 0 <= index < N_NODES or set(node_public_keys) != set(range(N_NODES)):
             raise ProtocolError("three nodes, indices 0..2, with all public keys")
         self.index = index
+        self.rotation = rotation % N_NODES
         peers = {j: k for j, k in node_public_keys.items() if j != index}
         self.channels = ChannelSet(index=index, keypair=keypair, peers=peers, session=session)
         self._counter = 0
@@ -350,34 +362,43 @@ class ThreePartyNode:
         return Share(node=self.index, first=previous, second=masked)
 
     def reshare_truncated(self, z: np.ndarray, shift: int) -> ShareStep:
-        """RSS share of ⌊Σ_j z_j / 2^shift⌋ (+1 with probability ≤ 1/2), two rounds."""
+        """RSS share of ⌊Σ_j z_j / 2^shift⌋ (+1 with probability ≤ 1/2), two rounds.
+
+        Roles are those of the module docstring for the logical indices
+        (index − rotation) mod 3; component names rotate with them, so the result is a
+        share in the usual convention.
+        """
         if not 0 < shift < 64:
             raise ProtocolError(f"truncation by {shift} bits out of range")
         label = self._label(b"truncate")
         shape = tuple(z.shape[1:])
+        me = (self.index - self.rotation) % N_NODES
+
+        def node(logical: int) -> int:
+            return (logical + self.rotation) % N_NODES
+
         masked = r128.add(z, self.zero_share(label, shape))
-        # round 1: node 2 hands its part to node 0 → (a, b) = (z_0 + z_2, z_1)
-        if self.index == 2:
-            inbox = yield {0: self._send(0, masked, label + b"/1")}
+        # round 1: the helper hands its part to logical node 0 → (a, b) = (z_0 + z_2, z_1)
+        if me == 2:
+            inbox = yield {node(0): self._send(node(0), masked, label + b"/1")}
         else:
             inbox = yield {}
-        r = self._pair_stream(1 - self.index, label + b"/r", shape) if self.index < 2 else None
-        if self.index == 0:
-            a = r128.add(masked, self._receive(inbox, 2, shape, label + b"/1"))
-            a_shift = r128.shift_right(a, shift)
+        r = self._pair_stream(node(1 - me), label + b"/r", shape) if me < 2 else None
+        if me == 0:
+            a = r128.add(masked, self._receive(inbox, node(2), shape, label + b"/1"))
             assert r is not None
-            mine = r128.sub(a_shift, r)  # component 1
-            inbox = yield {2: self._send(2, mine, label + b"/2")}
-            return Share(node=0, first=mine, second=r)  # components 1, 2
-        if self.index == 1:
-            b_shift = r128.neg(r128.shift_right(r128.neg(masked), shift))  # component 0
-            inbox = yield {2: self._send(2, b_shift, label + b"/2")}
+            mine = r128.sub(r128.shift_right(a, shift), r)  # logical component 1
+            inbox = yield {node(2): self._send(node(2), mine, label + b"/2")}
+            return Share(node=self.index, first=mine, second=r)  # logical 1, 2
+        if me == 1:
+            b_shift = r128.neg(r128.shift_right(r128.neg(masked), shift))  # logical component 0
+            inbox = yield {node(2): self._send(node(2), b_shift, label + b"/2")}
             assert r is not None
-            return Share(node=1, first=r, second=b_shift)  # components 2, 0
+            return Share(node=self.index, first=r, second=b_shift)  # logical 2, 0
         inbox = yield {}
-        comp0 = self._receive(inbox, 1, shape, label + b"/2")
-        comp1 = self._receive(inbox, 0, shape, label + b"/2")
-        return Share(node=2, first=comp0, second=comp1)  # components 0, 1
+        comp0 = self._receive(inbox, node(1), shape, label + b"/2")
+        comp1 = self._receive(inbox, node(0), shape, label + b"/2")
+        return Share(node=self.index, first=comp0, second=comp1)  # logical 0, 1
 
     def truncate(self, x: Share, shift: int) -> ShareStep:
         """RSS share of ⌊x / 2^shift⌋ (+1 with probability ≤ 1/2)."""

@@ -743,6 +743,7 @@ class ScoringNode:
             keypair=self._keypair,
             node_public_keys=rnd.node_public_keys,
             session=b"flai/mpc/scoring/validator" + struct.pack(">QQ", round_id, validator_id),
+            rotation=validator_id,
         )
         idx = list(players)
         deltas_t = rnd.deltas.map(lambda a: np.ascontiguousarray(a[:, idx, :].transpose(0, 2, 1)))

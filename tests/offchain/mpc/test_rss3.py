@@ -83,8 +83,15 @@ def test_exact_products_matrix_products_and_openings(parties):
     assert r128.to_ints(combine_additive([o[2] for o in out])) == squares
 
 
-def test_truncation_is_within_one_unit_and_unbiased_in_sign(parties):
-    keys, public, nodes = parties
+@pytest.mark.parametrize("rotation", [0, 1, 2])
+def test_truncation_is_within_one_unit_for_every_role_rotation(parties, rotation):
+    keys, public, _ = parties
+    nodes = [
+        ThreePartyNode(
+            index=j, keypair=keys[j], node_public_keys=public, session=b"t", rotation=rotation
+        )
+        for j in range(3)
+    ]
     rng = np.random.default_rng(1)
     x = rng.normal(scale=50.0, size=(400,))
     y = rng.normal(scale=50.0, size=(400,))
@@ -102,6 +109,9 @@ def test_truncation_is_within_one_unit_and_unbiased_in_sign(parties):
     floor = np.array([v >> F for v in exact])
     assert set(np.unique(got - floor)) <= {0, 1}
     assert np.any(got < 0) and np.any(got > 0)
+    helper = (2 + rotation) % 3
+    received = [n.channels.traffic.total_received for n in nodes]
+    assert received[helper] == max(received) and received[(helper + 2) % 3] == 0
 
 
 def test_timing_records_each_round_for_every_node(parties):

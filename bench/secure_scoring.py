@@ -131,13 +131,14 @@ def bench_ranking() -> None:
     )
     header = (
         f"{'K':>3} {'global model':<13} {'φ mean':>7} {'φ median':>8} {'φ min':>6} "
-        f"{'SV mean':>7} {'SV min':>6}  {'≥0.95 (φ)':>9}  adversaries φ=0 & flagged "
-        "(secure / plaintext)"
+        f"{'SV mean':>7} {'SV min':>6}  {'≥0.95 (φ)':>9}  {'max|Δφ|':>7}  adversaries φ=0 & "
+        "flagged (secure / plaintext)"
     )
     print(header)
     for K in (5, 10):
         for trained in (False, True):
             rho_phi, rho_sv, caught_secure, caught_plain, cases = [], [], 0, 0, 0
+            gap = 0.0
             for seed in SEEDS:
                 base, updates, holdouts = _round_inputs(K, seed, trained)
                 result = secure_score_round(base=base, updates=updates, holdouts=holdouts)
@@ -154,6 +155,7 @@ def bench_ranking() -> None:
                         r = spearmanr(secure.phi, plain.phi)[0]
                     rho_phi.append(1.0 if np.isnan(r) else float(r))
                     rho_sv.append(float(spearmanr(secure.shapley, plain.shapley)[0]))
+                    gap = max(gap, float(np.max(np.abs(secure.phi - plain.phi))))
                     cases += 1
                     ok = (
                         Flag.FREE_RIDER in secure.flags[FREE_RIDER]
@@ -171,7 +173,7 @@ def bench_ranking() -> None:
                 f"{K:>3} {'trained' if trained else 'untrained':<13} "
                 f"{statistics.mean(rho_phi):7.3f} {statistics.median(rho_phi):8.3f} "
                 f"{min(rho_phi):6.3f} {statistics.mean(rho_sv):7.3f} {min(rho_sv):6.3f}  "
-                f"{share:>4}/{cases:<4}  {caught_secure}/{cases} / {caught_plain}/{cases}"
+                f"{share:>4}/{cases:<4}  {gap:7.3f}  {caught_secure}/{cases} / {caught_plain}/{cases}"
             )
 
 

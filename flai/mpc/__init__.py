@@ -6,26 +6,36 @@ Building blocks
     (Shamir over GF(2^521 − 1)), :mod:`~flai.mpc.replicated` (threshold replicated sharing
     with seed-compressed uploads), :mod:`~flai.mpc.envelope` (X25519 + HKDF +
     ChaCha20-Poly1305 sealed envelopes).
+    :mod:`~flai.mpc.ring128` (Z_{2^128} on uint64 pairs), :mod:`~flai.mpc.channel`
+    (authenticated node-to-node channels and pair seeds), :mod:`~flai.mpc.rss3`
+    (three-party multiplication and truncation), :mod:`~flai.mpc.compare` (sign of a shared
+    value, opening one bit).
 Protocols
     :mod:`~flai.mpc.secure_aggregation` (φ-weighted FedAvg on shares),
+    :mod:`~flai.mpc.verify` (verifiable partials: commitments and client check digests),
+    :mod:`~flai.mpc.secure_scoring` (Shapley contribution scores on secret-shared holdouts),
     :mod:`~flai.mpc.masking` (Bonawitz et al. pairwise masking with dropout recovery),
-    :mod:`~flai.mpc.analytics` (secure sum/count/mean/variance/correlation),
+    :mod:`~flai.mpc.analytics` (secure sum/count/mean/variance/correlation, small-cell
+    suppression),
     :mod:`~flai.mpc.inference` (Beaver-triple logistic-regression inference).
 
 Trust model in one paragraph: compute nodes are semi-honest and at most t < n/2 of them
 collude; they see uniformly random shares and, when they reconstruct, only the aggregate.
 The Beaver-triple dealer is trusted not to collude with a node. Clients are trusted to
 encode in-range values (an out-of-range sum is detected with high probability, not
-prevented). Nothing here is secure against malicious nodes that deviate arbitrarily.
+prevented). A node that reports a wrong aggregation partial is detected and named
+(:mod:`~flai.mpc.verify`); otherwise nothing here is secure against malicious nodes.
 """
 
 from flai.mpc.analytics import (
     AnalyticsConfig,
     FederatedSummary,
+    StratifiedMean,
     secure_correlation,
     secure_count,
     secure_describe,
     secure_mean,
+    secure_stratified_mean,
     secure_sum,
     secure_variance,
 )
@@ -41,9 +51,11 @@ from flai.mpc.envelope import (
     seal_for_many,
 )
 from flai.mpc.errors import (
+    CohortTooSmallError,
     EncodingRangeError,
     EnvelopeError,
     MPCError,
+    PartialMismatchError,
     ProtocolError,
     ShareMismatchError,
     ThresholdError,
@@ -66,14 +78,35 @@ from flai.mpc.secure_aggregation import (
     encode_weights,
     reconstruct_aggregate,
     secure_weighted_average,
+    verified_weighted_average,
+)
+from flai.mpc.secure_scoring import (
+    ScoringClient,
+    ScoringNode,
+    ScoringValidator,
+    SecureScores,
+    SecureScoringConfig,
+    finalize_scores,
+    secure_score_round,
 )
 from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
+from flai.mpc.verify import (
+    CheckKey,
+    CheckPlan,
+    PartialCommitment,
+    check_plan,
+    open_check_key,
+    seal_check_key,
+)
 
 __all__ = [
     "AggregationClient",
     "AggregationConfig",
     "AggregationNode",
     "AnalyticsConfig",
+    "CheckKey",
+    "CheckPlan",
+    "CohortTooSmallError",
     "EncodingRangeError",
     "EnvelopeError",
     "FederatedSummary",
@@ -89,31 +122,46 @@ __all__ = [
     "MultiEnvelope",
     "NodeShare",
     "OpenedUpload",
+    "PartialCommitment",
+    "PartialMismatchError",
     "ProtocolError",
     "ReplicatedScheme",
     "Ring",
+    "ScoringClient",
+    "ScoringNode",
+    "ScoringValidator",
     "SealedShares",
     "SecureLogisticRegression",
+    "SecureScores",
+    "SecureScoringConfig",
     "ShamirShare",
     "ShareMismatchError",
+    "StratifiedMean",
     "ThresholdError",
     "TripleDealer",
+    "check_plan",
     "combine_secret",
     "encode_weights",
+    "finalize_scores",
     "open_body",
+    "open_check_key",
     "open_for",
     "open_key_for",
     "open_sealed",
     "reconstruct_aggregate",
     "seal",
+    "seal_check_key",
     "seal_for_many",
     "secure_correlation",
     "secure_count",
     "secure_describe",
     "secure_mean",
+    "secure_score_round",
+    "secure_stratified_mean",
     "secure_sum",
     "secure_variance",
     "secure_weighted_average",
     "share_model",
     "split_secret",
+    "verified_weighted_average",
 ]

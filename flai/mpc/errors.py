@@ -12,7 +12,9 @@ __all__ = [
     "EncodingRangeError",
     "EnvelopeError",
     "MPCError",
+    "ModelCommitmentError",
     "ProtocolError",
+    "ReplayError",
     "ShareMismatchError",
     "ThresholdError",
 ]
@@ -69,3 +71,41 @@ class ProtocolError(MPCError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ReplayError(ProtocolError):
+    """A message counter, query or single-use mask was presented a second time.
+
+    Attributes
+    ----------
+    what
+        What was replayed (``"session message"``, ``"input mask"``).
+    counter
+        Its counter or identifier.
+    """
+
+    def __init__(self, *, what: str, counter: int) -> None:
+        self.what = what
+        self.counter = counter
+        super().__init__(f"{what} {counter} replayed or too old")
+
+
+class ModelCommitmentError(MPCError):
+    """A released model share does not match the commitment the contributor checks it against.
+
+    Attributes
+    ----------
+    node
+        The compute node whose piece failed (``None`` for the bundle's commitment root).
+    component
+        The share component of that piece (``None`` for the root).
+    reason
+        What did not match.
+    """
+
+    def __init__(self, *, node: int | None, component: int | None, reason: str) -> None:
+        self.node = node
+        self.component = component
+        self.reason = reason
+        where = "commitment root" if node is None else f"node {node}, component {component}"
+        super().__init__(f"model release {where}: {reason}")

@@ -46,7 +46,7 @@ demo: compile
 
 bench: compile
 	$(BIN)/python bench/gas.py
-	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in bench/fl.py bench/mpc.py bench/inference.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: setup
 	$(BIN)/ruff check flai

@@ -30,7 +30,7 @@ Method (for m = C(n, t) components; n = 3, t = 1 gives m = 3):
 Result: Θ / (C · 2^(f−s)) differs from w* = S / (C · 2^f) by at most
 max(κ, m − κ) · 2^(s−f) / C per coordinate (m = 3: 2 · 2^(s−f) / C), deterministically;
 the default s is the smallest that keeps the worst-case logit of an in-range query inside
-the inference ring (s = 9 for d = 30: error ≤ 2^-22 with C ≈ 2^16). Nothing is
+the inference ring (s = 8 for d = 30 and C ≈ 2^16: error ≤ 2^-23 ≈ 1.2e-7). Nothing is
 reconstructed: the nodes see u (uniform) and their own components.
 
 A client that bypassed its encoder can push |S| beyond B; the conversion then returns a

@@ -19,8 +19,8 @@ alone cannot stop one reader from forging a body that another reader accepts; ea
 therefore also gets, inside its own sealed key envelope, a fresh one-time GMAC key and the
 GMAC tag of the body under it (a Wegman–Carter one-time MAC, NIST SP 800-38D). A reader that
 does not know another reader's MAC key forges a body it accepts with probability about
-(body bytes / 16) / 2^128. This replaces hashing the body with SHA-256 into every key
-envelope (same guarantee, ~15× less work per reader: GHASH runs at ~25 GB/s here).
+(body bytes / 16) / 2^128: the guarantee of hashing the body with SHA-256 into every key
+envelope, with ~15× less work per reader (GHASH runs at ~25 GB/s here).
 
 Wire format (``seal_for_many``)::
 

@@ -267,3 +267,24 @@ def test_user_key_is_a_constructor_parameter():
             weight_scale=1.0,
             num_features=3,
         )
+
+
+def test_shared_values_and_replies_travel_over_the_sessions():
+    secure = MaskedInference.deploy(coef=np.ones(3), intercept=0.0)
+    user = secure.user()
+    values = np.array([3, 1, 4, 1, 5], dtype=np.uint64)
+    counter, sealed = user.share_values(values)
+    got, sessions = {}, {}
+    for node in secure.nodes:
+        sessions[node.index], seen, got[node.index] = node.receive_shares(sealed[node.index])
+        assert seen == counter
+    np.testing.assert_array_equal(secure.config.scheme.reconstruct(got.values()), values)
+    with pytest.raises(ReplayError):
+        secure.nodes[0].receive_shares(sealed[0])
+
+    def replies(at):
+        return {n.index: n.reply(sessions[n.index], got[n.index], counter=at) for n in secure.nodes}
+
+    np.testing.assert_array_equal(user.open_reply(counter, replies(counter)), values)
+    with pytest.raises(ProtocolError, match="expected"):
+        user.open_reply(counter, replies(counter + 7))

@@ -14,8 +14,10 @@ __all__ = [
     "EnvelopeError",
     "InconsistentUploadError",
     "MPCError",
+    "ModelCommitmentError",
     "PartialMismatchError",
     "ProtocolError",
+    "ReplayError",
     "ShareMismatchError",
     "ThresholdError",
 ]
@@ -143,3 +145,41 @@ class InconsistentUploadError(MPCError):
         super().__init__(
             f"client {client}'s scoring and aggregation uploads differ in round {round_id}"
         )
+
+
+class ReplayError(ProtocolError):
+    """A message counter, query or single-use mask was presented a second time.
+
+    Attributes
+    ----------
+    what
+        What was replayed (``"session message"``, ``"input mask"``).
+    counter
+        Its counter or identifier.
+    """
+
+    def __init__(self, *, what: str, counter: int) -> None:
+        self.what = what
+        self.counter = counter
+        super().__init__(f"{what} {counter} replayed or too old")
+
+
+class ModelCommitmentError(MPCError):
+    """A released model share does not match the commitment the contributor checks it against.
+
+    Attributes
+    ----------
+    node
+        The compute node whose piece failed (``None`` for the bundle's commitment root).
+    component
+        The share component of that piece (``None`` for the root).
+    reason
+        What did not match.
+    """
+
+    def __init__(self, *, node: int | None, component: int | None, reason: str) -> None:
+        self.node = node
+        self.component = component
+        self.reason = reason
+        where = "commitment root" if node is None else f"node {node}, component {component}"
+        super().__init__(f"model release {where}: {reason}")

@@ -59,9 +59,11 @@ from flai.fl.scoring import (
 from flai.fl.shapley import (
     CoalitionGame,
     ShapleyEstimate,
+    default_evaluation_budget,
     exact_shapley,
     leave_one_out,
     monte_carlo_shapley,
+    stratified_shapley,
 )
 
 __all__ = [
@@ -104,6 +106,7 @@ __all__ = [
     "check_update",
     "composite_phi",
     "cosine_similarity_to_aggregate",
+    "default_evaluation_budget",
     "dirichlet_partition",
     "exact_shapley",
     "fedavg",
@@ -122,6 +125,7 @@ __all__ = [
     "scores_to_phi",
     "size_partition",
     "split_federated",
+    "stratified_shapley",
     "train_local",
     "update_norm",
     "weighted_average",

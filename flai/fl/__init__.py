@@ -13,10 +13,12 @@ from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, Scale
 from flai.fl.checks import CheckConfig, check_update, update_norm
 from flai.fl.data import (
     Dataset,
+    Features,
     FederatedSplit,
     SplitConfig,
     Standardizer,
     dirichlet_partition,
+    hashed_features_dataset,
     load_breast_cancer_dataset,
     size_partition,
     split_federated,
@@ -80,6 +82,7 @@ __all__ = [
     "Dataset",
     "FLError",
     "FeatureMismatchError",
+    "Features",
     "FederatedSplit",
     "Flag",
     "FreeRider",
@@ -112,6 +115,7 @@ __all__ = [
     "fedavg",
     "federation_from_split",
     "fixed_to_phi",
+    "hashed_features_dataset",
     "leave_one_out",
     "load_breast_cancer_dataset",
     "metric_to_fixed",

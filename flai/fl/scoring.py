@@ -83,22 +83,45 @@ def cosine_similarity_to_aggregate(
     direction used by FoolsGold-style similarity defences, Fung et al., RAID 2020);
     otherwise it is the mean of all updates. ``1 − cos`` is 001 §3.2's gradient divergence.
     """
+    return _geometry(base, updates, weights, exclude_self=exclude_self)[0]
+
+
+def _geometry(
+    base: LogisticModel,
+    updates: Sequence[LogisticModel],
+    weights: Sequence[float] | None,
+    *,
+    exclude_self: bool,
+) -> tuple[FloatArray, FloatArray]:
+    """``(cos(Δ_k, Δ_agg), ‖Δ_k‖)`` per update (see :func:`cosine_similarity_to_aggregate`)."""
     a = np.ones(len(updates)) if weights is None else np.asarray(weights, dtype=np.float64)
-    k_players = len(updates)
-    # one pass per update: Δ_k·T with T = Σ a_j Δ_j, and ‖Δ_k‖ (no K × d copy)
+    k_players, a_sum = len(updates), float(a.sum())
+    # Two passes over the updates with one scratch vector (no K × d copy, no allocation
+    # per update): T = Σ a_j Δ_j, then Δ_k·T and ‖Δ_k‖², from which the leave-one-out
+    # aggregate (T − a_k Δ_k)/(Σa − a_k) needs no vector of its own.
+    delta = np.empty_like(base.params)
     total = np.zeros_like(base.params)
     for u, w in zip(updates, a.tolist(), strict=True):
-        total += w * (u.params - base.params)
-    out = np.zeros(k_players)
+        np.subtract(u.params, base.params, out=delta)
+        delta *= w
+        total += delta
+    tt = float(total @ total)
+    out, norms = np.zeros(k_players), np.zeros(k_players)
     for k, u in enumerate(updates):
-        delta = u.params - base.params
+        np.subtract(u.params, base.params, out=delta)
+        dt, dd, ak = float(delta @ total), float(delta @ delta), float(a[k])
+        norms[k] = float(np.linalg.norm(delta))
         if exclude_self and k_players > 1:
-            agg = (total - a[k] * delta) / (a.sum() - a[k])
+            rest = a_sum - ak
+            num, sq = (dt - ak * dd) / rest, (tt - 2.0 * ak * dt + ak * ak * dd) / rest**2
+            if sq <= 1e-9 * (tt + ak * ak * dd) / rest**2:  # cancellation: form it exactly
+                agg = (total - ak * delta) / rest
+                num, sq = float(delta @ agg), float(agg @ agg)
         else:
-            agg = total / a.sum()
-        denom = float(np.linalg.norm(delta) * np.linalg.norm(agg))
-        out[k] = float(delta @ agg) / denom if denom > 0 else 0.0
-    return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64)
+            num, sq = dt / a_sum, tt / a_sum**2
+        denom = float(np.sqrt(dd * max(sq, 0.0)))
+        out[k] = num / denom if denom > 0 else 0.0
+    return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64), norms
 
 
 def _cap_exact_sum(phi: FloatArray) -> FloatArray:
@@ -343,13 +366,13 @@ def score_contributions(
     v_empty = estimate.v_empty
     loo = estimate.v_full - game.values(full ^ singles)
     lmv = game.values(singles) - v_empty
-    cosine = cosine_similarity_to_aggregate(base, updates, weights)
+    cosine, distance = _geometry(base, updates, weights, exclude_self=True)
     flags: list[frozenset[Flag]] = []
     poison_bar = config.poison_tolerance + config.poison_relative_tolerance * abs(
         estimate.v_full - v_empty
     )
-    for k, u in enumerate(updates):
-        if float(np.linalg.norm(u.params - base.params)) <= config.free_rider_tolerance:
+    for k in range(len(updates)):
+        if distance[k] <= config.free_rider_tolerance:
             flags.append(frozenset({Flag.FREE_RIDER}))
         elif estimate.values[k] < -poison_bar or (
             estimate.values[k] < -config.poison_tolerance and cosine[k] < config.poison_cosine

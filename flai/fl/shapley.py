@@ -135,7 +135,7 @@ class CoalitionGame:
         self._metric: Metric = metric
         self._decomposable = metric in DECOMPOSABLE
         self._index: dict[int, int] = {}
-        # the same index as sorted arrays for vectorised look-ups, kept in step by _evaluate
+        # the same index as sorted arrays for vectorised look-ups, rebuilt when stale
         self._sorted_masks = np.empty(0, dtype=np.int64)
         self._sorted_cols = np.empty(0, dtype=np.int64)
         self._vals = np.empty(64)
@@ -250,12 +250,7 @@ class CoalitionGame:
             self._vals[start : start + count] = block.mean(axis=0)
         else:
             self._vals[start : start + count] = metric_columns(self._metric, self._y, logits)
-        cols = np.arange(start, start + count)
-        self._index.update(zip(masks.tolist(), cols.tolist(), strict=True))
-        keys = np.concatenate([self._sorted_masks, masks])
-        order = np.argsort(keys, kind="stable")
-        self._sorted_masks = keys[order]
-        self._sorted_cols = np.concatenate([self._sorted_cols, cols])[order]
+        self._index.update(zip(masks.tolist(), range(start, start + count), strict=True))
 
     def _columns(
         self,
@@ -286,8 +281,13 @@ class CoalitionGame:
         return cols
 
     def _lookup(self, m: NDArray[np.int64]) -> NDArray[np.int64]:
-        if not self._sorted_masks.size:
+        if not self._index:
             return np.full(m.shape[0], -1, dtype=np.int64)
+        if self._sorted_masks.shape[0] != len(self._index):  # stale: rebuild once
+            keys = np.fromiter(self._index.keys(), dtype=np.int64, count=len(self._index))
+            cols = np.fromiter(self._index.values(), dtype=np.int64, count=len(self._index))
+            order = np.argsort(keys)
+            self._sorted_masks, self._sorted_cols = keys[order], cols[order]
         pos = np.searchsorted(self._sorted_masks, m)
         pos[pos == self._sorted_masks.size] = 0
         return np.where(self._sorted_masks[pos] == m, self._sorted_cols[pos], -1)

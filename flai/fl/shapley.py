@@ -357,9 +357,10 @@ class ShapleyEstimate:
     evaluations
         Distinct coalitions evaluated by the game (including earlier calls on it).
     permutations
-        Permutations sampled (0 for the exact method).
+        Permutations sampled: by the permutation estimator, or those whose cyclic windows
+        the stratified estimator used (0 for the exact method).
     method
-        ``"exact"`` or ``"monte_carlo"``.
+        ``"exact"`` or ``"monte_carlo"`` (either Monte Carlo estimator).
     """
 
     values: FloatArray

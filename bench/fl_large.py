@@ -66,7 +66,7 @@ def peak_mb() -> float:
 
 
 def phase(name: str, seconds: float, extra: str = "") -> None:
-    print(f"  {name:<34} {seconds * 1e3:9.1f} ms   peak RSS {peak_mb():7.1f} MB   {extra}")
+    print(f"  {name:<40} {seconds * 1e3:9.1f} ms   peak RSS {peak_mb():7.1f} MB   {extra}")
 
 
 def main() -> int:

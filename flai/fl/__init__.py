@@ -13,10 +13,12 @@ from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, Scale
 from flai.fl.checks import CheckConfig, check_update, update_norm
 from flai.fl.data import (
     Dataset,
+    Features,
     FederatedSplit,
     SplitConfig,
     Standardizer,
     dirichlet_partition,
+    hashed_features_dataset,
     load_breast_cancer_dataset,
     size_partition,
     split_federated,
@@ -59,9 +61,11 @@ from flai.fl.scoring import (
 from flai.fl.shapley import (
     CoalitionGame,
     ShapleyEstimate,
+    default_evaluation_budget,
     exact_shapley,
     leave_one_out,
     monte_carlo_shapley,
+    stratified_shapley,
 )
 
 __all__ = [
@@ -78,6 +82,7 @@ __all__ = [
     "Dataset",
     "FLError",
     "FeatureMismatchError",
+    "Features",
     "FederatedSplit",
     "Flag",
     "FreeRider",
@@ -104,11 +109,13 @@ __all__ = [
     "check_update",
     "composite_phi",
     "cosine_similarity_to_aggregate",
+    "default_evaluation_budget",
     "dirichlet_partition",
     "exact_shapley",
     "fedavg",
     "federation_from_split",
     "fixed_to_phi",
+    "hashed_features_dataset",
     "leave_one_out",
     "load_breast_cancer_dataset",
     "metric_to_fixed",
@@ -122,6 +129,7 @@ __all__ = [
     "scores_to_phi",
     "size_partition",
     "split_federated",
+    "stratified_shapley",
     "train_local",
     "update_norm",
     "weighted_average",

@@ -11,6 +11,10 @@ Yurochkin et al., "Bayesian Nonparametric Federated Learning of Neural Networks"
 gives skewed label mixes, large ``α`` approaches IID. Draws are repeated until every
 custodian holds at least ``min_size`` samples.
 
+Features are a dense array or, for high-dimensional data, a SciPy CSR sparse array
+(:func:`hashed_features_dataset` makes one deterministically); sparse sets are split with
+``SplitConfig(standardize=False)``, since centring would densify them.
+
 All randomness comes from an explicitly seeded :class:`numpy.random.Generator`.
 """
 
@@ -18,18 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from flai.fl.errors import ConfigError, DataError, FeatureMismatchError
 
 __all__ = [
     "Dataset",
+    "Features",
     "FederatedSplit",
     "SplitConfig",
     "Standardizer",
     "dirichlet_partition",
+    "hashed_features_dataset",
     "load_breast_cancer_dataset",
     "size_partition",
     "split_federated",
@@ -37,6 +45,23 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Features: TypeAlias = FloatArray | sparse.csr_array
+"""A feature matrix: dense ``n × d`` float64, or CSR sparse."""
+
+
+def _sparse_features(X: object, name: str) -> sparse.csr_array:
+    """Canonical read-only CSR float64 copy (sorted indices, no duplicates)."""
+    try:
+        csr = sparse.csr_array(X, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: X is not a 2-D sparse matrix: {exc}") from None
+    csr.sum_duplicates()
+    csr.sort_indices()
+    if not np.all(np.isfinite(csr.data)):
+        raise DataError(f"{name}: X contains non-finite values")
+    for part in (csr.data, csr.indices, csr.indptr):
+        part.setflags(write=False)
+    return csr
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +71,8 @@ class Dataset:
     Parameters
     ----------
     X
-        Feature matrix, ``n × d``, finite.
+        Feature matrix, ``n × d``, finite: a dense array or a SciPy sparse matrix (kept
+        as a read-only CSR array).
     y
         Labels in ``{0, 1}``, length ``n``.
     name
@@ -58,12 +84,16 @@ class Dataset:
         If the set is empty, shapes disagree, features are non-finite or labels not 0/1.
     """
 
-    X: FloatArray
+    X: Features
     y: IntArray
     name: str = "dataset"
 
     def __post_init__(self) -> None:
-        X = np.ascontiguousarray(np.asarray(self.X, dtype=np.float64))
+        X: Features
+        if sparse.issparse(self.X):
+            X = _sparse_features(self.X, self.name)
+        else:
+            X = np.ascontiguousarray(np.asarray(self.X, dtype=np.float64))
         y_raw = np.asarray(self.y)
         if X.ndim != 2:
             raise DataError(f"{self.name}: X must be 2-D, got shape {X.shape}")
@@ -73,12 +103,13 @@ class Dataset:
             raise DataError(f"{self.name}: data set is empty")
         if X.shape[1] == 0:
             raise DataError(f"{self.name}: data set has no features")
-        if not np.all(np.isfinite(X)):
-            raise DataError(f"{self.name}: X contains non-finite values")
+        if isinstance(X, np.ndarray):
+            if not np.all(np.isfinite(X)):
+                raise DataError(f"{self.name}: X contains non-finite values")
+            X.setflags(write=False)
         if not np.all((y_raw == 0) | (y_raw == 1)):
             raise DataError(f"{self.name}: labels must be 0 or 1")
         y = y_raw.astype(np.int64)
-        X.setflags(write=False)
         y.setflags(write=False)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
@@ -93,10 +124,36 @@ class Dataset:
         """Number of feature columns."""
         return int(self.X.shape[1])
 
+    @property
+    def is_sparse(self) -> bool:
+        """Whether ``X`` is a sparse (CSR) array."""
+        return bool(sparse.issparse(self.X))
+
     def subset(self, indices: Sequence[int] | IntArray, *, name: str | None = None) -> Dataset:
         """The rows at ``indices`` as a new data set."""
         idx = np.asarray(indices, dtype=np.int64)
         return Dataset(X=self.X[idx], y=self.y[idx], name=name or self.name)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Dataset], *, name: str) -> Dataset:
+        """The rows of ``parts`` stacked in order (sparse if any part is).
+
+        Raises
+        ------
+        DataError
+            If there are no parts.
+        FeatureMismatchError
+            If the parts disagree on the number of features.
+        """
+        if not parts:
+            raise DataError(f"{name}: nothing to concatenate")
+        for part in parts:
+            part.require_features(parts[0].num_features)
+        if any(p.is_sparse for p in parts):
+            X: Features = sparse.vstack([p.X for p in parts], format="csr")
+        else:
+            X = np.vstack([p.X for p in parts])
+        return cls(X=X, y=np.concatenate([p.y for p in parts]), name=name)
 
     def require_features(self, expected: int) -> None:
         """Raise :class:`FeatureMismatchError` unless the set has ``expected`` features."""
@@ -117,10 +174,32 @@ class Standardizer:
     scale: FloatArray
 
     @classmethod
+    def identity(cls, num_features: int) -> Standardizer:
+        """The standardizer that leaves features as they are."""
+        return cls(mean=np.zeros(num_features), scale=np.ones(num_features))
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether :meth:`transform` leaves data unchanged."""
+        return bool(np.all(self.mean == 0.0) and np.all(self.scale == 1.0))
+
+    @classmethod
     def fit(cls, parts: Sequence[Dataset]) -> Standardizer:
-        """Fit from the sufficient statistics of each part."""
+        """Fit from the sufficient statistics of each part.
+
+        Raises
+        ------
+        DataError
+            If there are no parts, or a part is sparse (centring would densify it).
+        """
         if not parts:
             raise DataError("cannot fit a standardizer on zero data sets")
+        sparse_parts = [p.name for p in parts if p.is_sparse]
+        if sparse_parts:
+            raise DataError(
+                f"{sparse_parts[0]}: sparse features cannot be standardised without "
+                "densifying them; split with SplitConfig(standardize=False)"
+            )
         d = parts[0].num_features
         for part in parts:
             part.require_features(d)
@@ -134,8 +213,18 @@ class Standardizer:
         return cls(mean=mean, scale=scale)
 
     def transform(self, data: Dataset) -> Dataset:
-        """Scale a data set with the fitted statistics."""
+        """Scale a data set with the fitted statistics (the identity returns ``data``).
+
+        Raises
+        ------
+        DataError
+            If ``data`` is sparse and the transform is not the identity.
+        """
         data.require_features(self.mean.shape[0])
+        if self.is_identity:
+            return data
+        if data.is_sparse:
+            raise DataError(f"{data.name}: a sparse data set cannot be centred")
         return Dataset(X=(data.X - self.mean) / self.scale, y=data.y, name=data.name)
 
 
@@ -160,6 +249,9 @@ class SplitConfig:
     sizes
         Optional relative custodian sizes; when given, custodians get label-mixed
         partitions of those relative sizes instead of a Dirichlet label split.
+    standardize
+        Fit a :class:`Standardizer` on the custodians' rows (dense features only); off,
+        every part keeps its features as given.
     seed
         Seed of the :class:`numpy.random.Generator` behind every draw.
     max_attempts
@@ -173,6 +265,7 @@ class SplitConfig:
     validation_fraction: float = 0.2
     num_validators: int = 1
     sizes: tuple[float, ...] | None = None
+    standardize: bool = True
     seed: int = 0
     max_attempts: int = 1000
 
@@ -213,20 +306,12 @@ class FederatedSplit:
     @property
     def training_pool(self) -> Dataset:
         """All custodians' rows pooled (for a central baseline only)."""
-        return Dataset(
-            X=np.vstack([c.X for c in self.custodians]),
-            y=np.concatenate([c.y for c in self.custodians]),
-            name="training-pool",
-        )
+        return Dataset.concat(self.custodians, name="training-pool")
 
     @property
     def validation_pool(self) -> Dataset:
         """All validators' rows pooled."""
-        return Dataset(
-            X=np.vstack([v.X for v in self.validators]),
-            y=np.concatenate([v.y for v in self.validators]),
-            name="validation-pool",
-        )
+        return Dataset.concat(self.validators, name="validation-pool")
 
 
 def load_breast_cancer_dataset() -> Dataset:
@@ -334,7 +419,7 @@ def split_federated(data: Dataset, config: SplitConfig) -> FederatedSplit:
     Raises
     ------
     DataError
-        If the data cannot be split as configured.
+        If the data cannot be split as configured (or is sparse with ``standardize``).
     """
     rng = np.random.default_rng(config.seed)
     rows = np.arange(data.num_samples)
@@ -362,7 +447,11 @@ def split_federated(data: Dataset, config: SplitConfig) -> FederatedSplit:
         )
     parts = tuple(train_idx[p] for p in local_parts)
     raw_custodians = [data.subset(p, name=f"custodian-{k}") for k, p in enumerate(parts)]
-    scaler = Standardizer.fit(raw_custodians)
+    scaler = (
+        Standardizer.fit(raw_custodians)
+        if config.standardize
+        else Standardizer.identity(data.num_features)
+    )
     val_perm = rng.permutation(val_idx)
     validators = tuple(
         scaler.transform(data.subset(np.sort(chunk), name=f"validator-{v}"))
@@ -375,3 +464,58 @@ def split_federated(data: Dataset, config: SplitConfig) -> FederatedSplit:
         standardizer=scaler,
         partition=parts,
     )
+
+
+def hashed_features_dataset(
+    *,
+    num_samples: int,
+    num_features: int,
+    tokens_per_sample: int = 60,
+    vocabulary: int = 200_000,
+    informative: int = 5_000,
+    signal: float = 3.0,
+    seed: int = 0,
+) -> Dataset:
+    """A deterministic high-dimensional binary task with hashed bag-of-token features.
+
+    Each sample draws ``tokens_per_sample`` tokens from a Zipf-like vocabulary (weight
+    ``1/(rank + 10)``), so frequent tokens recur across samples and can be learnt. Every
+    token is hashed to one of ``num_features`` columns with a random sign (feature
+    hashing, Weinberger et al., "Feature Hashing for Large Scale Multitask Learning",
+    ICML 2009); a row holds ``±c/√tokens_per_sample`` in the column of a token drawn ``c``
+    times (colliding tokens add up). The label is ``Bernoulli(σ(signal · Σ_t β_t x_t))`` with ``β_t ~ N(0, 1)``
+    on the ``informative`` most frequent tokens and 0 elsewhere, i.e. a logistic
+    model that hashed features can express up to collisions.
+
+    Raises
+    ------
+    ConfigError
+        If a size is not positive or ``informative > vocabulary``.
+    """
+    sizes = {
+        "num_samples": num_samples,
+        "num_features": num_features,
+        "tokens_per_sample": tokens_per_sample,
+        "vocabulary": vocabulary,
+    }
+    for field_name, value in sizes.items():
+        if value < 1:
+            raise ConfigError(f"{field_name} must be >= 1, got {value}")
+    if not 0 <= informative <= vocabulary:
+        raise ConfigError(f"informative must lie in [0, {vocabulary}], got {informative}")
+    rng = np.random.default_rng(seed)
+    column = rng.integers(0, num_features, size=vocabulary)
+    sign = np.where(rng.random(vocabulary) < 0.5, -1.0, 1.0)
+    beta = np.zeros(vocabulary)
+    beta[:informative] = rng.normal(0.0, 1.0, size=informative)
+    weight = 1.0 / (np.arange(vocabulary) + 10.0)
+    tokens = rng.choice(vocabulary, size=(num_samples, tokens_per_sample), p=weight / weight.sum())
+    value = 1.0 / np.sqrt(tokens_per_sample)
+    rows = np.repeat(np.arange(num_samples), tokens_per_sample)
+    X = sparse.csr_array(
+        (sign[tokens].ravel() * value, (rows, column[tokens].ravel())),
+        shape=(num_samples, num_features),
+    )
+    logit = signal * value * beta[tokens].sum(axis=1)
+    y = (rng.random(num_samples) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
+    return Dataset(X=X, y=y, name="hashed-features")

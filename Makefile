@@ -57,7 +57,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/gas.py
-	for b in bench/fl.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in bench/fl.py bench/learning.py bench/mpc.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: setup
 	$(BIN)/ruff check flai

@@ -5,21 +5,39 @@ logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
 (:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
 (:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
 :mod:`~flai.fl.round` drives a round and returns what the chain needs, with
-:mod:`~flai.fl.fixed` mapping floats to on-chain fixed point.
+:mod:`~flai.fl.fixed` mapping floats to on-chain fixed point. :mod:`~flai.fl.data` loads
+the bundled data sets and splits them into a federation; :mod:`~flai.fl.baselines` scores
+each custodian alone and all data pooled, the two references for a federated model.
 """
 
 from flai.fl.aggregate import fedavg, phi_weighted_fedavg, weighted_average
+from flai.fl.baselines import (
+    BASELINE_STREAM,
+    BaselineScores,
+    baseline_scores,
+    train_alone,
+    train_central,
+)
 from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.checks import CheckConfig, check_update, update_norm
 from flai.fl.data import (
+    DATASET_NAMES,
+    SUPPORT2_HORIZON_DAYS,
     Dataset,
+    DatasetInfo,
+    Features,
     FederatedSplit,
     SplitConfig,
     Standardizer,
+    dataset_info,
     dirichlet_partition,
+    hashed_features_dataset,
     load_breast_cancer_dataset,
+    load_dataset,
+    load_support2_dataset,
     size_partition,
     split_federated,
+    support2_feature_names,
 )
 from flai.fl.errors import (
     ConfigError,
@@ -59,14 +77,20 @@ from flai.fl.scoring import (
 from flai.fl.shapley import (
     CoalitionGame,
     ShapleyEstimate,
+    default_evaluation_budget,
     exact_shapley,
     leave_one_out,
     monte_carlo_shapley,
+    stratified_shapley,
 )
 
 __all__ = [
+    "BASELINE_STREAM",
+    "DATASET_NAMES",
     "METRIC_SCALE",
     "PHI_SCALE",
+    "SUPPORT2_HORIZON_DAYS",
+    "BaselineScores",
     "Behaviour",
     "CheckConfig",
     "CoalitionGame",
@@ -76,8 +100,10 @@ __all__ = [
     "CustodianOutcome",
     "DataError",
     "Dataset",
+    "DatasetInfo",
     "FLError",
     "FeatureMismatchError",
+    "Features",
     "FederatedSplit",
     "Flag",
     "FreeRider",
@@ -101,16 +127,22 @@ __all__ = [
     "UpdateNormError",
     "UpdateShapeError",
     "Validator",
+    "baseline_scores",
     "check_update",
     "composite_phi",
     "cosine_similarity_to_aggregate",
+    "dataset_info",
+    "default_evaluation_budget",
     "dirichlet_partition",
     "exact_shapley",
     "fedavg",
     "federation_from_split",
     "fixed_to_phi",
+    "hashed_features_dataset",
     "leave_one_out",
     "load_breast_cancer_dataset",
+    "load_dataset",
+    "load_support2_dataset",
     "metric_to_fixed",
     "monte_carlo_shapley",
     "phi_to_fixed",
@@ -122,6 +154,10 @@ __all__ = [
     "scores_to_phi",
     "size_partition",
     "split_federated",
+    "stratified_shapley",
+    "support2_feature_names",
+    "train_alone",
+    "train_central",
     "train_local",
     "update_norm",
     "weighted_average",

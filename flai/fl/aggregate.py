@@ -24,13 +24,12 @@ __all__ = ["fedavg", "phi_weighted_fedavg", "weighted_average"]
 FloatArray = NDArray[np.float64]
 
 
-def _stack(models: Sequence[LogisticModel]) -> FloatArray:
+def _check_shapes(models: Sequence[LogisticModel]) -> None:
     if not models:
         raise ConfigError("cannot aggregate zero models")
     shapes = {m.params.shape for m in models}
     if len(shapes) != 1:
         raise ConfigError(f"models disagree on shape: {sorted(shapes)}")
-    return np.stack([m.params for m in models])
 
 
 def weighted_average(models: Sequence[LogisticModel], weights: Sequence[float]) -> LogisticModel:
@@ -41,7 +40,7 @@ def weighted_average(models: Sequence[LogisticModel], weights: Sequence[float]) 
     ConfigError
         On a length mismatch, negative or non-finite weights, or a zero sum.
     """
-    stacked = _stack(models)
+    _check_shapes(models)
     a = np.asarray(weights, dtype=np.float64)
     if a.shape != (len(models),):
         raise ConfigError(f"{a.shape[0] if a.ndim else 0} weights for {len(models)} models")
@@ -50,7 +49,12 @@ def weighted_average(models: Sequence[LogisticModel], weights: Sequence[float]) 
     total = float(a.sum())
     if total <= 0:
         raise ConfigError("weights sum to zero")
-    return LogisticModel(params=(a / total) @ stacked)
+    # accumulate in place rather than stacking a K × d matrix
+    out = np.zeros_like(models[0].params)
+    for model, share in zip(models, (a / total).tolist(), strict=True):
+        if share:
+            out += share * model.params
+    return LogisticModel(params=out)
 
 
 def fedavg(models: Sequence[LogisticModel], num_samples: Sequence[int]) -> LogisticModel:

@@ -14,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import log_expit
 from scipy.stats import rankdata
 
 from flai.fl.errors import ConfigError, DataError
@@ -61,10 +60,28 @@ def accuracy_columns(y: NDArray[np.int64], scores: FloatArray) -> FloatArray:
     return np.asarray(((scores > 0.0) == (y[:, None] == 1)).mean(axis=0), dtype=np.float64)
 
 
+def _log_likelihood(
+    y: NDArray[np.int64], scores: FloatArray, out: FloatArray | None = None
+) -> FloatArray:
+    """``log σ(±z)`` per entry (``+`` for label 1), as ``min(t, 0) − log1p(e^{−|t|})``.
+
+    Equal to :func:`scipy.special.log_expit` within an ulp of the result, computed in
+    place on one temporary (the scoring hot path evaluates it on ``n × m`` coalition
+    logits), into ``out`` when given.
+    """
+    t = np.where(y[:, None] == 1, scores, -scores)
+    out = np.abs(t, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    np.minimum(t, 0.0, out=t)
+    np.subtract(t, out, out=out)
+    return out
+
+
 def neg_log_loss_columns(y: NDArray[np.int64], scores: FloatArray) -> FloatArray:
     """Negative mean cross-entropy (higher is better) of decision values per column."""
-    sign = np.where(y[:, None] == 1, 1.0, -1.0)
-    return np.asarray(log_expit(sign * scores).mean(axis=0), dtype=np.float64)
+    return np.asarray(_log_likelihood(y, scores).mean(axis=0), dtype=np.float64)
 
 
 _METRICS: dict[str, Callable[[NDArray[np.int64], FloatArray], FloatArray]] = {
@@ -87,8 +104,12 @@ DECOMPOSABLE: frozenset[str] = frozenset({"accuracy", "neg_log_loss"})
 """Metrics that are a mean of per-sample terms (AUC is a pairwise statistic, it is not)."""
 
 
-def per_sample_columns(metric: Metric, y: NDArray[np.int64], scores: FloatArray) -> FloatArray:
+def per_sample_columns(
+    metric: Metric, y: NDArray[np.int64], scores: FloatArray, out: FloatArray | None = None
+) -> FloatArray:
     """Per-sample terms (``n × m``) whose column means are the metric, for decomposable ones.
+
+    ``out`` (``n × m`` float64), when given, receives the terms.
 
     Raises
     ------
@@ -96,8 +117,11 @@ def per_sample_columns(metric: Metric, y: NDArray[np.int64], scores: FloatArray)
         If the metric is not a mean of per-sample terms.
     """
     if metric == "neg_log_loss":
-        sign = np.where(y[:, None] == 1, 1.0, -1.0)
-        return np.asarray(log_expit(sign * scores), dtype=np.float64)
+        return _log_likelihood(y, scores, out)
     if metric == "accuracy":
-        return np.asarray((scores > 0.0) == (y[:, None] == 1), dtype=np.float64)
+        hits = (scores > 0.0) == (y[:, None] == 1)
+        if out is None:
+            return np.asarray(hits, dtype=np.float64)
+        out[...] = hits
+        return out
     raise ConfigError(f"metric {metric!r} is not a mean of per-sample terms")

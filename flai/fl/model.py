@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from scipy.special import expit
 
 from flai.fl.data import Dataset
@@ -236,6 +237,8 @@ def train_local(
     data.require_features(model.num_features)
     X, y = data.X, (1 - data.y if flip_labels else data.y).astype(np.float64)
     theta = np.array(model.params, dtype=np.float64, copy=True)
+    if data.is_sparse:
+        return LogisticModel(params=_sgd_sparse(X, y, theta, config, rng))
     n = data.num_samples
     lr, l2 = config.learning_rate, config.l2
     for _ in range(config.epochs):
@@ -248,3 +251,42 @@ def train_local(
             theta[:-1] -= lr * grad_w
             theta[-1] -= lr * float(residual.mean())
     return LogisticModel(params=theta)
+
+
+def _sgd_sparse(
+    X: sparse.csr_array,
+    y: FloatArray,
+    theta: FloatArray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+) -> FloatArray:
+    """The same mini-batch SGD for CSR features, touching only a batch's columns.
+
+    The weights are kept as ``w = α·u``: the L2 step ``w ← (1 − ηλ)w`` only scales ``α``
+    and the data step updates ``u`` on the batch's non-zero columns, so a step costs
+    ``O(nnz(batch))`` instead of ``O(d)`` (the lazy regularisation of Bottou, "Stochastic
+    Gradient Descent Tricks", 2012). Each step equals the dense one
+    ``w ← (1 − ηλ)w − (η/B)·Xᵦᵀr`` up to rounding. Updates ``theta`` in place.
+    """
+    n = X.shape[0]
+    lr, l2 = config.learning_rate, config.l2
+    shrink = 1.0 - lr * l2
+    u = theta[:-1]
+    alpha, bias = 1.0, float(theta[-1])
+    for _ in range(config.epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, config.batch_size):
+            batch = order[start : start + config.batch_size]
+            xb = X[batch]
+            residual = expit(alpha * (xb @ u) + bias) - y[batch]
+            alpha *= shrink
+            step = xb.data * np.repeat(residual, np.diff(xb.indptr))
+            step *= lr / (len(batch) * alpha)
+            np.subtract.at(u, xb.indices, step)
+            bias -= lr * float(residual.mean())
+            if alpha < 1e-6:  # fold the scale back before it loses precision
+                u *= alpha
+                alpha = 1.0
+    u *= alpha
+    theta[-1] = bias
+    return theta

@@ -337,11 +337,7 @@ def run_round(
             )
         )
     metric_name = config.report_metric
-    pool = Dataset(
-        X=np.vstack([v.holdout.X for v in validators]),
-        y=np.concatenate([v.holdout.y for v in validators]),
-        name="validation-pool",
-    )
+    pool = Dataset.concat([v.holdout for v in validators], name="validation-pool")
     metric = model.evaluate(pool, metric_name)
     return RoundResult(
         round_index=round_index,

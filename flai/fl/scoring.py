@@ -39,8 +39,8 @@ from flai.fl.shapley import (
     CoalitionGame,
     ShapleyEstimate,
     exact_shapley,
-    leave_one_out,
     monte_carlo_shapley,
+    stratified_shapley,
 )
 
 __all__ = [
@@ -83,17 +83,45 @@ def cosine_similarity_to_aggregate(
     direction used by FoolsGold-style similarity defences, Fung et al., RAID 2020);
     otherwise it is the mean of all updates. ``1 − cos`` is 001 §3.2's gradient divergence.
     """
-    deltas = np.stack([u.params - base.params for u in updates])
+    return _geometry(base, updates, weights, exclude_self=exclude_self)[0]
+
+
+def _geometry(
+    base: LogisticModel,
+    updates: Sequence[LogisticModel],
+    weights: Sequence[float] | None,
+    *,
+    exclude_self: bool,
+) -> tuple[FloatArray, FloatArray]:
+    """``(cos(Δ_k, Δ_agg), ‖Δ_k‖)`` per update (see :func:`cosine_similarity_to_aggregate`)."""
     a = np.ones(len(updates)) if weights is None else np.asarray(weights, dtype=np.float64)
-    out = np.zeros(len(updates))
-    for k in range(len(updates)):
-        w = a.copy()
-        if exclude_self and len(updates) > 1:
-            w[k] = 0.0
-        agg = (w / w.sum()) @ deltas
-        denom = float(np.linalg.norm(deltas[k]) * np.linalg.norm(agg))
-        out[k] = float(deltas[k] @ agg) / denom if denom > 0 else 0.0
-    return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64)
+    k_players, a_sum = len(updates), float(a.sum())
+    # Two passes over the updates with one scratch vector (no K × d copy, no allocation
+    # per update): T = Σ a_j Δ_j, then Δ_k·T and ‖Δ_k‖², from which the leave-one-out
+    # aggregate (T − a_k Δ_k)/(Σa − a_k) needs no vector of its own.
+    delta = np.empty_like(base.params)
+    total = np.zeros_like(base.params)
+    for u, w in zip(updates, a.tolist(), strict=True):
+        np.subtract(u.params, base.params, out=delta)
+        delta *= w
+        total += delta
+    tt = float(total @ total)
+    out, norms = np.zeros(k_players), np.zeros(k_players)
+    for k, u in enumerate(updates):
+        np.subtract(u.params, base.params, out=delta)
+        dt, dd, ak = float(delta @ total), float(delta @ delta), float(a[k])
+        norms[k] = float(np.linalg.norm(delta))
+        if exclude_self and k_players > 1:
+            rest = a_sum - ak
+            num, sq = (dt - ak * dd) / rest, (tt - 2.0 * ak * dt + ak * ak * dd) / rest**2
+            if sq <= 1e-9 * (tt + ak * ak * dd) / rest**2:  # cancellation: form it exactly
+                agg = (total - ak * delta) / rest
+                num, sq = float(delta @ agg), float(agg @ agg)
+        else:
+            num, sq = dt / a_sum, tt / a_sum**2
+        denom = float(np.sqrt(dd * max(sq, 0.0)))
+        out[k] = num / denom if denom > 0 else 0.0
+    return np.asarray(np.clip(out, -1.0, 1.0), dtype=np.float64), norms
 
 
 def _cap_exact_sum(phi: FloatArray) -> FloatArray:
@@ -197,9 +225,16 @@ class ScoringConfig:
         so its standard errors are 0 and the bound is the value itself. Measured on the
         breast-cancer federation (5 custodians, 10 seeds × 5 rounds), ``z = 2`` cut the
         rounds where a σ = 0.1 noise free-rider got φ > 0.05 from 22 % to 2 %.
-    mc_max_permutations, mc_max_evaluations, mc_truncation_tolerance,
-    mc_convergence_tolerance
-        Monte Carlo settings, see :func:`monte_carlo_shapley`.
+    mc_estimator
+        Monte Carlo estimator: ``"stratified"`` (:func:`stratified_shapley`, stratified
+        sampling with a closed-form control variate) or ``"permutation"``
+        (:func:`monte_carlo_shapley`, truncated permutation sampling).
+    mc_max_evaluations
+        Coalition budget of either estimator; ``None`` is
+        :func:`~flai.fl.shapley.default_evaluation_budget` for ``"stratified"`` and no
+        budget (convergence decides) for ``"permutation"``.
+    mc_max_permutations, mc_truncation_tolerance, mc_convergence_tolerance
+        Settings of the permutation estimator, see :func:`monte_carlo_shapley`.
     """
 
     method: Literal["auto", "exact", "monte_carlo"] = "auto"
@@ -214,6 +249,7 @@ class ScoringConfig:
     poison_cosine: float = -0.4
     free_rider_tolerance: float = 1e-12
     confidence_z: float = 2.0
+    mc_estimator: Literal["stratified", "permutation"] = "stratified"
     mc_max_permutations: int = 500
     mc_max_evaluations: int | None = None
     mc_truncation_tolerance: float = 1e-3
@@ -243,6 +279,10 @@ class ScoringConfig:
             raise ConfigError(f"confidence_z must be >= 0, got {self.confidence_z}")
         if self.exact_max_players < 1:
             raise ConfigError("exact_max_players must be >= 1")
+        if self.mc_estimator not in ("stratified", "permutation"):
+            raise ConfigError(f"unknown Monte Carlo estimator {self.mc_estimator!r}")
+        if self.mc_max_evaluations is not None and self.mc_max_evaluations < 1:
+            raise ConfigError(f"mc_max_evaluations must be >= 1, got {self.mc_max_evaluations}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -310,6 +350,8 @@ def score_contributions(
     )
     if use_exact:
         estimate = exact_shapley(game, max_players=max(config.exact_max_players, 1))
+    elif config.mc_estimator == "stratified":
+        estimate = stratified_shapley(game, rng=rng, max_evaluations=config.mc_max_evaluations)
     else:
         estimate = monte_carlo_shapley(
             game,
@@ -319,16 +361,18 @@ def score_contributions(
             truncation_tolerance=config.mc_truncation_tolerance,
             convergence_tolerance=config.mc_convergence_tolerance,
         )
-    loo = leave_one_out(game)
+    k_players, full = game.num_players, game.full
+    singles = np.int64(1) << np.arange(k_players, dtype=np.int64)
     v_empty = estimate.v_empty
-    lmv = np.array([game.value(1 << k) - v_empty for k in range(game.num_players)])
-    cosine = cosine_similarity_to_aggregate(base, updates, weights)
+    loo = estimate.v_full - game.values(full ^ singles)
+    lmv = game.values(singles) - v_empty
+    cosine, distance = _geometry(base, updates, weights, exclude_self=True)
     flags: list[frozenset[Flag]] = []
     poison_bar = config.poison_tolerance + config.poison_relative_tolerance * abs(
         estimate.v_full - v_empty
     )
-    for k, u in enumerate(updates):
-        if float(np.linalg.norm(u.params - base.params)) <= config.free_rider_tolerance:
+    for k in range(len(updates)):
+        if distance[k] <= config.free_rider_tolerance:
             flags.append(frozenset({Flag.FREE_RIDER}))
         elif estimate.values[k] < -poison_bar or (
             estimate.values[k] < -config.poison_tolerance and cosine[k] < config.poison_cosine

@@ -123,6 +123,9 @@ class OpenedUpload:
     envelope, data_key, context
         The received envelope, its data key (``None`` unless this node holds the
         correction) and the associated data the body was sealed with.
+    extra
+        Bytes the client addressed to this node beyond its seeds (see ``node_extras`` of
+        :meth:`ReplicatedScheme.seal`), authenticated with the key envelope.
     """
 
     node: int
@@ -133,6 +136,7 @@ class OpenedUpload:
     envelope: MultiEnvelope
     data_key: bytes | None
     context: bytes
+    extra: bytes = b""
 
     @property
     def components(self) -> tuple[int, ...]:
@@ -223,6 +227,7 @@ class ReplicatedScheme:
         aad: bytes,
         scale_bits: int = 0,
         correction: int | None = None,
+        node_extras: Callable[[Mapping[int, np.ndarray]], Mapping[int, bytes]] | None = None,
     ) -> SealedShares:
         """Share ``secret`` and encrypt each node's part for upload.
 
@@ -240,6 +245,10 @@ class ReplicatedScheme:
         correction
             Which component to send explicitly (rotate it across clients to balance the
             nodes' PRG work); defaults to the last one.
+        node_extras
+            Optional function of the components (index → the ``uint64`` array exactly as
+            :meth:`combine` uses it) returning per-node bytes to append to that node's key
+            envelope, e.g. the linear check digests of :mod:`flai.mpc.verify`.
         """
         if set(node_public_keys) != set(range(self.n_nodes)):
             raise ProtocolError(f"need public keys for nodes 0..{self.n_nodes - 1}")
@@ -250,8 +259,9 @@ class ReplicatedScheme:
         seeds = {c: random_seed() for c in range(len(self.components)) if c != corr_index}
         components = self._split(x, correction=corr_index, seeds=seeds)
         context = _context(aad, len(x), scale_bits, corr_index)
+        appended = node_extras(components) if node_extras is not None else {}
         extras = {
-            j: b"".join(seeds[c] for c in self.held_by(j) if c != corr_index)
+            j: b"".join(seeds[c] for c in self.held_by(j) if c != corr_index) + appended.get(j, b"")
             for j in range(self.n_nodes)
         }
         envelope = seal_for_many(
@@ -315,7 +325,7 @@ class ReplicatedScheme:
             sealed.envelope, node, keypair, aad=context, reader=reader
         )
         seeded = [c for c in self.held_by(node) if c != sealed.correction]
-        if len(seed_bytes) != SEED_BYTES * len(seeded):
+        if len(seed_bytes) < SEED_BYTES * len(seeded):
             raise ProtocolError(f"node {node} expected {len(seeded)} seeds")
         if reader and data_key is None:
             raise ProtocolError(f"node {node} holds the correction but got no data key")
@@ -329,6 +339,7 @@ class ReplicatedScheme:
             envelope=sealed.envelope,
             data_key=data_key,
             context=context,
+            extra=bytes(seed_bytes[SEED_BYTES * len(seeded) :]),
         )
 
     def _component(

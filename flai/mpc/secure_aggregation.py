@@ -34,7 +34,7 @@ each other. Nodes learn the aggregate only when they reconstruct it.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +44,17 @@ from flai.mpc.envelope import KeyPair
 from flai.mpc.errors import EncodingRangeError, ProtocolError
 from flai.mpc.replicated import NodeShare, OpenedUpload, ReplicatedScheme, SealedShares
 from flai.mpc.ring import Ring
+from flai.mpc.verify import (
+    CheckKey,
+    PartialCommitment,
+    check_partial,
+    check_plan,
+    commit_partial,
+    keys_needed,
+    open_check_key,
+    partial_digests,
+    seal_check_key,
+)
 
 __all__ = [
     "AggregationClient",
@@ -52,6 +63,7 @@ __all__ = [
     "encode_weights",
     "reconstruct_aggregate",
     "secure_weighted_average",
+    "verified_weighted_average",
 ]
 
 
@@ -71,6 +83,9 @@ class AggregationConfig:
         b, fractional bits of the normalised public weights.
     max_abs
         Largest accepted |parameter|.
+    check_security
+        Verifiable partials (:mod:`flai.mpc.verify`): a wrong partial escapes the check
+        with probability at most 2^-check_security; it sets the number of check keys.
     """
 
     n_nodes: int = 3
@@ -79,6 +94,7 @@ class AggregationConfig:
     frac_bits: int = 16
     weight_bits: int = 16
     max_abs: float = 64.0
+    check_security: int = 40
 
     def __post_init__(self) -> None:
         needed = self.max_abs * 2.0 ** (self.frac_bits + self.weight_bits)
@@ -99,6 +115,11 @@ class AggregationConfig:
     def fixed_point(self) -> FixedPoint:
         """The update codec."""
         return FixedPoint(ring=Ring(self.ring_bits), frac_bits=self.frac_bits, max_abs=self.max_abs)
+
+    @property
+    def check_keys(self) -> int:
+        """m, the check vectors per checker (:func:`flai.mpc.verify.keys_needed`)."""
+        return keys_needed(self.ring_bits, security=self.check_security)
 
 
 def _aad(round_id: int, client_id: int) -> bytes:
@@ -137,16 +158,33 @@ class AggregationClient:
         self._codec = config.fixed_point
         self._keys = dict(node_public_keys)
 
-    def upload(self, update: np.ndarray, *, round_id: int) -> SealedShares:
-        """Encode (raising :class:`EncodingRangeError` when out of range) and seal ``update``."""
+    def upload(
+        self,
+        update: np.ndarray,
+        *,
+        round_id: int,
+        check_keys: Mapping[int, CheckKey] | None = None,
+    ) -> SealedShares:
+        """Encode (raising :class:`EncodingRangeError` when out of range) and seal ``update``.
+
+        ``check_keys`` (node → its :class:`~flai.mpc.verify.CheckKey` for the round, opened
+        with :func:`~flai.mpc.verify.open_check_key`) adds the digests that let each node
+        verify the others' partials; each node's digests travel in its own key envelope.
+        """
         encoded = self._codec.encode(np.asarray(update, dtype=np.float64).reshape(-1))
         correction = self.client_id % len(self._scheme.components)
+        extras = None
+        if check_keys:
+            if any(k.round_id != round_id for k in check_keys.values()):
+                raise ProtocolError(f"check keys are not all for round {round_id}")
+            extras = partial_digests(self._scheme, check_keys)
         return self._scheme.seal(
             encoded,
             self._keys,
             aad=_aad(round_id, self.client_id),
             scale_bits=self.config.frac_bits,
             correction=correction,
+            node_extras=extras,
         )
 
 
@@ -168,6 +206,7 @@ class AggregationNode:
         self._keypair = keypair or KeyPair.generate()
         self._inbox: dict[tuple[int, int], OpenedUpload] = {}
         self._scratch: dict[int, tuple[np.ndarray, bytearray]] = {}
+        self._check: dict[int, tuple[CheckKey, dict[int, np.ndarray]]] = {}
 
     @property
     def public_key(self) -> bytes:
@@ -224,10 +263,73 @@ class AggregationNode:
             uploads, list(weights.values()), components=components, scratch=scratch, body=body
         )
 
+    def check_key(self, round_id: int) -> CheckKey:
+        """This node's secret check key for ``round_id`` (drawn once; seal it to clients)."""
+        if round_id not in self._check:
+            key = CheckKey.generate(
+                node=self.index, round_id=round_id, count=self.config.check_keys
+            )
+            self._check[round_id] = (key, {})
+        return self._check[round_id][0]
+
+    def prepare_check(self, *, round_id: int, length: int) -> None:
+        """Expand the check vectors for ``length`` parameters ahead of the partials."""
+        key = self.check_key(round_id)
+        vectors = self._check[round_id][1]
+        if length not in vectors:
+            vectors[length] = key.vectors(length)
+
+    def commit(self, partial: NodeShare, *, round_id: int) -> PartialCommitment:
+        """The commitment to post for this node's own partial (see :mod:`flai.mpc.verify`)."""
+        if partial.node != self.index:
+            raise ProtocolError(f"node {self.index} cannot commit to node {partial.node}'s partial")
+        return commit_partial(partial, round_id=round_id)
+
+    def check(
+        self,
+        partial: NodeShare,
+        commitment: PartialCommitment,
+        *,
+        round_id: int,
+        weights: Mapping[int, int],
+        components: Iterable[int],
+    ) -> None:
+        """Verify ``components`` of another node's partial as their second holder.
+
+        Raises
+        ------
+        PartialMismatchError
+            The partial differs from its commitment or fails a check vector (names the node).
+        ProtocolError
+            This node does not hold a component, or lacks a weighted client's upload.
+        """
+        key = self.check_key(round_id)
+        missing = [k for k in weights if (round_id, k) not in self._inbox]
+        if missing:
+            raise ProtocolError(f"node {self.index} has no upload from clients {missing}")
+        uploads = [self._inbox[(round_id, k)] for k in weights]
+        length = partial.length
+        self.prepare_check(round_id=round_id, length=length)
+        vectors = self._check[round_id][1][length]
+        for c in components:
+            if self.index not in self._scheme.holders(c):
+                raise ProtocolError(f"node {self.index} does not hold component {c}")
+            check_partial(
+                self._scheme,
+                partial=partial,
+                commitment=commitment,
+                component=c,
+                uploads=uploads,
+                weights=list(weights.values()),
+                key=key,
+                key_vectors=vectors,
+            )
+
     def forget(self, round_id: int) -> None:
-        """Drop every upload of ``round_id``."""
+        """Drop every upload (and the check key) of ``round_id``."""
         for key in [k for k in self._inbox if k[0] == round_id]:
             del self._inbox[key]
+        self._check.pop(round_id, None)
 
 
 def reconstruct_aggregate(
@@ -303,3 +405,71 @@ def secure_weighted_average(
     active = range(cfg.n_nodes) if available_nodes is None else available_nodes
     partials = [nodes[j].weighted_partial(round_id=round_id, weights=weights) for j in active]
     return reconstruct_aggregate(cfg, partials, weights).reshape(shape)
+
+
+def verified_weighted_average(
+    updates: Sequence[np.ndarray],
+    phi: Sequence[float],
+    *,
+    config: AggregationConfig | None = None,
+    round_id: int = 0,
+    tamper: Callable[[NodeShare], NodeShare] | None = None,
+) -> np.ndarray:
+    """The one-copy protocol with verifiable partials, run in-process on all n nodes.
+
+    Every node draws a check key and seals it to each client; clients upload with the
+    digests; each component is computed by one node (:meth:`ReplicatedScheme.assign`),
+    committed, then checked by another holder (:func:`~flai.mpc.verify.check_plan`);
+    only verified partials are reconstructed. ``tamper``, if given, replaces each node's
+    partial before that node commits to it (a node that lies consistently: the commitment
+    matches, the check vectors must catch it).
+
+    Raises
+    ------
+    PartialMismatchError
+        A node's partial failed verification; the error names the node.
+    """
+    cfg = config or AggregationConfig()
+    if len(updates) != len(phi) or not updates:
+        raise ProtocolError("need one score per update")
+    shape = np.shape(updates[0])
+    nodes = [AggregationNode(index=j, config=cfg) for j in range(cfg.n_nodes)]
+    keys = {n.index: n.public_key for n in nodes}
+    clients = [KeyPair.generate() for _ in updates]
+    sealed_keys = {
+        n.index: seal_check_key(
+            n.check_key(round_id), dict(enumerate(c.public_bytes for c in clients))
+        )
+        for n in nodes
+    }
+    for k, update in enumerate(updates):
+        opened = {
+            j: open_check_key(
+                sealed_keys[j][k], client_keypair=clients[k], node=j, round_id=round_id, client_id=k
+            )
+            for j in keys
+        }
+        sealed = AggregationClient(client_id=k, config=cfg, node_public_keys=keys).upload(
+            update, round_id=round_id, check_keys=opened
+        )
+        for node in nodes:
+            node.receive(sealed, round_id=round_id, client_id=k)
+    weights = encode_weights(dict(enumerate(phi)), weight_bits=cfg.weight_bits)
+    owned = cfg.scheme.assign(range(cfg.n_nodes))
+    partials = {
+        j: nodes[j].weighted_partial(round_id=round_id, weights=weights, components=owned[j])
+        for j in owned
+    }
+    sent = {j: tamper(p) if tamper else p for j, p in partials.items()}
+    commitments = {j: nodes[j].commit(p, round_id=round_id) for j, p in sent.items()}
+    plan = check_plan(cfg.scheme, owned)
+    for checker, items in plan.checks.items():
+        for component, owner in items:
+            nodes[checker].check(
+                sent[owner],
+                commitments[owner],
+                round_id=round_id,
+                weights=weights,
+                components=[component],
+            )
+    return reconstruct_aggregate(cfg, sent.values(), weights).reshape(shape)

@@ -33,7 +33,6 @@ from flai.mpc import (
     InferenceClient,
     InferenceConfig,
     InferenceNode,
-    KeyPair,
     TripleDealer,
     share_model,
 )
@@ -51,20 +50,6 @@ from flai.pipeline.round_flow import fetch
 from flai.storage import Storage
 
 __all__ = ["InferenceOutcome", "SecretSharedService", "serve_inference"]
-
-
-class _UserClient(InferenceClient):
-    """:class:`InferenceClient` with the user's persistent key instead of an ephemeral one.
-
-    ``flai.mpc.InferenceClient`` draws its key in ``__init__`` and offers no parameter
-    for it; a resumed run must open logit shares sealed before a crash, so the key is
-    replaced right after construction (reported upstream as a wish for a ``keypair=``
-    argument).
-    """
-
-    def __init__(self, *, config: InferenceConfig, keypair: KeyPair) -> None:
-        super().__init__(config=config)
-        self._keypair = keypair
 
 
 @dataclass(frozen=True)
@@ -164,7 +149,7 @@ def serve_inference(
     out = []
     for i, (user, x) in enumerate(requests):
         key = f"inference/{i}"
-        client = _UserClient(config=service.config, keypair=user.keypair)
+        client = InferenceClient(config=service.config, keypair=user.keypair)
 
         def seal(client: InferenceClient = client, x: np.ndarray = x, i: int = i) -> str:
             sealed = client.seal_query(x, service.public_keys, query_id=i)

@@ -153,3 +153,102 @@ def test_held_out_rows_never_influence_training_data(breast_cancer):
     for a, b in zip(base.custodians, shifted.custodians, strict=True):
         assert_array_equal(a.X, b.X)
     assert not np.allclose(shifted.test.X, base.test.X)
+
+
+def _label_counts(y, parts):
+    return np.array([[int(np.sum(y[p] == c)) for c in (0, 1)] for p in parts])
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5, 5.0])
+def test_sized_dirichlet_keeps_relative_sizes_and_every_row(alpha):
+    y = np.random.default_rng(7).permutation(np.r_[np.zeros(1300), np.ones(700)]).astype(int)
+    sizes = (1.2, 1.0, 0.9, 0.8, 0.8)
+    parts = dirichlet_partition(
+        y, num_parties=5, alpha=alpha, min_size=20, rng=np.random.default_rng(3), sizes=sizes
+    )
+    rows = np.concatenate(parts)
+    assert_array_equal(np.sort(rows), np.arange(len(y)))
+    targets = np.asarray(sizes) / sum(sizes) * len(y)
+    # Column-wise rounding of a two-class table: each part within C − 1 = 1 row of target.
+    assert np.max(np.abs([len(p) for p in parts] - targets)) <= 1.0
+    assert_array_equal(_label_counts(y, parts).sum(axis=0), [1300, 700])
+
+
+def test_sized_dirichlet_skew_grows_as_alpha_shrinks():
+    y = np.random.default_rng(1).permutation(np.r_[np.zeros(1000), np.ones(1000)]).astype(int)
+
+    def spread(alpha: float) -> float:
+        shares = []
+        for seed in range(10):
+            parts = dirichlet_partition(
+                y,
+                num_parties=5,
+                alpha=alpha,
+                min_size=10,
+                rng=np.random.default_rng(seed),
+                sizes=(1.2, 1.0, 0.9, 0.8, 0.8),
+            )
+            shares += [float(y[p].mean()) for p in parts]
+        return float(np.std(shares))
+
+    assert spread(0.1) > 0.3
+    assert spread(100.0) < 0.05
+
+
+def test_sized_dirichlet_is_reproducible():
+    y = np.array([0, 1, 1, 0, 1] * 60)
+    kwargs = {"num_parties": 3, "alpha": 0.5, "min_size": 5, "sizes": (2.0, 1.0, 1.0)}
+    a = dirichlet_partition(y, rng=np.random.default_rng(4), **kwargs)
+    b = dirichlet_partition(y, rng=np.random.default_rng(4), **kwargs)
+    for pa, pb in zip(a, b, strict=True):
+        assert_array_equal(pa, pb)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [((1.0, 2.0), "sizes has 2 entries for 3 parts"), ((1.0, 0.0, 1.0), "sizes must be positive")],
+)
+def test_sized_dirichlet_bad_sizes_raise(sizes, message):
+    with pytest.raises(ConfigError, match=message):
+        dirichlet_partition(
+            np.array([0, 1] * 30),
+            num_parties=3,
+            alpha=0.5,
+            min_size=1,
+            rng=np.random.default_rng(0),
+            sizes=sizes,
+        )
+
+
+def test_split_with_sizes_and_dirichlet_partition(breast_cancer):
+    sizes = (1.2, 1.0, 0.9, 0.8, 0.8)
+    config = SplitConfig(
+        num_custodians=5, sizes=sizes, partition="dirichlet", alpha=0.3, min_size=5, seed=2
+    )
+    split = split_federated(breast_cancer, config)
+    n = np.array([c.num_samples for c in split.custodians])
+    assert np.max(np.abs(n - np.asarray(sizes) / sum(sizes) * n.sum())) <= 1.0
+    # Label skew: the parts' positive shares differ far more than IID sampling would give.
+    iid = split_federated(breast_cancer, SplitConfig(num_custodians=5, sizes=sizes, seed=2))
+    skewed = np.std([c.y.mean() for c in split.custodians])
+    mixed = np.std([c.y.mean() for c in iid.custodians])
+    assert skewed > 3 * mixed
+
+
+def test_partition_scheme_defaults_follow_sizes():
+    assert SplitConfig(num_custodians=2).partition_scheme == "dirichlet"
+    assert SplitConfig(num_custodians=2, sizes=(1.0, 1.0)).partition_scheme == "iid"
+    assert SplitConfig(num_custodians=2, partition="iid").partition_scheme == "iid"
+
+
+def test_iid_partition_without_sizes_is_equal(breast_cancer):
+    split = split_federated(
+        breast_cancer, SplitConfig(num_custodians=4, partition="iid", min_size=5, seed=0)
+    )
+    n = [c.num_samples for c in split.custodians]
+    assert max(n) - min(n) <= 3
+
+
+def test_unknown_partition_raises():
+    with pytest.raises(ConfigError, match="partition must be 'dirichlet' or 'iid', got 'label'"):
+        SplitConfig(num_custodians=2, partition="label")  # type: ignore[arg-type]

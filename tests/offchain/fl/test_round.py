@@ -22,6 +22,7 @@ from flai.fl import (
     SplitConfig,
     TrainConfig,
     Validator,
+    default_evaluation_budget,
     federation_from_split,
     metric_to_fixed,
     phi_to_fixed,
@@ -357,3 +358,31 @@ def test_composite_score_in_a_round(split5):
     assert r.outcome("custodian-4").phi == 0.0
     assert all(0.0 < p <= 1.0 for p in r.phi[:4])
     assert sum(r.phi) == pytest.approx(1.0)
+
+
+def test_forty_custodians_adversaries_end_at_zero():
+    """K = 40 under three validators (stratified Monte Carlo): the label-flipper (negative
+    Shapley value) and both free-riders get φ = 0; the honest custodians share the round."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=5000, n_features=30, n_informative=10, random_state=0)
+    split = split_federated(
+        Dataset(X=X, y=y, name="synthetic"),
+        SplitConfig(num_custodians=40, alpha=1.0, min_size=5, seed=0, num_validators=3),
+    )
+    behaviours = {39: LabelFlipper(), 38: FreeRider("noise", 0.5), 37: FreeRider("global")}
+    custodians, validators = federation_from_split(split, behaviours=behaviours)
+    result = run_round(
+        custodians=custodians,
+        validators=validators,
+        global_model=LogisticModel.zeros(30),
+        config=RoundConfig(),
+    )
+    assert result.scoring_method == "monte_carlo"
+    assert result.coalition_evaluations == 3 * default_evaluation_budget(40)
+    assert [result.outcome(f"custodian-{k}").phi for k in (37, 38, 39)] == [0.0, 0.0, 0.0]
+    assert Flag.FREE_RIDER in result.outcome("custodian-37").flags
+    assert result.outcome("custodian-39").shapley < 0
+    for row in result.validator_phi:  # every validator pays the honest custodians only
+        assert row[37:] == (0.0, 0.0, 0.0) and sum(row[:37]) == pytest.approx(1.0)
+    assert sum(result.phi_fixed) <= 10**18

@@ -288,3 +288,26 @@ def test_confidence_bound_discounts_uncertain_credit(split5):
     assert_allclose(bounded.phi, expected / expected.sum(), rtol=1e-12)
     with pytest.raises(ConfigError, match="confidence_z must be >= 0"):
         ScoringConfig(confidence_z=-1.0)
+
+
+@pytest.mark.parametrize("weights", [None, [1.0, 2.0, 3.0, 4.0, 5.0]])
+@pytest.mark.parametrize("exclude_self", [True, False])
+def test_cosine_equals_the_explicit_aggregate(weights, exclude_self):
+    """The scratch-vector algebra gives the cosine to the explicitly formed aggregate."""
+    rng = np.random.default_rng(0)
+    base = LogisticModel(params=rng.normal(size=41))
+    scales = [1.0, 0.5, 2.0, 0.0, 1e-8]
+    ups = [LogisticModel(params=base.params + s * rng.normal(size=41)) for s in scales]
+    deltas = np.stack([u.params - base.params for u in ups])
+    a = np.ones(5) if weights is None else np.asarray(weights)
+    expected = []
+    for k in range(5):
+        w = a.copy()
+        if exclude_self:
+            w[k] = 0.0
+        agg = (w / w.sum()) @ deltas
+        denom = np.linalg.norm(deltas[k]) * np.linalg.norm(agg)
+        expected.append(deltas[k] @ agg / denom if denom > 0 else 0.0)
+    got = cosine_similarity_to_aggregate(base, ups, weights, exclude_self=exclude_self)
+    assert_allclose(got, expected, rtol=0, atol=1e-12)
+    assert got[3] == 0.0  # a zero update has no direction

@@ -51,16 +51,17 @@ def test_correlation_matrix_across_sites(sites):
 
 def test_describe_with_exactly_t_plus_one_nodes_and_fails_with_t(sites):
     pooled = np.vstack(sites)
-    summary = secure_describe(sites, available_nodes=[1, 2])
+    unsuppressed = AnalyticsConfig(min_cohort=0)  # the cohort check needs 2t + 1 nodes
+    summary = secure_describe(sites, config=unsuppressed, available_nodes=[1, 2])
     assert summary.count == 230
     np.testing.assert_allclose(summary.mean, pooled.mean(axis=0), atol=1e-7)
     np.testing.assert_allclose(summary.variance, pooled.var(axis=0, ddof=1), rtol=1e-7)
-    cfg = AnalyticsConfig(n_nodes=5, threshold=2)
+    cfg = AnalyticsConfig(n_nodes=5, threshold=2, min_cohort=0)
     np.testing.assert_allclose(
         secure_mean(sites, config=cfg, available_nodes=[0, 3, 4]), pooled.mean(axis=0), atol=1e-7
     )
     with pytest.raises(ThresholdError):
-        secure_mean(sites, available_nodes=[2])
+        secure_mean(sites, config=unsuppressed, available_nodes=[2])
     with pytest.raises(ThresholdError):
         secure_variance(sites, config=cfg, available_nodes=[0, 1])
 
@@ -68,15 +69,16 @@ def test_describe_with_exactly_t_plus_one_nodes_and_fails_with_t(sites):
 def test_one_dimensional_sites_negative_and_large_values():
     sites = [np.array([-1e5, -2.5, 3.25]), np.array([1e5 + 0.5]), np.array([-7.0, 0.0])]
     pooled = np.concatenate(sites)
-    np.testing.assert_allclose(secure_sum(sites), [pooled.sum()], atol=1e-5)
-    np.testing.assert_allclose(secure_variance(sites), [pooled.var(ddof=1)], rtol=1e-9)
+    cfg = AnalyticsConfig(min_cohort=6)
+    np.testing.assert_allclose(secure_sum(sites, config=cfg), [pooled.sum()], atol=1e-5)
+    np.testing.assert_allclose(secure_variance(sites, config=cfg), [pooled.var(ddof=1)], rtol=1e-9)
 
 
 def test_range_versus_precision_trade_off_is_explicit():
     sites = [np.array([-2e6, 2e6]), np.array([3.0])]  # Σ(x − μ)² ≈ 8e12 at site 0
-    with pytest.raises(EncodingRangeError):
-        secure_variance(sites)  # f = 20: per-site statistics limited to 2^42 / K
-    coarse = AnalyticsConfig(frac_bits=12)
+    with pytest.raises(EncodingRangeError):  # f = 20: per-site statistics limited to 2^42 / K
+        secure_variance(sites, config=AnalyticsConfig(min_cohort=3))
+    coarse = AnalyticsConfig(frac_bits=12, min_cohort=3)
     pooled = np.concatenate(sites)
     np.testing.assert_allclose(
         secure_variance(sites, config=coarse), [pooled.var(ddof=1)], rtol=1e-12
@@ -97,4 +99,4 @@ def test_invalid_inputs_raise():
     with pytest.raises(ProtocolError):
         secure_mean([np.ones((2, 3)), np.ones((2, 2))])
     with pytest.raises(ProtocolError):
-        secure_variance([np.array([1.0])])
+        secure_variance([np.array([1.0])], config=AnalyticsConfig(min_cohort=1))

@@ -11,6 +11,7 @@ from flai.mpc import (
     InferenceClient,
     InferenceConfig,
     InferenceNode,
+    KeyPair,
     ProtocolError,
     SecureLogisticRegression,
     ThresholdError,
@@ -151,3 +152,17 @@ def test_in_memory_and_encrypted_transport_agree_and_outputs_are_sealed(model):
         client.open_outputs({1: sealed}, query_id=3)  # bound to its node
     with pytest.raises(EnvelopeError):
         InferenceClient(config=secure.config).open_outputs({0: sealed}, query_id=3)
+
+
+def test_client_key_is_a_constructor_parameter_so_a_restart_opens_old_outputs(model):
+    coef, intercept = model
+    secure = SecureLogisticRegression.deploy(coef=coef, intercept=intercept)
+    persistent = KeyPair.generate()
+    before = InferenceClient(config=secure.config, keypair=persistent)
+    assert before.public_key == persistent.public_bytes
+    share = before.share_query(np.ones(30))[0]
+    sealed = secure.nodes[0].seal_output(share, client_public=before.public_key, query_id=5)
+    after_restart = InferenceClient(config=secure.config, keypair=persistent)
+    assert after_restart.open_outputs({0: sealed}, query_id=5)[0].parts.keys() == share.parts.keys()
+    with pytest.raises(EnvelopeError):
+        InferenceClient(config=secure.config).open_outputs({0: sealed}, query_id=5)

@@ -18,9 +18,25 @@ export PYTHONDONTWRITEBYTECODE := 1
 export FLAI_BROWNIE_HOME := $(CURDIR)/.brownie-home
 BROWNIE = env HOME="$(FLAI_BROWNIE_HOME)" $(BIN)/brownie
 
-.PHONY: setup compile test demo bench lint slither lock clean
+.PHONY: setup brownie-home chromium compile test demo explore bench lint slither lock clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed chromium brownie-home
+
+# brownie (through vvm, at import) creates folders under $HOME, which the recipes point at
+# .brownie-home: it must exist before the first brownie command of a fresh clone.
+brownie-home:
+	@mkdir -p "$(FLAI_BROWNIE_HOME)"
+
+# The explorer's browser test drives Debian's headless Chromium through chromedriver; install
+# both from apt when either is missing (root, or sudo; a no-op once they are there).
+CHROMIUM_PACKAGES := chromium chromium-driver
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "error: chromium missing and not root: apt-get install $(CHROMIUM_PACKAGES)" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CHROMIUM_PACKAGES); \
+	fi
 
 # requirements.lock pins every package (exact versions); `make lock` regenerates it from the
 # loose inputs in requirements.txt.
@@ -55,9 +71,28 @@ test: setup
 demo: setup
 	$(BIN)/flai run scripts/demo.py
 
+# `make explore`: a chain of its own (`flai chain`), the demo run against it (`flai run --rpc`),
+# then the explorer over that chain and the demo's IPFS repository until Ctrl-C (which also
+# stops the chain). EXPLORE_PORT picks the web port.
+EXPLORE_PORT ?= 8800
+explore: setup
+	@log=$$(mktemp); chain=; \
+	stop() { if [ -n "$$chain" ]; then kill $$chain 2>/dev/null || true; wait $$chain 2>/dev/null || true; fi; rm -f "$$log"; }; \
+	trap stop EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/flai chain > "$$log" 2>&1 & chain=$$!; \
+	until grep -q '^FLAI_CHAIN_RPC=' "$$log"; do \
+	  kill -0 $$chain 2>/dev/null || { cat "$$log" >&2; exit 1; }; sleep 0.1; done; \
+	rpc=$$(sed -n 's/^FLAI_CHAIN_RPC=//p' "$$log"); echo "chain: $$rpc"; \
+	$(BIN)/flai run --rpc "$$rpc" scripts/demo.py; \
+	work=$$($(BIN)/python -c 'import json; print(json.load(open("deployments/development.json"))["workdir"])'); \
+	$(BIN)/flai run --rpc "$$rpc" scripts/explorer_names.py main configs/scenario.yaml "$$work/names.json" >/dev/null; \
+	$(BIN)/flai explorer --rpc "$$rpc" --deployment deployments/development.json \
+	  --ipfs-repo "$$work/ipfs" --names "$$work/names.json" --db "$$work/explorer.sqlite" \
+	  --port $(EXPLORE_PORT)
+
 bench: setup
 	$(BIN)/python bench/gas.py
-	for b in bench/fl.py bench/fl_large.py bench/learning.py bench/mpc.py bench/secure_scoring.py bench/inference.py bench/storage.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in bench/fl.py bench/fl_large.py bench/learning.py bench/mpc.py bench/secure_scoring.py bench/inference.py bench/storage.py bench/explorer.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: setup
 	$(BIN)/ruff check flai

@@ -2,8 +2,8 @@
 
 ``flai run SCRIPT [FUNCTION] [ARG ...]`` runs a project script on the project's own chain
 (see :mod:`flai.chain.runtime`); ``flai chain`` runs the project's development chain for
-scripts run one after another (``flai run --rpc URL``); ``flai ipfs`` runs the embedded IPFS
-node.
+scripts run one after another (``flai run --rpc URL``); ``flai explorer`` serves the read-only
+web explorer of a deployment; ``flai ipfs`` runs the embedded IPFS node.
 
 Exit codes: 0 success, 1 a service could not start, 2 bad arguments or a failed step (the
 message names the field or the service).
@@ -45,6 +45,12 @@ def _chain(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _explorer(args: argparse.Namespace) -> int:
+    from flai.explorer.cli import run
+
+    return run(args)
 
 
 def _ipfs(args: argparse.Namespace) -> int:
@@ -92,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     chain.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     chain.add_argument("--state", default=None, help="file to load the chain from and save it to")
     chain.set_defaults(handler=_chain)
+
+    from flai.explorer.cli import add_parser as add_explorer
+
+    add_explorer(sub).set_defaults(handler=_explorer)
 
     ipfs = sub.add_parser(
         "ipfs", help="run the embedded IPFS node (Kubo RPC subset)", add_help=False

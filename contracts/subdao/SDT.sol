@@ -101,6 +101,12 @@ contract SDT is ERC20Upgradeable, ERC20PermitUpgradeable, ERC20VotesUpgradeable,
         super._update(from, to, value);
     }
 
+    /// @dev Delegating to address(0) means "delegate to self": the units move to the account, the
+    /// delegate `delegates()` reports, so no path ever moves them to or from address(0).
+    function _delegate(address account, address delegatee) internal override {
+        super._delegate(account, delegatee == address(0) ? account : delegatee);
+    }
+
     function _EIP712Name() internal pure override returns (string memory) {
         return _NAME;
     }

@@ -228,7 +228,8 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
             voteCount: 0,
             aggVote: 0,
             version: 0,
-            phiSum: 0
+            phiSum: 0,
+            autoAccept: false
         });
         emit RoundOpened(roundId, globalModelCid, commitDeadline);
         ISubDAO(_subDAO).onRoundOpened(); // reverts unless Training or Deployed (not Retired)
@@ -297,15 +298,21 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
         (address[] memory subs, uint64[] memory phi, uint256 phiSum) = _scoreRound(roundId, p);
         r.phiSum = uint96(phiSum); // ≤ 256·1e18 < 2**96
         r.status = RoundStatus.Finalized;
-        if (p.autoAccept) r.deadline = SafeCast.toUint64(block.timestamp + p.voteWindow);
+        if (p.autoAccept) {
+            // the decision rule is fixed here: a later setParams does not move a finalized round
+            r.autoAccept = true;
+            r.deadline = SafeCast.toUint64(block.timestamp + p.voteWindow);
+        }
         emit RoundFinalized(roundId, aggregateCid, metric, subs, phi, phiSum);
     }
 
     /// @inheritdoc ITrainingRounds
     function voteAggregate(uint256 roundId, bool approve) external {
         Round storage r = _rounds[roundId];
-        if (!params().autoAccept) revert RoundsNotAutoAccept(roundId);
+        if (!r.autoAccept) revert RoundsNotAutoAccept(roundId);
         if (r.status != RoundStatus.Finalized) revert RoundsWrongStatus(roundId, r.status);
+        // slither-disable-next-line timestamp (the vote window is a coarse, voteWindow-second deadline)
+        if (block.timestamp > r.deadline) revert RoundsVotingClosed(roundId, r.deadline);
         Member storage v = _validators[msg.sender];
         uint256 bit = 1 << v.index;
         if (!_indexed(v.status) || _scored[roundId] & bit == 0) revert RoundsNotValidator(msg.sender);
@@ -321,7 +328,7 @@ contract TrainingRounds is Initializable, ReentrancyGuardTransient, ITrainingRou
     /// @inheritdoc ITrainingRounds
     function settleRound(uint256 roundId) external {
         Round storage r = _rounds[roundId];
-        if (!params().autoAccept) revert RoundsNotAutoAccept(roundId);
+        if (!r.autoAccept) revert RoundsNotAutoAccept(roundId);
         if (r.status != RoundStatus.Finalized) revert RoundsWrongStatus(roundId, r.status);
         if (r.voteCount < r.scoreCount && block.timestamp <= r.deadline) revert RoundsVotingOpen(roundId, r.deadline);
         if (r.aggVote >= 0) _accept(roundId, r);

@@ -16,8 +16,11 @@ import {RFMParams} from "./ISubDAOFactory.sol";
 /// timelock: the ~1.6M-gas TimelockController does not fit the 1.5M creation budget; the
 /// voting period is the only delay). The technical chamber (SBGT-weighted) and the financial
 /// chamber (SDT-weighted) are the only callers of the guarded setters below.
-/// Treasury: the SubDAO itself holds the raised payment tokens (after the goal is reached)
-/// and slashed FLAI; the financial chamber spends it with `spendTreasury` (pull by proposal).
+/// Treasury: the SubDAO itself holds the raised payment tokens (after the goal is reached),
+/// slashed FLAI, its revenue-splitter releases and the SDT-side revenue of SDT allocated to it
+/// (`claimSDTRevenue`); the financial chamber spends it with `spendTreasury` (pull by proposal).
+/// While the crowdfund may still refund (Crowdfunding, Failed) the payment tokens owed to
+/// backers (`escrowOf`) are untouchable; anything the hub holds beyond them is treasury.
 interface ISubDAO {
     /// @notice Lifecycle states.
     enum State {
@@ -91,6 +94,10 @@ interface ISubDAO {
     /// @notice Emitted when a child SubDAO is forked from this one.
     event Forked(address indexed child, uint32 parentModelVersion);
 
+    /// @notice Emitted when the SDT-side revenue owed to the SDT the SubDAO holds was claimed
+    /// from `splitter` into the treasury.
+    event SDTRevenueCollected(address indexed splitter, uint256 amount);
+
     /// @notice The action is not allowed in the current state.
     error SubDAOInvalidState(State current, bytes32 allowedStates);
 
@@ -111,6 +118,10 @@ interface ISubDAO {
 
     /// @notice The module slot is fixed or already set.
     error SubDAOModuleLocked(Module module);
+
+    /// @notice Spending `amount` of `token` would leave less than the crowdfund escrow `escrow`
+    /// (the hub holds `balance`).
+    error SubDAOEscrowLocked(address token, uint256 balance, uint256 escrow, uint256 amount);
 
     /// @notice Initializes a clone (factory only; the factory becomes `factory()`) and makes
     /// `args.revenueSplitter` the SDT's balance hook (the SDT must be initialized already).
@@ -158,8 +169,14 @@ interface ISubDAO {
     /// @notice Factory or technical chamber: set the extension module slot (Marketplace) once.
     function setModule(Module module_, address moduleAddress) external;
 
-    /// @notice Financial chamber: move treasury funds (not the crowdfund escrow while it may refund).
+    /// @notice Financial chamber: move treasury funds, in any state; of the payment token, never
+    /// below the crowdfund escrow ({escrowOf}: reverts with {SubDAOEscrowLocked}).
     function spendTreasury(address token, address to, uint256 amount) external;
+
+    /// @notice Anyone: claims from the revenue splitter the SDT-side revenue (eq. 11) owed to the
+    /// SDT this SubDAO holds or held (treasury allocation), into the treasury. Reverts with the
+    /// splitter's SplitterNothingToClaim when nothing is owed.
+    function claimSDTRevenue() external returns (uint256 amount);
 
     /// @notice Financial chamber: mint SDT (emissions, treasury allocation) within the cap.
     function mintSDT(address to, uint256 amount) external;
@@ -193,6 +210,10 @@ interface ISubDAO {
         external
         view
         returns (uint256 raised, uint256 goal, uint64 deadline, uint256 sdtPerPaymentUnit);
+
+    /// @notice Payment tokens held for backers' refunds: Σ paid of unrefunded backers while
+    /// Crowdfunding or Failed, else 0 (the raise became treasury).
+    function escrowOf() external view returns (uint256);
 
     /// @notice Payment tokens and SDT recorded for `backer`.
     function contributionOf(address backer) external view returns (uint256 paid, uint256 sdtMinted);

@@ -97,6 +97,8 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     /// @inheritdoc ISDTBalanceHook
     function onSDTBalanceChange(address from, address to, uint256) external {
         if (msg.sender != address(_sdt)) revert SplitterUnauthorized(msg.sender);
+        // SDT held here would earn a share nobody can claim: the splitter holds none
+        if (to == address(this)) revert SplitterSDTNotAccepted(to);
         if (from != address(0)) _settle(from);
         if (to != address(0) && to != from) _settle(to);
     }

@@ -43,6 +43,8 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     address private _coordinator;
     bytes32 private _dataStandard;
     bytes32 private _configDigest;
+    /// @dev Payment tokens refunded to backers of a failed crowdfund (escrow = raised − refunded).
+    uint128 private _refunded;
     mapping(Module module => address moduleAddress) private _modules;
     /// @dev paid (16) + sdtMinted (16) per backer.
     mapping(address backer => Contribution) private _contributions;
@@ -131,6 +133,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         if (c.paid == 0) revert SubDAONothingToRefund(msg.sender);
         delete _contributions[msg.sender];
         amount = c.paid;
+        _refunded += c.paid;
         ISDT(_modules[Module.SDT]).burn(msg.sender, c.sdt);
         IERC20(_paymentToken).safeTransfer(msg.sender, amount);
         emit Refunded(msg.sender, amount, c.sdt);
@@ -220,9 +223,24 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         nonReentrant
         onlyModule(Module.FinancialChamber)
     {
-        _checkState(_bit(State.Onboarding) | _bit(State.Training) | _bit(State.Deployed) | _bit(State.Retired));
+        if (token == _paymentToken) {
+            uint256 locked = escrowOf();
+            if (locked != 0) {
+                uint256 balance = IERC20(token).balanceOf(address(this));
+                if (amount > balance || balance - amount < locked) {
+                    revert SubDAOEscrowLocked(token, balance, locked, amount);
+                }
+            }
+        }
         IERC20(token).safeTransfer(to, amount);
         emit TreasurySpent(token, to, amount);
+    }
+
+    /// @inheritdoc ISubDAO
+    function claimSDTRevenue() external nonReentrant returns (uint256 amount) {
+        address splitter = _modules[Module.RevenueSplitter];
+        amount = IRevenueSplitter(splitter).claimSDT();
+        emit SDTRevenueCollected(splitter, amount);
     }
 
     /// @inheritdoc ISubDAO
@@ -284,6 +302,13 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function contributionOf(address backer) external view returns (uint256 paid, uint256 sdtMinted) {
         Contribution memory c = _contributions[backer];
         return (c.paid, c.sdt);
+    }
+
+    /// @inheritdoc ISubDAO
+    function escrowOf() public view returns (uint256) {
+        State st = _state;
+        if (st != State.Crowdfunding && st != State.Failed) return 0;
+        return _raised - _refunded; // Σ paid of the backers not refunded yet
     }
 
     /// @inheritdoc ISubDAO

@@ -47,7 +47,7 @@ def _govern(chamber, targets, calldatas, voters, description):
     )
 
 
-def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
+def real_suite_figures(project, a, cloner, marketplace, policy) -> list[tuple[str, int, int]]:
     """requestInference and claims against a real SubDAO suite (factory clones: SubDAO, SDT,
     SBGT, TrainingRounds, chambers, RevenueSplitter), the model accepted by the technical
     chamber; pool 1 (version 1) is claimed after version 2 is accepted (pool 1 superseded)."""
@@ -59,6 +59,7 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
     founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
     usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
     flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
+    policy.setAllowed(usdc, True, {"from": a[19]})
     d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=treasury)
     params = oncology_params(payment_token=usdc, min_validators=2, crowdfund_goal=900 * 10**6)
     tx = d.factory.createSubDAO(7, pharma, params, {"from": registry})
@@ -180,7 +181,11 @@ def main() -> None:
 
     usd = project.MarketTestToken.deploy({"from": deployer})
     cloner = deploy_market_cloner(deployer=deployer)
-    marketplace = deploy_marketplace(deployer=deployer)
+    # the RFM registry's payment-token allow-list stand-in, deployed by another account so the
+    # deployer's nonces (and every address below) stay what they were
+    policy = project.TestPaymentTokenPolicy.deploy({"from": a[19]})
+    policy.setAllowed(usd, True, {"from": a[19]})
+    marketplace = deploy_marketplace(deployer=deployer, token_policy=policy)
     sdt_impl = project.SDT.deploy({"from": deployer})
     batch = project.MarketBatchMinter.deploy({"from": deployer})
 
@@ -290,7 +295,7 @@ def main() -> None:
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
 
-    figures += real_suite_figures(project, a, cloner, marketplace)
+    figures += real_suite_figures(project, a, cloner, marketplace, policy)
 
     # deposit cost vs number of SDT holders
     deposits = {}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IPaymentTokenPolicy} from "./IPaymentTokenPolicy.sol";
 import {RFMParams} from "./ISubDAOFactory.sol";
 
 /// @notice Lifecycle of a Request-for-Model. `None` marks an unknown id.
@@ -37,6 +38,10 @@ struct RFMRecord {
 /// reaches the governable threshold in basis points of all voting units at the snapshot
 /// ("sufficient community support", 001 §8.2). Approval calls the pluggable SubDAO factory
 /// exactly once and records the SubDAO.
+/// Payment tokens ({IPaymentTokenPolicy}): an RFM's `paymentToken` must be on the governance
+/// allow-list when it is submitted and again when it is approved (FLAI is listed at
+/// construction); a token that charges its sender on top of the value would leave every escrow
+/// of the suite short, so governance lists only tokens that do not.
 ///
 /// Fee policy (basis points governable by the timelock):
 ///  - Approved: `successRefundBps` of the fee stays escrowed as the success reserve (000 §6.3:
@@ -62,7 +67,7 @@ struct RFMRecord {
 /// refunds + treasury accrued (tests/unit/RFMRegistry).
 /// Discovery: ids by status, domain, model class and data schema (paged views) and events
 /// indexed by id, domain and model class.
-interface IRFMRegistry {
+interface IRFMRegistry is IPaymentTokenPolicy {
     /// @notice `requester` submitted RFM `rfmId` paying `fee`; `params` is the full request.
     event RFMSubmitted(
         uint256 indexed rfmId,
@@ -107,6 +112,9 @@ interface IRFMRegistry {
 
     /// @notice The SubDAO factory changed.
     event FactoryUpdated(address indexed oldFactory, address indexed newFactory);
+
+    /// @notice Governance listed (`allowed`) or delisted `token` as a payment token.
+    event PaymentTokenAllowed(address indexed token, bool allowed);
 
     /// @notice The creation fee changed.
     event CreationFeeUpdated(uint256 oldFee, uint256 newFee);
@@ -164,6 +172,9 @@ interface IRFMRegistry {
 
     /// @notice The zero address where a contract is required.
     error RFMZeroAddress();
+
+    /// @notice `token` is not on the payment-token allow-list.
+    error RFMPaymentTokenNotAllowed(address token);
 
     /// @notice The success reserve of `rfmId` (`amount`) was credited to `requester`; the
     /// SubDAO's genuine `splitter` had received `received` revenue.
@@ -241,6 +252,9 @@ interface IRFMRegistry {
 
     /// @notice Sets the SubDAO factory (owner).
     function setFactory(address newFactory) external;
+
+    /// @notice Lists (`allowed`) or delists `token` as a payment token of new SubDAOs (owner).
+    function setPaymentTokenAllowed(address token, bool allowed) external;
 
     /// @notice Sets the creation fee for later submissions (owner).
     function setCreationFee(uint256 newFee) external;

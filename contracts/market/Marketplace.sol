@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IMarketplace} from "../interfaces/IMarketplace.sol";
+import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISBGT} from "../interfaces/ISBGT.sol";
@@ -20,6 +21,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     bytes32 private constant _FULFILLED = bytes32(uint256(1));
     bytes32 private constant _REFUNDED = bytes32(uint256(2));
 
+    IPaymentTokenPolicy private immutable _TOKEN_POLICY;
+
     uint256 private _listingCount;
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 listingId => ListingInfo) private _info;
@@ -30,6 +33,12 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     mapping(uint256 listingId => Plan[]) private _plans;
     /// @dev keccak256(abi.encode(Request)) while pending, then _FULFILLED / _REFUNDED.
     mapping(uint256 requestId => bytes32) private _requests;
+
+    /// @param tokenPolicy The platform's payment-token allow-list (the RFM registry).
+    constructor(IPaymentTokenPolicy tokenPolicy) {
+        if (address(tokenPolicy) == address(0)) revert MarketInvalidParams();
+        _TOKEN_POLICY = tokenPolicy;
+    }
 
     /// @inheritdoc IMarketplace
     function list(address subDAO, ListingParams calldata p) external returns (uint256 listingId) {
@@ -45,6 +54,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         if (splitter == address(0)) revert MarketNoSplitter(subDAO);
         address token = s.paymentToken();
         if (token.code.length == 0 || IRevenueSplitter(splitter).token() != token) revert MarketInvalidToken(token);
+        if (!_TOKEN_POLICY.isPaymentTokenAllowed(token)) revert MarketTokenNotAllowed(token);
         if (p.timeout == 0 || p.operator == address(0)) revert MarketInvalidParams();
 
         listingId = ++_listingCount;
@@ -274,6 +284,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     function modelVersionOf(uint256 listingId) external view returns (uint32 version) {
         // slither-disable-next-line unused-return (only the version is asked for)
         (version,) = ISubDAO(_listing(listingId).subDAO).modelVersion();
+    }
+
+    /// @inheritdoc IMarketplace
+    function tokenPolicy() external view returns (address) {
+        return address(_TOKEN_POLICY);
     }
 
     /// @inheritdoc IMarketplace

@@ -8,6 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 import {IRFMRegistry, RFMRecord, RFMStatus} from "../interfaces/IRFMRegistry.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
@@ -51,6 +52,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     mapping(uint256 rfmId => RFMParams) private _params;
     mapping(uint256 rfmId => mapping(address endorser => uint256 weight)) private _endorsements;
     mapping(address account => uint256) private _refunds;
+    mapping(address token => bool) private _paymentTokens;
 
     mapping(RFMStatus status => EnumerableSet.UintSet) private _idsByStatus;
     mapping(bytes32 domain => uint256[]) private _idsByDomain;
@@ -83,6 +85,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         _setSubmissionTTL(submissionTTL_);
         _setEndorsementThresholdBps(endorsementThresholdBps_);
         _setRefundPolicy(rejectionRefundBps_, successRefundBps_);
+        _setPaymentTokenAllowed(address(flai_), true);
     }
 
     // --- lifecycle ------------------------------------------------------------------------
@@ -240,6 +243,12 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRFMRegistry
+    function setPaymentTokenAllowed(address token, bool allowed) external onlyOwner {
+        if (token == address(0)) revert RFMZeroAddress();
+        _setPaymentTokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc IRFMRegistry
     function setCreationFee(uint256 newFee) external onlyOwner {
         _setCreationFee(newFee);
     }
@@ -276,6 +285,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     // --- views ----------------------------------------------------------------------------
+
+    /// @inheritdoc IPaymentTokenPolicy
+    function isPaymentTokenAllowed(address token) external view returns (bool) {
+        return _paymentTokens[token];
+    }
 
     /// @inheritdoc IRFMRegistry
     function splitterImplementation() external view returns (address) {
@@ -427,6 +441,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     function _approve(uint256 rfmId, RFMRecord storage record, bool byEndorsement) private returns (address subDAO) {
         ISubDAOFactory subDAOFactory = _factory;
         if (address(subDAOFactory) == address(0)) revert RFMFactoryNotSet();
+        address token = _params[rfmId].paymentToken;
+        if (!_paymentTokens[token]) revert RFMPaymentTokenNotAllowed(token);
         uint256 fee = record.escrow;
         uint256 successReserve = (fee * _successRefundBps) / _BPS;
         uint256 treasuryShare = fee - successReserve;
@@ -495,9 +511,15 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         if (params.epochLength == 0) revert RFMInvalidParam("epochLength");
         if (params.crowdfundDeadline <= block.timestamp) revert RFMInvalidParam("crowdfundDeadline");
         if (params.paymentToken == address(0)) revert RFMInvalidParam("paymentToken");
+        if (!_paymentTokens[params.paymentToken]) revert RFMPaymentTokenNotAllowed(params.paymentToken);
         if (params.crowdfundGoal == 0) revert RFMInvalidParam("crowdfundGoal");
         if (params.sdtPerPaymentUnit == 0) revert RFMInvalidParam("sdtPerPaymentUnit");
         if (params.sdtCap == 0) revert RFMInvalidParam("sdtCap");
+    }
+
+    function _setPaymentTokenAllowed(address token, bool allowed) private {
+        _paymentTokens[token] = allowed;
+        emit PaymentTokenAllowed(token, allowed);
     }
 
     function _setCreationFee(uint256 newFee) private {

@@ -226,6 +226,9 @@ class PlatformConfig:
     endorsement_threshold_bps: int = 2_000
     rejection_refund_bps: int = 5_000
     success_refund_bps: int = 2_500
+    #: Payment tokens (addresses) listed on the registry's allow-list at deployment, besides
+    #: FLAI (listed by the registry itself); later ones are listed by governance.
+    payment_tokens: tuple[str, ...] = ()
     operational_actions: tuple[tuple[str, str], ...] = OPERATIONAL_ACTIONS
     rfm_decision_actions: tuple[tuple[str, str], ...] = RFM_DECISION_ACTIONS
 
@@ -263,6 +266,8 @@ class PlatformConfig:
             k: tuple(tuple(p) for p in v) if k.endswith("_actions") else v
             for k, v in values.items()
         }
+        if "payment_tokens" in fixed:
+            fixed["payment_tokens"] = tuple(fixed["payment_tokens"])
         return cls(**fixed)
 
 
@@ -301,7 +306,8 @@ def deploy_platform(
     Order: FLAI token (whole supply to ``deployer``) -> timelock (``deployer`` temporary
     admin) -> staking and RFM registry (``deployer`` temporary owner, treasury = timelock)
     -> governor (action classification from ``config``) -> timelock roles for the governor
-    (proposer, canceller, executor) -> optional ``factory`` wiring -> ownership of staking
+    (proposer, canceller, executor) -> optional ``factory`` wiring -> ``config.payment_tokens``
+    on the registry's allow-list (FLAI is listed by the registry itself) -> ownership of staking
     and registry to the timelock -> ``deployer`` renounces the timelock admin role ->
     ``config.treasury_allocation`` FLAI moved to the timelock. Afterwards the deployer holds
     FLAI only; every parameter changes through a SuperDAO proposal.
@@ -359,6 +365,8 @@ def deploy_platform(
         timelock.grantRole(getattr(timelock, role)(), governor, tx)
     if factory is not None:
         registry.setFactory(_address(factory(registry) if callable(factory) else factory), tx)
+    for payment_token in cfg.payment_tokens:
+        registry.setPaymentTokenAllowed(_address(payment_token), True, tx)
     staking.transferOwnership(timelock, tx)
     registry.transferOwnership(timelock, tx)
     timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, tx)
@@ -753,9 +761,13 @@ def deploy_bounty_pool(
     )
 
 
-def deploy_marketplace(*, deployer: Any) -> Any:
-    """Deploy the platform-wide ``Marketplace`` (one registry of listings for every SubDAO)."""
-    return _project().Marketplace.deploy({"from": deployer})
+def deploy_marketplace(*, deployer: Any, token_policy: Any) -> Any:
+    """Deploy the platform-wide ``Marketplace`` (one registry of listings for every SubDAO).
+
+    ``token_policy`` is the payment-token allow-list it consults when a SubDAO lists (the
+    platform's RFM registry).
+    """
+    return _project().Marketplace.deploy(_address(token_policy), {"from": deployer})
 
 
 # --- ChainPort over brownie ---
@@ -1200,7 +1212,7 @@ def setup_lifecycle(
     )
 
     cloner = deploy_market_cloner(deployer=deployer)
-    marketplace = deploy_marketplace(deployer=deployer)
+    marketplace = deploy_marketplace(deployer=deployer, token_policy=protocol.platform.registry)
     gas.record("deploy/market", cloner.tx)
     gas.record("deploy/market", marketplace.tx)
     rounds_params = (10**17, 1_000, 24 * 3600, True, config.points_per_round * WAD)

@@ -131,7 +131,11 @@ def make_machine(suite, pay_token, backers, others, deadline):
                     assert sdt.transfer.call(holders[i - 1], balance, {"from": a})
             if self._failed():
                 for b in backers:
-                    if self.minted[b] and not self.refunded[b] and sdt.balanceOf(b) >= self.minted[b]:
+                    if (
+                        self.minted[b]
+                        and not self.refunded[b]
+                        and sdt.balanceOf(b) >= self.minted[b]
+                    ):
                         assert hub.refund.call({"from": b}) * RATE // WAD == self.minted[b]
 
     return SDTMachine

@@ -102,7 +102,9 @@ def test_delegate_by_sig_to_zero_means_self(bare_sdt, accounts, backers):
     )
     assert bare_sdt.delegates(holder.address) == holder.address
     assert bare_sdt.getVotes(holder.address) == 5 * WAD
-    with brownie.reverts(custom_error("ERC20InsufficientBalance", holder.address, 5 * WAD, 6 * WAD)):
+    with brownie.reverts(
+        custom_error("ERC20InsufficientBalance", holder.address, 5 * WAD, 6 * WAD)
+    ):
         bare_sdt.burn(holder.address, 6 * WAD, {"from": hub})
     bare_sdt.burn(holder.address, 5 * WAD, {"from": hub})
     assert bare_sdt.getVotes(holder.address) == 0 and bare_sdt.totalSupply() == 0

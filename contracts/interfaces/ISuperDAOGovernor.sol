@@ -45,6 +45,9 @@ interface ISuperDAOGovernor {
     /// @notice A classification rule had the zero address as target.
     error SuperDAOGovernorZeroTarget();
 
+    /// @notice {kindOf} was given `targets` targets but `calldatas` calldatas.
+    error SuperDAOGovernorInvalidActions(uint256 targets, uint256 calldatas);
+
     /// @notice Threshold of the 66% kinds, in basis points of for + against.
     function SUPERMAJORITY_BPS() external view returns (uint16);
 
@@ -61,7 +64,9 @@ interface ISuperDAOGovernor {
     /// @notice The kind of a call to `selector` on `target` (PlatformUpdate if unclassified).
     function actionKind(address target, bytes4 selector) external view returns (ProposalKind);
 
-    /// @notice The kind a proposal with these actions would get now (strictest action wins).
+    /// @notice The kind a proposal with these actions would get now (strictest action wins);
+    /// reverts with {SuperDAOGovernorInvalidActions} unless the arrays have the same length
+    /// (propose, queue, execute and getProposalId revert with OZ's GovernorInvalidProposalLength).
     function kindOf(address[] memory targets, bytes[] memory calldatas) external view returns (ProposalKind);
 
     /// @notice The approval threshold of `kind`, in basis points of for + against.

@@ -93,8 +93,12 @@ contract SuperDAOGovernor is
         bytes[] memory calldatas,
         bytes32 descriptionHash
     ) public view override returns (uint256) {
+        // OZ checks the lengths after computing the id; the kind needs them matched first
+        if (targets.length != values.length || targets.length != calldatas.length) {
+            revert GovernorInvalidProposalLength(targets.length, calldatas.length, values.length);
+        }
         uint256 hashed = hashProposal(targets, values, calldatas, descriptionHash) & ~_SIMPLE_MAJORITY_FLAG;
-        uint256 proposalId = kindOf(targets, calldatas) == ProposalKind.Operational
+        uint256 proposalId = _kindOf(targets, calldatas) == ProposalKind.Operational
             ? hashed | _SIMPLE_MAJORITY_FLAG
             : hashed;
         // Inside propose (the only caller of `_propose`) the id is always the one for the kind the
@@ -105,12 +109,9 @@ contract SuperDAOGovernor is
     }
 
     /// @inheritdoc ISuperDAOGovernor
-    function kindOf(address[] memory targets, bytes[] memory calldatas) public view returns (ProposalKind kind) {
-        kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
-        for (uint256 i = 0; i < targets.length; ++i) {
-            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
-            if (k < kind) kind = k;
-        }
+    function kindOf(address[] memory targets, bytes[] memory calldatas) external view returns (ProposalKind) {
+        if (targets.length != calldatas.length) revert SuperDAOGovernorInvalidActions(targets.length, calldatas.length);
+        return _kindOf(targets, calldatas);
     }
 
     /// @inheritdoc ISuperDAOGovernor
@@ -210,6 +211,15 @@ contract SuperDAOGovernor is
 
     function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
         return super._executor();
+    }
+
+    /// @dev The strictest kind among the actions; `targets` and `calldatas` have the same length.
+    function _kindOf(address[] memory targets, bytes[] memory calldatas) private view returns (ProposalKind kind) {
+        kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
+        for (uint256 i = 0; i < targets.length; ++i) {
+            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
+            if (k < kind) kind = k;
+        }
     }
 
     function _thresholdBps(uint256 proposalId) private pure returns (uint16) {

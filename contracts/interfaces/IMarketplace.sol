@@ -174,6 +174,7 @@ interface IMarketplace {
     error MarketNoSplitter(address subDAO);
     error MarketInvalidToken(address token);
     error MarketTokenNotAllowed(address token);
+    error MarketCreditsOverflow(uint256 listingId, uint64 credits, uint64 queries);
     error MarketInvalidParams();
     error MarketWrongKind(uint256 listingId, ListingKind kind);
     error MarketPriceAboveMax(uint256 price, uint256 maxFee);

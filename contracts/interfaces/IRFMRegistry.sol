@@ -167,7 +167,7 @@ interface IRFMRegistry is IPaymentTokenPolicy {
     /// @notice A creation fee above 2**128 - 1 (escrow amounts are uint128).
     error RFMFeeTooLarge(uint256 fee);
 
-    /// @notice A zero submission time-to-live.
+    /// @notice A submission time-to-live of zero or above 2**32 − 1 seconds.
     error RFMInvalidTTL(uint64 ttl);
 
     /// @notice The zero address where a contract is required.

@@ -20,7 +20,7 @@ interface ISDT is IERC20, IERC5805 {
     /// @notice The caller is not this token's SubDAO.
     error SDTUnauthorized(address caller);
 
-    /// @notice Minting `amount` would take the supply past the cap.
+    /// @notice Minting would take the supply to `supplyAfter` (saturated at 2**256 − 1), past the cap.
     error SDTCapExceeded(uint256 supplyAfter, uint256 cap);
 
     /// @notice The balance hook was already set.

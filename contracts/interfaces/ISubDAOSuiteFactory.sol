@@ -54,7 +54,8 @@ interface ISubDAOSuiteFactory is ISubDAOFactory {
     error FactoryInvalidDeadline(uint64 deadline, uint256 nowTimestamp);
     /// @notice A required address is zero.
     error FactoryZeroAddress();
-    /// @notice Goal, rate and cap must be non-zero.
+    /// @notice Goal, rate and cap must be non-zero, and the rate at most cap·1e18 (one payment
+    /// wei never mints more than the cap).
     error FactoryInvalidAmount(uint256 goal, uint256 sdtPerPaymentUnit, uint256 sdtCap);
     /// @notice quorumBps above 10000.
     error FactoryInvalidQuorum(uint16 quorumBps);

@@ -197,7 +197,9 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
         Account storage a = _accounts[listingId][msg.sender];
         if (block.timestamp < a.creditsExpireAt) {
-            credits = a.credits + plan.queries;
+            uint256 total = uint256(a.credits) + plan.queries;
+            if (total > type(uint64).max) revert MarketCreditsOverflow(listingId, a.credits, plan.queries);
+            credits = uint64(total);
             expiresAt = a.creditsExpireAt + plan.period;
         } else {
             credits = plan.queries;

@@ -514,7 +514,9 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         if (!_paymentTokens[params.paymentToken]) revert RFMPaymentTokenNotAllowed(params.paymentToken);
         if (params.crowdfundGoal == 0) revert RFMInvalidParam("crowdfundGoal");
         if (params.sdtPerPaymentUnit == 0) revert RFMInvalidParam("sdtPerPaymentUnit");
-        if (params.sdtCap == 0) revert RFMInvalidParam("sdtCap");
+        if (params.sdtCap == 0 || params.sdtCap > type(uint96).max) revert RFMInvalidParam("sdtCap");
+        // one payment-token wei minting more than the cap is no rate (and could overflow SDT = paid·rate/1e18)
+        if (params.sdtPerPaymentUnit > params.sdtCap * 1e18) revert RFMInvalidParam("sdtPerPaymentUnit");
     }
 
     function _setPaymentTokenAllowed(address token, bool allowed) private {
@@ -530,7 +532,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     function _setSubmissionTTL(uint64 newTTL) private {
-        if (newTTL == 0) revert RFMInvalidTTL(newTTL);
+        // ≤ 2**32 − 1 seconds (136 years): expiresAt = now + TTL always fits its uint64
+        if (newTTL == 0 || newTTL > type(uint32).max) revert RFMInvalidTTL(newTTL);
         uint64 oldTTL = _submissionTTL;
         _submissionTTL = newTTL;
         emit SubmissionTTLUpdated(oldTTL, newTTL);

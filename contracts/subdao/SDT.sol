@@ -41,8 +41,13 @@ contract SDT is ERC20Upgradeable, ERC20PermitUpgradeable, ERC20VotesUpgradeable,
 
     /// @inheritdoc ISDT
     function mint(address to, uint256 amount) external onlySubDAO {
-        uint256 supplyAfter = totalSupply() + amount;
-        if (supplyAfter > _cap) revert SDTCapExceeded(supplyAfter, _cap);
+        uint256 supply = totalSupply();
+        uint256 cap_ = _cap;
+        // supply ≤ cap always, so cap − supply cannot underflow; the reported supply saturates
+        if (amount > cap_ - supply) {
+            uint256 supplyAfter = amount > type(uint256).max - supply ? type(uint256).max : supply + amount;
+            revert SDTCapExceeded(supplyAfter, cap_);
+        }
         _mint(to, amount);
     }
 

@@ -101,11 +101,13 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         uint256 paid = token.balanceOf(address(this)) - before;
         // slither-disable-next-line incorrect-equality (zero delivered is exactly what is rejected)
         if (paid == 0) revert SubDAOZeroContribution();
+        // the raise fits uint128 (so does `paid`, and every backer's paid ≤ raised); with
+        // rate ≤ cap·1e18 (checked at creation) paid·rate/1e18 fits uint256
+        uint128 raised = SafeCast.toUint128(uint256(_raised) + paid);
         sdtMinted = Math.mulDiv(paid, _rate, _WAD);
-        uint128 raised = _raised + SafeCast.toUint128(paid);
         _raised = raised;
         Contribution storage c = _contributions[msg.sender];
-        c.paid += SafeCast.toUint128(paid);
+        c.paid += uint128(paid);
         c.sdt += SafeCast.toUint128(sdtMinted);
         ISDT(_modules[Module.SDT]).mint(msg.sender, sdtMinted);
         emit Contributed(msg.sender, paid, sdtMinted, raised);

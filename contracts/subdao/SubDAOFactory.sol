@@ -203,7 +203,10 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
     function _validate(address requester, RFMParams calldata p) private view {
         if (requester == address(0) || p.paymentToken == address(0)) revert FactoryZeroAddress();
         if (p.crowdfundDeadline <= block.timestamp) revert FactoryInvalidDeadline(p.crowdfundDeadline, block.timestamp);
-        if (p.crowdfundGoal == 0 || p.sdtPerPaymentUnit == 0 || p.sdtCap == 0) {
+        if (
+            p.crowdfundGoal == 0 || p.sdtPerPaymentUnit == 0 || p.sdtCap == 0
+                || (p.sdtCap <= type(uint96).max && p.sdtPerPaymentUnit > p.sdtCap * 1e18)
+        ) {
             revert FactoryInvalidAmount(p.crowdfundGoal, p.sdtPerPaymentUnit, p.sdtCap);
         }
         if (p.quorumBps > 10_000) revert FactoryInvalidQuorum(p.quorumBps);

@@ -70,7 +70,7 @@ def main() -> int:
         gas["stake (account's first)"] = staking.stake(10_000 * WAD, {"from": bob}).gas_used
         gas["stake (top-up)"] = staking.stake(1_000 * WAD, {"from": alice}).gas_used
         gas["unstake (partial)"] = staking.unstake(1_000 * WAD, {"from": alice}).gas_used
-        chain.mine(1)
+        chain.mine(registry.endorsementStakeAge() + 1)  # stake old enough to endorse
 
         request = RFMRequest(
             spec_cid="bafkreia2heewwaqwhbxlp4nu77bx5uv7orepbing36qzuci2a67qglchca",

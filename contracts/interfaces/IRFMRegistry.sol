@@ -21,7 +21,7 @@ struct RFMRecord {
     RFMStatus status;
     uint64 expiresAt; // unix time after which a Pending RFM can only expire
     // slot 1
-    uint48 endorsementSnapshot; // staking block whose votes weigh endorsements (submit block - 1)
+    uint48 endorsementSnapshot; // staking block whose votes weigh endorsements (submit block - 1 - stake age)
     address subDAO; // set on approval (the factory's return value)
     // slot 2
     uint128 escrow; // FLAI held for this RFM: the fee while Pending, the success reserve once Approved
@@ -32,8 +32,10 @@ struct RFMRecord {
 /// @notice The on-chain RFM registry of the FLAI-SuperDAO (001 §8.1–8.2, 000 §6.3).
 /// Anyone submits an RFM (spec CID + structured params) paying the governable creation fee
 /// in FLAI, which is escrowed here. Stakers endorse it with their staking votes (stake plus
-/// legacy credentials) at the block before submission (so stake bought after the submission cannot endorse, and each unit
-/// endorses once per RFM). An RFM is approved either by the owner, the SuperDAO timelock
+/// legacy credentials) at the endorsement snapshot: `endorsementStakeAge` blocks (governable,
+/// ≥ 1) before the block preceding the submission. Only stake held that long before the RFM
+/// endorses — stake bought in the block before submitting cannot approve an RFM by itself and
+/// leave again for the exit fee — and each unit endorses once per RFM. An RFM is approved either by the owner, the SuperDAO timelock
 /// (i.e. an executed RFMApproval proposal), or permissionlessly once its endorsement weight
 /// reaches the governable threshold in basis points of all voting units at the snapshot
 /// ("sufficient community support", 001 §8.2). Approval calls the pluggable SubDAO factory
@@ -125,6 +127,9 @@ interface IRFMRegistry is IPaymentTokenPolicy {
     /// @notice The endorsement threshold changed.
     event EndorsementThresholdUpdated(uint16 oldThresholdBps, uint16 newThresholdBps);
 
+    /// @notice The minimum age (in staking blocks) of stake that endorses changed.
+    event EndorsementStakeAgeUpdated(uint32 oldStakeAge, uint32 newStakeAge);
+
     /// @notice The fee refund policy changed.
     event RefundPolicyUpdated(uint16 rejectionRefundBps, uint16 successRefundBps);
 
@@ -163,6 +168,9 @@ interface IRFMRegistry is IPaymentTokenPolicy {
 
     /// @notice A basis-point value above 10_000 (or zero where a positive one is needed).
     error RFMInvalidBps(uint16 bps);
+
+    /// @notice A zero endorsement stake age (stake of the block before submission would endorse).
+    error RFMInvalidStakeAge(uint32 stakeAge);
 
     /// @notice A creation fee above 2**128 - 1 (escrow amounts are uint128).
     error RFMFeeTooLarge(uint256 fee);
@@ -265,6 +273,10 @@ interface IRFMRegistry is IPaymentTokenPolicy {
     /// @notice Sets the endorsement threshold, in basis points of all voting units (owner).
     function setEndorsementThresholdBps(uint16 newThresholdBps) external;
 
+    /// @notice Sets how many staking blocks stake must be held before an RFM's submission to
+    /// endorse it (owner; ≥ 1; applies to later submissions).
+    function setEndorsementStakeAge(uint32 newStakeAge) external;
+
     /// @notice Sets the refund shares of rejected and of successful RFMs (owner).
     function setRefundPolicy(uint16 newRejectionRefundBps, uint16 newSuccessRefundBps) external;
 
@@ -357,6 +369,9 @@ interface IRFMRegistry is IPaymentTokenPolicy {
 
     /// @notice The current endorsement threshold, in basis points of all voting units.
     function endorsementThresholdBps() external view returns (uint16);
+
+    /// @notice Staking blocks stake must be held before a submission to endorse it.
+    function endorsementStakeAge() external view returns (uint32);
 
     /// @notice Share of the fee refunded on rejection, in basis points.
     function rejectionRefundBps() external view returns (uint16);

@@ -40,6 +40,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     uint16 private _endorsementThresholdBps;
     uint16 private _rejectionRefundBps;
     uint16 private _successRefundBps;
+    uint32 private _endorsementStakeAge;
 
     uint256 private _rfmCount;
     uint256 private _treasuryAccrued;
@@ -73,7 +74,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         uint64 submissionTTL_,
         uint16 endorsementThresholdBps_,
         uint16 rejectionRefundBps_,
-        uint16 successRefundBps_
+        uint16 successRefundBps_,
+        uint32 endorsementStakeAge_
     ) Ownable(initialOwner) {
         if (address(flai_) == address(0) || address(staking_) == address(0) || treasury_ == address(0)) {
             revert RFMZeroAddress();
@@ -85,6 +87,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         _setSubmissionTTL(submissionTTL_);
         _setEndorsementThresholdBps(endorsementThresholdBps_);
         _setRefundPolicy(rejectionRefundBps_, successRefundBps_);
+        _setEndorsementStakeAge(endorsementStakeAge_);
         _setPaymentTokenAllowed(address(flai_), true);
     }
 
@@ -106,7 +109,9 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
             rfmId = ++_rfmCount; // a counter of submissions cannot reach 2**256
         }
         uint64 expiresAt = uint64(block.timestamp) + _submissionTTL;
-        uint48 snapshot = SafeCast.toUint48(block.number - 1);
+        // stake must be `age` blocks old at the block before submission (block 0 on a young chain)
+        uint256 age = uint256(_endorsementStakeAge) + 1;
+        uint48 snapshot = block.number > age ? SafeCast.toUint48(block.number - age) : 0;
         RFMRecord storage record = _rfms[rfmId];
         record.requester = requester;
         record.status = RFMStatus.Pending;
@@ -261,6 +266,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRFMRegistry
     function setEndorsementThresholdBps(uint16 newThresholdBps) external onlyOwner {
         _setEndorsementThresholdBps(newThresholdBps);
+    }
+
+    /// @inheritdoc IRFMRegistry
+    function setEndorsementStakeAge(uint32 newStakeAge) external onlyOwner {
+        _setEndorsementStakeAge(newStakeAge);
     }
 
     /// @inheritdoc IRFMRegistry
@@ -426,6 +436,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRFMRegistry
+    function endorsementStakeAge() external view returns (uint32) {
+        return _endorsementStakeAge;
+    }
+
+    /// @inheritdoc IRFMRegistry
     function rejectionRefundBps() external view returns (uint16) {
         return _rejectionRefundBps;
     }
@@ -544,6 +559,13 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         uint16 oldThresholdBps = _endorsementThresholdBps;
         _endorsementThresholdBps = newThresholdBps;
         emit EndorsementThresholdUpdated(oldThresholdBps, newThresholdBps);
+    }
+
+    function _setEndorsementStakeAge(uint32 newStakeAge) private {
+        if (newStakeAge == 0) revert RFMInvalidStakeAge(newStakeAge);
+        uint32 oldStakeAge = _endorsementStakeAge;
+        _endorsementStakeAge = newStakeAge;
+        emit EndorsementStakeAgeUpdated(oldStakeAge, newStakeAge);
     }
 
     function _setRefundPolicy(uint16 newRejectionRefundBps, uint16 newSuccessRefundBps) private {

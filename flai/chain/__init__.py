@@ -224,6 +224,9 @@ class PlatformConfig:
     creation_fee: int = 1_000 * WAD
     submission_ttl: int = 30 * 24 * 3_600
     endorsement_threshold_bps: int = 2_000
+    #: Staking blocks stake must be held before an RFM's submission to endorse it (≥ 1); a
+    #: chain with ~12 s blocks would use about a day (7,200).
+    endorsement_stake_age: int = 10
     rejection_refund_bps: int = 5_000
     success_refund_bps: int = 2_500
     #: Payment tokens (addresses) listed on the registry's allow-list at deployment, besides
@@ -251,6 +254,8 @@ class PlatformConfig:
             raise ConfigError("submission_ttl must be positive")
         if not 0 < self.endorsement_threshold_bps <= BPS:
             raise ConfigError("endorsement_threshold_bps must lie in (0, 10000]")
+        if not 0 < self.endorsement_stake_age < 2**32:
+            raise ConfigError("endorsement_stake_age must lie in [1, 2**32)")
         for name in ("rejection_refund_bps", "success_refund_bps"):
             if not 0 <= getattr(self, name) <= BPS:
                 raise ConfigError(f"{name} must lie in [0, 10000]")
@@ -345,6 +350,7 @@ def deploy_platform(
         cfg.endorsement_threshold_bps,
         cfg.rejection_refund_bps,
         cfg.success_refund_bps,
+        cfg.endorsement_stake_age,
         tx,
     )
     components = {"token": token, "staking": staking, "registry": registry}

@@ -33,7 +33,9 @@ def test_submit_escrows_fee_and_records_request(
     assert record["status"] == RFMStatus.PENDING
     assert record["escrow"] == fee
     assert record["expiresAt"] == tx.timestamp + platform_config.submission_ttl
-    assert record["endorsementSnapshot"] == tx.block_number - 1
+    assert (
+        record["endorsementSnapshot"] == tx.block_number - 1 - platform_config.endorsement_stake_age
+    )
     assert record["subDAO"] == brownie.ZERO_ADDRESS
     assert tuple(registry.getParams(rfm_id)) == as_returned(pharma_rfm)
     event = tx.events["RFMSubmitted"]
@@ -115,7 +117,17 @@ def test_fee_arriving_short_is_rejected(
 ):
     token = FeeOnTransferToken.deploy(pharma, 10_000 * WAD, {"from": deployer})
     registry = RFMRegistry.deploy(
-        token, staking, deployer, deployer, 100 * WAD, 3600, 2000, 5000, 2500, {"from": deployer}
+        token,
+        staking,
+        deployer,
+        deployer,
+        100 * WAD,
+        3600,
+        2000,
+        5000,
+        2500,
+        10,
+        {"from": deployer},
     )
     token.approve(registry, 2**256 - 1, {"from": pharma})
     request = replace(pharma_rfm, payment_token=token.address)  # the registry's own FLAI: listed

@@ -184,13 +184,14 @@ def _address(value: Any) -> str:
 
 #: Calls whose proposals need only the operational threshold (>= 51%), as
 #: ``(component, function name)``; every other call is a platform update (>= 66%) unless it
-#: is in :data:`RFM_DECISION_ACTIONS`. Governance can re-classify later (``setActionKind``).
+#: is in :data:`RFM_DECISION_ACTIONS`. Governance can re-classify later (``setActionKind``),
+#: except that the governor refuses a weaker kind than its hard-coded minimum
+#: (``minimumKind``: the rules of decisions — endorsement threshold, stake age, TTL, voting
+#: settings, classification —, credentials and forwarders stay platform updates).
 OPERATIONAL_ACTIONS: tuple[tuple[str, str], ...] = (
     ("staking", "setMinimumStake"),
     ("staking", "setExitFeeBps"),
     ("registry", "setCreationFee"),
-    ("registry", "setSubmissionTTL"),
-    ("registry", "setEndorsementThresholdBps"),
     ("token", "transfer"),  # a treasury spend in FLAI
 )
 

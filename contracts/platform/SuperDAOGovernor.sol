@@ -226,13 +226,9 @@ contract SuperDAOGovernor is
     function _kindOf(address[] memory targets, bytes[] memory calldatas) private view returns (ProposalKind kind) {
         kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
         for (uint256 i = 0; i < targets.length; ++i) {
-            bytes4 selector = bytes4(calldatas[i]);
-            ProposalKind k = _actionKind[targets[i]][selector];
-            // the hard-coded minimum wins over the table (which cannot store a weaker kind anyway)
-            if (k != ProposalKind.PlatformUpdate) {
-                ProposalKind floor = _minimumKind(selector);
-                if (floor < k) k = floor;
-            }
+            // the table never holds a kind weaker than the hard-coded minimum (every write checks
+            // it), so its entry already is the stricter of the two
+            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
             if (k < kind) kind = k;
         }
     }

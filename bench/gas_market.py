@@ -57,8 +57,8 @@ def real_suite_figures(project, a, cloner, marketplace, policy) -> list[tuple[st
 
     deployer, registry, pharma, operator, treasury = a[0], a[1], a[2], a[3], a[5]
     founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
-    usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
-    flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
+    usdc = project.TestToken.deploy("USDC", "USDC", 6, 0, 0, {"from": deployer})
+    flai = project.TestToken.deploy("FLAI", "FLAI", 18, 0, 0, {"from": deployer})
     policy.setAllowed(usdc, True, {"from": a[19]})
     d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=treasury)
     params = oncology_params(payment_token=usdc, min_validators=2, crowdfund_goal=900 * 10**6)
@@ -179,7 +179,7 @@ def main() -> None:
     users, contributors = a[6:12], a[12:15]
     figures: list[tuple[str, int, int]] = []
 
-    usd = project.MarketTestToken.deploy({"from": deployer})
+    usd = project.TestToken.deploy("Market Test USD", "tUSD", 18, 0, 0, {"from": deployer})
     cloner = deploy_market_cloner(deployer=deployer)
     # the RFM registry's payment-token allow-list stand-in, deployed by another account so the
     # deployer's nonces (and every address below) stay what they were

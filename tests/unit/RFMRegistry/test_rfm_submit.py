@@ -113,9 +113,10 @@ def test_zero_fee_submission_moves_no_flai(flai, registry, as_timelock, pharma, 
 
 
 def test_fee_arriving_short_is_rejected(
-    RFMRegistry, FeeOnTransferToken, staking, deployer, pharma, pharma_rfm
+    RFMRegistry, TestToken, staking, deployer, pharma, pharma_rfm
 ):
-    token = FeeOnTransferToken.deploy(pharma, 10_000 * WAD, {"from": deployer})
+    token = TestToken.deploy("Fee On Transfer", "FOT", 18, 100, 0, {"from": deployer})  # 1% burnt
+    token.mint(pharma, 10_000 * WAD, {"from": deployer})
     registry = RFMRegistry.deploy(
         token,
         staking,

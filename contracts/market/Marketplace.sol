@@ -9,6 +9,7 @@ import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISBGT} from "../interfaces/ISBGT.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title Model marketplace
 /// @notice See {IMarketplace}.
@@ -211,10 +212,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         uint256 paid = 0;
         if (plan.price != 0) {
             // subscription revenue is earned on purchase: straight on to the splitter
-            IERC20 token = IERC20(l.token);
-            uint256 before = token.balanceOf(address(this));
-            token.safeTransferFrom(msg.sender, address(this), plan.price);
-            paid = token.balanceOf(address(this)) - before;
+            paid = TokenPull.pullFrom(IERC20(l.token), msg.sender, plan.price);
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
         if (paid != 0) _payRevenue(l, paid);
@@ -362,11 +360,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             (uint256 fee,) = _priceOf(l, a);
             if (fee > maxFee) revert MarketPriceAboveMax(fee, maxFee);
             if (fee != 0) {
-                IERC20 token = IERC20(l.token);
-                uint256 before = token.balanceOf(address(this));
-                token.safeTransferFrom(msg.sender, address(this), fee);
                 // ≤ fee ≤ 10 · 2^96: fits in uint128
-                r.paid = uint128(token.balanceOf(address(this)) - before);
+                r.paid = uint128(TokenPull.pullFrom(IERC20(l.token), msg.sender, fee));
             }
         }
         uint48 nonce = l.nonce + 1;

@@ -13,6 +13,7 @@ import {IRFMRegistry, RFMRecord, RFMStatus} from "../interfaces/IRFMRegistry.sol
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title RFMRegistry
 /// @notice Request-for-Model registry with escrowed creation fees, stake-weighted
@@ -99,9 +100,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         address requester = msg.sender;
         uint256 fee = _creationFee;
         if (fee != 0) {
-            uint256 balanceBefore = _flai.balanceOf(address(this));
-            _flai.safeTransferFrom(requester, address(this), fee);
-            uint256 received = _flai.balanceOf(address(this)) - balanceBefore;
+            uint256 received = TokenPull.pullFrom(_flai, requester, fee);
             if (received != fee) revert RFMFeeNotReceived(fee, received);
         }
 

@@ -12,6 +12,7 @@ import {ISDT} from "../interfaces/ISDT.sol";
 import {RFMParams} from "../interfaces/ISubDAOFactory.sol";
 import {ISubDAOSuiteFactory} from "../interfaces/ISubDAOSuiteFactory.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title SubDAO hub: lifecycle, crowdfund, treasury and module registry
 /// @notice See {ISubDAO}.
@@ -95,10 +96,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function contribute(uint256 amount) external nonReentrant returns (uint256 sdtMinted) {
         _checkState(_bit(State.Crowdfunding));
         if (block.timestamp > _deadline) revert SubDAOCrowdfundClosed(_deadline, block.timestamp);
-        IERC20 token = IERC20(_paymentToken);
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 paid = token.balanceOf(address(this)) - before;
+        uint256 paid = TokenPull.pullFrom(IERC20(_paymentToken), msg.sender, amount);
         // slither-disable-next-line incorrect-equality (zero delivered is exactly what is rejected)
         if (paid == 0) revert SubDAOZeroContribution();
         // the raise fits uint128 (so does `paid`, and every backer's paid ≤ raised); with

@@ -138,8 +138,9 @@ interface ITrainingRounds {
     error RoundsPreviousRoundOpen(uint256 roundId, RoundStatus status);
     /// @notice The commit deadline is not in the future.
     error RoundsInvalidDeadline(uint64 deadline);
-    /// @notice The round is not in the status the action needs.
-    error RoundsWrongStatus(uint256 roundId, RoundStatus status);
+    /// @notice The round is in `current`, not in one of the statuses the action needs
+    /// (`allowedStatuses`: bit i set = RoundStatus i allowed).
+    error RoundsWrongStatus(uint256 roundId, RoundStatus current, bytes32 allowedStatuses);
     /// @notice The commit deadline passed.
     error RoundsCommitClosed(uint256 roundId, uint64 deadline);
     /// @notice The contributor already committed in this round.

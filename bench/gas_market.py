@@ -1,4 +1,4 @@
-"""Gas figures of the market layer (issue 4 acceptance).
+"""Gas figures of the market layer.
 
 Run: ``python bench/gas_market.py`` (network from env ``FLAI_BENCH_NETWORK``, default
 ``development``). Prints one line per figure with its budget (0 = informational).

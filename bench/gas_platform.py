@@ -3,8 +3,8 @@
 Usage: ``python bench/gas_platform.py`` (Makefile environment; ``make bench`` runs it).
 Loads the brownie project, connects to ``$FLAI_BENCH_NETWORK`` (default ``development``,
 a fresh Anvil), deploys through :func:`flai.chain.deploy_platform` and prints ``gas_used``
-of each call against the targets of issue 2 (anchor: OpenZeppelin Governor 5.0.2 measured
-propose 78,251 and castVote 86,020).
+of each call against its target (anchor: OpenZeppelin Governor 5.0.2 measured propose 78,251
+and castVote 86,020).
 """
 
 from __future__ import annotations

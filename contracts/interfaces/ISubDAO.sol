@@ -9,7 +9,7 @@ import {RFMParams} from "./ISubDAOFactory.sol";
 ///   Crowdfunding ──deadline, goal missed──▶ Failed (every backer refunds in full)
 /// Training → Deployed when a model version is accepted; Deployed → Training when the next
 /// round opens; a rejected round returns to Deployed if a version exists. Onboarding, Training
-/// and Deployed can be Retired by the technical chamber (no new rounds; the issue-4 marketplace
+/// and Deployed can be Retired by the technical chamber (no new rounds; the marketplace
 /// reads `state()` to stop sales). A fork (technical chamber) creates a child suite through the
 /// factory that records this SubDAO and its current model version.
 /// Governance: two OpenZeppelin Governor clones execute directly on the suite (no per-SubDAO
@@ -32,7 +32,7 @@ interface ISubDAO {
         Failed
     }
 
-    /// @notice Module slots of the suite. The first six (incl. the issue-4 RevenueSplitter,
+    /// @notice Module slots of the suite. The first six (incl. the RevenueSplitter,
     /// which is also the SDT's balance hook from creation on) are wired at creation and fixed;
     /// Marketplace is an extension slot (settable once by the factory or the technical chamber).
     enum Module {

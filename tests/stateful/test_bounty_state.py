@@ -1,6 +1,7 @@
-"""Stateful conservation test of the BountyPool (issue 4 acceptance).
+"""Stateful conservation test of the BountyPool.
 
-Random funding (requester / platform treasury, new round counts), slashed inflows, accepted
+Random funding (requester / platform treasury, new round counts), slashed inflows (synced, or
+left for the next funding to book), accepted
 rounds with random φ, releases, claims, dust sweeps, retirement + close and withdrawals. After
 every step: the pool holds exactly what it accounts for; Σ in == pool + Σ_r (bounty_r − claimed_r
 − dust_r) + Σ claimed + Σ credited + Σ withdrawn exactly; every contributor's claimed + claimable

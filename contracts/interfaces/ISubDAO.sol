@@ -138,7 +138,7 @@ interface ISubDAO {
     /// @notice Refunds the caller's whole contribution of a failed crowdfund (burns its SDT).
     /// @dev The backer must still hold the SDT it received (SDT is tradable during the crowdfund);
     /// otherwise the burn reverts with ERC20InsufficientBalance — whoever holds the SDT can hand it
-    /// back first. Escrow is untouchable meanwhile (`spendTreasury` is blocked in Crowdfunding/Failed).
+    /// back first. Escrow is untouchable meanwhile (`spendTreasury` never leaves less than {escrowOf}).
     function refund() external returns (uint256 amount);
 
     /// @notice TrainingRounds hook: onboarding is complete (Onboarding → Training).

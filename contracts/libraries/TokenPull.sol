@@ -12,11 +12,11 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 library TokenPull {
     using SafeERC20 for IERC20;
 
-    /// @dev Pulls `amount` of `token` from `from` into this contract (approve first) and returns
-    /// the increase of this contract's balance.
-    function pullFrom(IERC20 token, address from, uint256 amount) internal returns (uint256 received) {
+    /// @dev Pulls `amount` of `token` from the caller (`msg.sender`, who approved this contract)
+    /// and returns the increase of this contract's balance.
+    function pullFromSender(IERC20 token, uint256 amount) internal returns (uint256 received) {
         uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(from, address(this), amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
         received = token.balanceOf(address(this)) - before;
     }
 }

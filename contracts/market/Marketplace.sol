@@ -212,7 +212,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         uint256 paid = 0;
         if (plan.price != 0) {
             // subscription revenue is earned on purchase: straight on to the splitter
-            paid = TokenPull.pullFrom(IERC20(l.token), msg.sender, plan.price);
+            paid = TokenPull.pullFromSender(IERC20(l.token), plan.price);
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
         if (paid != 0) _payRevenue(l, paid);
@@ -361,7 +361,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             if (fee > maxFee) revert MarketPriceAboveMax(fee, maxFee);
             if (fee != 0) {
                 // ≤ fee ≤ 10 · 2^96: fits in uint128
-                r.paid = uint128(TokenPull.pullFrom(IERC20(l.token), msg.sender, fee));
+                r.paid = uint128(TokenPull.pullFromSender(IERC20(l.token), fee));
             }
         }
         uint48 nonce = l.nonce + 1;

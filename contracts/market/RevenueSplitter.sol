@@ -113,7 +113,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function deposit(uint256 amount) external nonReentrant returns (uint256 received) {
-        received = TokenPull.pullFrom(_token, msg.sender, amount);
+        received = TokenPull.pullFromSender(_token, amount);
         _split(received);
     }
 

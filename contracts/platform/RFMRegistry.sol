@@ -100,7 +100,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         address requester = msg.sender;
         uint256 fee = _creationFee;
         if (fee != 0) {
-            uint256 received = TokenPull.pullFrom(_flai, requester, fee);
+            uint256 received = TokenPull.pullFromSender(_flai, fee);
             if (received != fee) revert RFMFeeNotReceived(fee, received);
         }
 

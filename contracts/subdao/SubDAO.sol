@@ -96,7 +96,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function contribute(uint256 amount) external nonReentrant returns (uint256 sdtMinted) {
         _checkState(_bit(State.Crowdfunding));
         if (block.timestamp > _deadline) revert SubDAOCrowdfundClosed(_deadline, block.timestamp);
-        uint256 paid = TokenPull.pullFrom(IERC20(_paymentToken), msg.sender, amount);
+        uint256 paid = TokenPull.pullFromSender(IERC20(_paymentToken), amount);
         // slither-disable-next-line incorrect-equality (zero delivered is exactly what is rejected)
         if (paid == 0) revert SubDAOZeroContribution();
         // the raise fits uint128 (so does `paid`, and every backer's paid ≤ raised); with

@@ -249,7 +249,7 @@ abstract contract TrainingOnboarding is Initializable, ReentrancyGuardTransient,
 
     function _pull(uint256 amount) private returns (uint96) {
         if (amount == 0) return 0;
-        return SafeCast.toUint96(TokenPull.pullFrom(_FLAI, msg.sender, amount));
+        return SafeCast.toUint96(TokenPull.pullFromSender(_FLAI, amount));
     }
 
     function _retired() private view returns (bool) {

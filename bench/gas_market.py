@@ -1,4 +1,4 @@
-"""Gas figures of the market layer (issue 4 acceptance).
+"""Gas figures of the market layer.
 
 Run: ``python bench/gas_market.py`` (network from env ``FLAI_BENCH_NETWORK``, default
 ``development``). Prints one line per figure with its budget (0 = informational).
@@ -47,7 +47,7 @@ def _govern(chamber, targets, calldatas, voters, description):
     )
 
 
-def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, int]]:
+def real_suite_figures(project, a, cloner, marketplace, policy) -> list[tuple[str, int, int]]:
     """requestInference and claims against a real SubDAO suite (factory clones: SubDAO, SDT,
     SBGT, TrainingRounds, chambers, RevenueSplitter), the model accepted by the technical
     chamber; pool 1 (version 1) is claimed after version 2 is accepted (pool 1 superseded)."""
@@ -57,8 +57,9 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
 
     deployer, registry, pharma, operator, treasury = a[0], a[1], a[2], a[3], a[5]
     founders, validators, backers, users = a[6:9], a[9:11], a[11:14], a[14:16]
-    usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
-    flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
+    usdc = project.TestToken.deploy("USDC", "USDC", 6, 0, 0, {"from": deployer})
+    flai = project.TestToken.deploy("FLAI", "FLAI", 18, 0, 0, {"from": deployer})
+    policy.setAllowed(usdc, True, {"from": a[19]})
     d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=treasury)
     params = oncology_params(payment_token=usdc, min_validators=2, crowdfund_goal=900 * 10**6)
     tx = d.factory.createSubDAO(7, pharma, params, {"from": registry})
@@ -178,9 +179,13 @@ def main() -> None:
     users, contributors = a[6:12], a[12:15]
     figures: list[tuple[str, int, int]] = []
 
-    usd = project.MarketTestToken.deploy({"from": deployer})
+    usd = project.TestToken.deploy("Market Test USD", "tUSD", 18, 0, 0, {"from": deployer})
     cloner = deploy_market_cloner(deployer=deployer)
-    marketplace = deploy_marketplace(deployer=deployer)
+    # the RFM registry's payment-token allow-list stand-in, deployed by another account so the
+    # deployer's nonces (and every address below) stay what they were
+    policy = project.TestPaymentTokenPolicy.deploy({"from": a[19]})
+    policy.setAllowed(usd, True, {"from": a[19]})
+    marketplace = deploy_marketplace(deployer=deployer, token_policy=policy)
     sdt_impl = project.SDT.deploy({"from": deployer})
     batch = project.MarketBatchMinter.deploy({"from": deployer})
 
@@ -290,7 +295,7 @@ def main() -> None:
     tx = sdt.transfer(holders[1], WAD, {"from": holders[2]})
     figures.append(("SDT transfer incl. splitter hook (both settled)", tx.gas_used, 0))
 
-    figures += real_suite_figures(project, a, cloner, marketplace)
+    figures += real_suite_figures(project, a, cloner, marketplace, policy)
 
     # deposit cost vs number of SDT holders
     deposits = {}

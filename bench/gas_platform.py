@@ -3,8 +3,8 @@
 Usage: ``python bench/gas_platform.py`` (Makefile environment; ``make bench`` runs it).
 Loads the brownie project, connects to ``$FLAI_BENCH_NETWORK`` (default ``development``,
 a fresh Anvil), deploys through :func:`flai.chain.deploy_platform` and prints ``gas_used``
-of each call against the targets of issue 2 (anchor: OpenZeppelin Governor 5.0.2 measured
-propose 78,251 and castVote 86,020).
+of each call against its target (anchor: OpenZeppelin Governor 5.0.2 measured propose 78,251
+and castVote 86,020).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main() -> int:
         gas["stake (account's first)"] = staking.stake(10_000 * WAD, {"from": bob}).gas_used
         gas["stake (top-up)"] = staking.stake(1_000 * WAD, {"from": alice}).gas_used
         gas["unstake (partial)"] = staking.unstake(1_000 * WAD, {"from": alice}).gas_used
-        chain.mine(1)
+        chain.mine(registry.endorsementStakeAge() + 1)  # stake old enough to endorse
 
         request = RFMRequest(
             spec_cid="bafkreia2heewwaqwhbxlp4nu77bx5uv7orepbing36qzuci2a67qglchca",

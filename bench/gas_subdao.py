@@ -1,4 +1,4 @@
-"""Gas figures of the SubDAO suite (issue 3 acceptance).
+"""Gas figures of the SubDAO suite.
 
 Run: ``python bench/gas_subdao.py`` (network from env ``FLAI_BENCH_NETWORK``, default
 ``development``). Prints one line per figure with its budget.
@@ -30,8 +30,8 @@ def main() -> None:
     contributors, validators, backers = a[3:13], a[13:16], a[16:18]
     figures: list[tuple[str, int, int]] = []
 
-    flai = project.TestERC20.deploy("FLAI", "FLAI", 18, {"from": deployer})
-    usdc = project.TestERC20.deploy("USDC", "USDC", 6, {"from": deployer})
+    flai = project.TestToken.deploy("FLAI", "FLAI", 18, 0, 0, {"from": deployer})
+    usdc = project.TestToken.deploy("USDC", "USDC", 6, 0, 0, {"from": deployer})
     d = bare_factory(deployer=deployer, registry=registry, flai=flai, platform_treasury=deployer)
     params = oncology_params(payment_token=usdc, min_validators=3, crowdfund_goal=1_000 * USDC)
     tx = d.factory.createSubDAO(1, pharma, params, {"from": registry})
@@ -62,11 +62,11 @@ def main() -> None:
     figures.append(("launch: 1 founder + 3 validators", tx1.gas_used, 0))
 
     # SBGT mint measured on a bare clone whose operator is an EOA (the call a whitelisting makes)
-    cloner = project.TestCloner.deploy({"from": deployer})
+    cloner = project.MarketCloner.deploy({"from": deployer})
+    init = d.sbgt_impl.initialize.encode_input(deployer, 9 * 10**17)
     bare = project.SBGT.at(
-        cloner.clone(d.sbgt_impl, {"from": deployer}).events["Cloned"]["instance"]
+        cloner.clone(d.sbgt_impl, init, {"from": deployer}).events["ModuleCloned"]["clone"]
     )
-    bare.initialize(deployer, 9 * 10**17, {"from": deployer})
     tx = bare.mint(a[19], 0, {"from": deployer})
     figures.append(("SBGT mint (whitelisting: ERC-5192 token, 0 points)", tx.gas_used, 95_000))
     # A founder's mint at launch is that mint plus a points award: the holder's first votes

@@ -6,14 +6,16 @@ pragma solidity 0.8.28;
 /// many rounds it should last. Each accepted training round releases pool / roundsLeft
 /// (anyone triggers `releaseRound` once per accepted round); that round's contributors pull
 /// ⌊bounty·φ_k/Σφ⌋ by their consensus score. Slashed collateral sent to the pool is taken in
-/// by `sync` (it joins the pool). Each round's rounding remainder returns to the pool with
+/// by `sync` (it joins the pool); `fund` books any such unsynced FLAI to the pool first and
+/// credits the funder with exactly what its own transfer delivered (balance delta). Each round's rounding remainder returns to the pool with
 /// `sweepRoundDust` (one loop over the ≤256 submitters, once). When the SubDAO is Retired or
 /// Failed, `close` returns the unspent pool to the funders pro rata to what they funded (the
 /// platform treasury takes the rounding remainder; slashed inflow with no funder goes to it too);
 /// funders pull with `withdraw`.
 ///
 /// Invariants (tests/stateful/test_bounty_state.py):
-///  (B1) flai.balanceOf(this) == accounted()
+///  (B1) flai.balanceOf(this) == accounted() + FLAI sent here and not yet booked (by the next
+///       `sync` or `fund`, into the pool)
 ///  (B2) totalIn == pool + Σ_r (bounty_r − claimed_r − dust_r) + totalClaimed + Σ credited
 ///       (unwithdrawn) + totalWithdrawn, with dust swept before close counted back in the pool
 ///  (B3) no contributor's claimed + claimable for a round exceeds bounty_r·φ_k/Σφ.
@@ -52,7 +54,8 @@ interface IBountyPool {
     /// @notice Initializes a clone.
     function initialize(address subDAO, address flai, address platformTreasury) external;
 
-    /// @notice Requester or platform treasury: add `amount` FLAI (balance delta); `rounds` ≠ 0 resets rounds left.
+    /// @notice Requester or platform treasury: add `amount` FLAI (balance delta of this transfer
+    /// only; unsynced inflow is booked to the pool first); `rounds` ≠ 0 resets rounds left.
     function fund(uint256 amount, uint32 rounds) external returns (uint256 received);
 
     /// @notice Takes FLAI that arrived without `fund` (slashed collateral) into the pool.
@@ -94,7 +97,7 @@ interface IBountyPool {
     /// @notice Lifetime totals.
     function totals() external view returns (uint256 totalIn, uint256 totalClaimed, uint256 totalWithdrawn);
 
-    /// @notice FLAI the pool accounts for (equals its balance).
+    /// @notice FLAI the pool accounts for (its balance, less inflow not yet booked).
     function accounted() external view returns (uint256);
 
     /// @notice Whether the pool was closed.

@@ -6,7 +6,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 
 /// @title FLAI platform token
-/// @notice The platform currency (PROTOCOL.md): members stake it in the SuperDAO, RFM
+/// @notice The platform currency: members stake it in the SuperDAO, RFM
 /// submitters pay creation fees in it, and the platform treasury holds it. A plain ERC-20
 /// with EIP-2612 permit: no transfer fee, no rebasing, no mint or burn after construction,
 /// so contracts that receive FLAI can account for it exactly.

@@ -32,6 +32,10 @@ pragma solidity 0.8.28;
 /// price); buying one pays the price to the splitter at once and credits N queries valid for
 /// the period (buying again before expiry adds N and extends by one period).
 ///
+/// Payment tokens: a listing sells in its SubDAO's payment token, which must be on the
+/// platform's allow-list ({IPaymentTokenPolicy}, the RFM registry) when it is listed, so no
+/// listing sells in a token that charges the marketplace on top of each refund.
+///
 /// Invariant: token.balanceOf(this) ≥ Σ paid of pending requests (escrow), per token.
 interface IMarketplace {
     /// @notice What a listing sells.
@@ -169,6 +173,8 @@ interface IMarketplace {
     error MarketAlreadyListed(address subDAO, uint256 listingId);
     error MarketNoSplitter(address subDAO);
     error MarketInvalidToken(address token);
+    error MarketTokenNotAllowed(address token);
+    error MarketCreditsOverflow(uint256 listingId, uint64 credits, uint64 queries);
     error MarketInvalidParams();
     error MarketWrongKind(uint256 listingId, ListingKind kind);
     error MarketPriceAboveMax(uint256 price, uint256 maxFee);
@@ -246,6 +252,9 @@ interface IMarketplace {
 
     /// @notice Number of listings (ids start at 1).
     function listingCount() external view returns (uint256);
+
+    /// @notice The payment-token allow-list consulted at listing (set at construction).
+    function tokenPolicy() external view returns (address);
 
     /// @notice The listing of `subDAO` (0 if none).
     function listingOf(address subDAO) external view returns (uint256);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IPaymentTokenPolicy} from "./IPaymentTokenPolicy.sol";
 import {RFMParams} from "./ISubDAOFactory.sol";
 
 /// @notice Lifecycle of a Request-for-Model. `None` marks an unknown id.
@@ -20,7 +21,7 @@ struct RFMRecord {
     RFMStatus status;
     uint64 expiresAt; // unix time after which a Pending RFM can only expire
     // slot 1
-    uint48 endorsementSnapshot; // staking block whose votes weigh endorsements (submit block - 1)
+    uint48 endorsementSnapshot; // staking block whose votes weigh endorsements (submit block - 1 - stake age)
     address subDAO; // set on approval (the factory's return value)
     // slot 2
     uint128 escrow; // FLAI held for this RFM: the fee while Pending, the success reserve once Approved
@@ -31,12 +32,18 @@ struct RFMRecord {
 /// @notice The on-chain RFM registry of the FLAI-SuperDAO (001 §8.1–8.2, 000 §6.3).
 /// Anyone submits an RFM (spec CID + structured params) paying the governable creation fee
 /// in FLAI, which is escrowed here. Stakers endorse it with their staking votes (stake plus
-/// legacy credentials) at the block before submission (so stake bought after the submission cannot endorse, and each unit
-/// endorses once per RFM). An RFM is approved either by the owner, the SuperDAO timelock
+/// legacy credentials) at the endorsement snapshot: `endorsementStakeAge` blocks (governable,
+/// ≥ 1) before the block preceding the submission. Only stake held that long before the RFM
+/// endorses — stake bought in the block before submitting cannot approve an RFM by itself and
+/// leave again for the exit fee — and each unit endorses once per RFM. An RFM is approved either by the owner, the SuperDAO timelock
 /// (i.e. an executed RFMApproval proposal), or permissionlessly once its endorsement weight
 /// reaches the governable threshold in basis points of all voting units at the snapshot
 /// ("sufficient community support", 001 §8.2). Approval calls the pluggable SubDAO factory
 /// exactly once and records the SubDAO.
+/// Payment tokens ({IPaymentTokenPolicy}): an RFM's `paymentToken` must be on the governance
+/// allow-list when it is submitted and again when it is approved (FLAI is listed at
+/// construction); a token that charges its sender on top of the value would leave every escrow
+/// of the suite short, so governance lists only tokens that do not.
 ///
 /// Fee policy (basis points governable by the timelock):
 ///  - Approved: `successRefundBps` of the fee stays escrowed as the success reserve (000 §6.3:
@@ -62,7 +69,7 @@ struct RFMRecord {
 /// refunds + treasury accrued (tests/unit/RFMRegistry).
 /// Discovery: ids by status, domain, model class and data schema (paged views) and events
 /// indexed by id, domain and model class.
-interface IRFMRegistry {
+interface IRFMRegistry is IPaymentTokenPolicy {
     /// @notice `requester` submitted RFM `rfmId` paying `fee`; `params` is the full request.
     event RFMSubmitted(
         uint256 indexed rfmId,
@@ -108,6 +115,9 @@ interface IRFMRegistry {
     /// @notice The SubDAO factory changed.
     event FactoryUpdated(address indexed oldFactory, address indexed newFactory);
 
+    /// @notice Governance listed (`allowed`) or delisted `token` as a payment token.
+    event PaymentTokenAllowed(address indexed token, bool allowed);
+
     /// @notice The creation fee changed.
     event CreationFeeUpdated(uint256 oldFee, uint256 newFee);
 
@@ -116,6 +126,9 @@ interface IRFMRegistry {
 
     /// @notice The endorsement threshold changed.
     event EndorsementThresholdUpdated(uint16 oldThresholdBps, uint16 newThresholdBps);
+
+    /// @notice The minimum age (in staking blocks) of stake that endorses changed.
+    event EndorsementStakeAgeUpdated(uint32 oldStakeAge, uint32 newStakeAge);
 
     /// @notice The fee refund policy changed.
     event RefundPolicyUpdated(uint16 rejectionRefundBps, uint16 successRefundBps);
@@ -156,14 +169,20 @@ interface IRFMRegistry {
     /// @notice A basis-point value above 10_000 (or zero where a positive one is needed).
     error RFMInvalidBps(uint16 bps);
 
+    /// @notice A zero endorsement stake age (stake of the block before submission would endorse).
+    error RFMInvalidStakeAge(uint32 stakeAge);
+
     /// @notice A creation fee above 2**128 - 1 (escrow amounts are uint128).
     error RFMFeeTooLarge(uint256 fee);
 
-    /// @notice A zero submission time-to-live.
+    /// @notice A submission time-to-live of zero or above 2**32 − 1 seconds.
     error RFMInvalidTTL(uint64 ttl);
 
     /// @notice The zero address where a contract is required.
     error RFMZeroAddress();
+
+    /// @notice `token` is not on the payment-token allow-list.
+    error RFMPaymentTokenNotAllowed(address token);
 
     /// @notice The success reserve of `rfmId` (`amount`) was credited to `requester`; the
     /// SubDAO's genuine `splitter` had received `received` revenue.
@@ -242,6 +261,9 @@ interface IRFMRegistry {
     /// @notice Sets the SubDAO factory (owner).
     function setFactory(address newFactory) external;
 
+    /// @notice Lists (`allowed`) or delists `token` as a payment token of new SubDAOs (owner).
+    function setPaymentTokenAllowed(address token, bool allowed) external;
+
     /// @notice Sets the creation fee for later submissions (owner).
     function setCreationFee(uint256 newFee) external;
 
@@ -250,6 +272,10 @@ interface IRFMRegistry {
 
     /// @notice Sets the endorsement threshold, in basis points of all voting units (owner).
     function setEndorsementThresholdBps(uint16 newThresholdBps) external;
+
+    /// @notice Sets how many staking blocks stake must be held before an RFM's submission to
+    /// endorse it (owner; ≥ 1; applies to later submissions).
+    function setEndorsementStakeAge(uint32 newStakeAge) external;
 
     /// @notice Sets the refund shares of rejected and of successful RFMs (owner).
     function setRefundPolicy(uint16 newRejectionRefundBps, uint16 newSuccessRefundBps) external;
@@ -343,6 +369,9 @@ interface IRFMRegistry {
 
     /// @notice The current endorsement threshold, in basis points of all voting units.
     function endorsementThresholdBps() external view returns (uint16);
+
+    /// @notice Staking blocks stake must be held before a submission to endorse it.
+    function endorsementStakeAge() external view returns (uint32);
 
     /// @notice Share of the fee refunded on rejection, in basis points.
     function rejectionRefundBps() external view returns (uint16);

@@ -42,6 +42,10 @@ import {ISDTBalanceHook} from "./ISDTBalanceHook.sol";
 /// backers included) and transfer settles through `onSDTBalanceChange`; the settlement writes
 /// the holder's `paidPerToken` (≥ 1, the accumulator base), so a later `claimSDT` never pays
 /// for a fresh storage slot.
+/// SDT held by the suite's own contracts is accounted like any holder's: the SubDAO hub claims
+/// the share of its SDT (treasury allocation) into its treasury with `ISubDAO.claimSDTRevenue`
+/// (also after the SDT left it: the credit was settled when it left), the chambers claim by
+/// proposal, and the splitter refuses to hold SDT (`SplitterSDTNotAccepted`).
 ///
 /// Invariants (tests/stateful/test_splitter_state.py):
 ///  (I1) token.balanceOf(this) == platformAccrued + treasuryAccrued + sdtCarry +
@@ -148,6 +152,10 @@ interface IRevenueSplitter is ISDTBalanceHook {
 
     /// @notice A zero address where one is required.
     error SplitterZeroAddress();
+
+    /// @notice SDT cannot be sent or minted to the splitter (`splitter`): the SDT-side share of
+    /// SDT held here could never be claimed.
+    error SplitterSDTNotAccepted(address splitter);
 
     /// @notice Initializes a clone.
     /// @param subDAO The SubDAO (its treasury; its modules give the SDT, the financial chamber

@@ -9,8 +9,10 @@ import {IERC5805} from "@openzeppelin/contracts/interfaces/IERC5805.sol";
 /// minted only by its SubDAO (crowdfund, contributor emissions, treasury allocation) under a
 /// cap. Holders vote in the financial chamber without calling `delegate`: an account that never
 /// delegated is its own delegate (`delegates(a) == a`), so every balance counts at once.
-/// @dev Consequence of the self-delegation default: delegating to address(0) means
-/// "delegate to self" again; votes cannot be parked with nobody.
+/// @dev Consequence of the self-delegation default: delegating to address(0) (by `delegate` or
+/// `delegateBySig`) means "delegate to self" again — the units move back to the account and
+/// `DelegateChanged` names it — so votes are never parked with nobody and
+/// Σ getVotes == totalSupply at every block.
 interface ISDT is IERC20, IERC5805 {
     /// @notice Emitted once, when the SubDAO sets the revenue splitter's balance hook.
     event BalanceHookSet(address indexed hook);
@@ -18,7 +20,7 @@ interface ISDT is IERC20, IERC5805 {
     /// @notice The caller is not this token's SubDAO.
     error SDTUnauthorized(address caller);
 
-    /// @notice Minting `amount` would take the supply past the cap.
+    /// @notice Minting would take the supply to `supplyAfter` (saturated at 2**256 − 1), past the cap.
     error SDTCapExceeded(uint256 supplyAfter, uint256 cap);
 
     /// @notice The balance hook was already set.

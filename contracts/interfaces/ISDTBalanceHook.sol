@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 /// @title Balance-change hook of a SubDAO token (SDT)
-/// @notice Implemented by the issue-4 revenue splitter so that it can settle an account's
+/// @notice Implemented by the revenue splitter so that it can settle an account's
 /// accrued SDT-side revenue (001 eq. 11) before the account's balance changes.
 interface ISDTBalanceHook {
     /// @notice Called by the SDT in `_update` BEFORE any balance changes, when a hook is set.

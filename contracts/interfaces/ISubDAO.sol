@@ -9,15 +9,18 @@ import {RFMParams} from "./ISubDAOFactory.sol";
 ///   Crowdfunding ──deadline, goal missed──▶ Failed (every backer refunds in full)
 /// Training → Deployed when a model version is accepted; Deployed → Training when the next
 /// round opens; a rejected round returns to Deployed if a version exists. Onboarding, Training
-/// and Deployed can be Retired by the technical chamber (no new rounds; the issue-4 marketplace
+/// and Deployed can be Retired by the technical chamber (no new rounds; the marketplace
 /// reads `state()` to stop sales). A fork (technical chamber) creates a child suite through the
 /// factory that records this SubDAO and its current model version.
 /// Governance: two OpenZeppelin Governor clones execute directly on the suite (no per-SubDAO
 /// timelock: the ~1.6M-gas TimelockController does not fit the 1.5M creation budget; the
 /// voting period is the only delay). The technical chamber (SBGT-weighted) and the financial
 /// chamber (SDT-weighted) are the only callers of the guarded setters below.
-/// Treasury: the SubDAO itself holds the raised payment tokens (after the goal is reached)
-/// and slashed FLAI; the financial chamber spends it with `spendTreasury` (pull by proposal).
+/// Treasury: the SubDAO itself holds the raised payment tokens (after the goal is reached),
+/// slashed FLAI, its revenue-splitter releases and the SDT-side revenue of SDT allocated to it
+/// (`claimSDTRevenue`); the financial chamber spends it with `spendTreasury` (pull by proposal).
+/// While the crowdfund may still refund (Crowdfunding, Failed) the payment tokens owed to
+/// backers (`escrowOf`) are untouchable; anything the hub holds beyond them is treasury.
 interface ISubDAO {
     /// @notice Lifecycle states.
     enum State {
@@ -29,7 +32,7 @@ interface ISubDAO {
         Failed
     }
 
-    /// @notice Module slots of the suite. The first six (incl. the issue-4 RevenueSplitter,
+    /// @notice Module slots of the suite. The first six (incl. the RevenueSplitter,
     /// which is also the SDT's balance hook from creation on) are wired at creation and fixed;
     /// Marketplace is an extension slot (settable once by the factory or the technical chamber).
     enum Module {
@@ -91,6 +94,10 @@ interface ISubDAO {
     /// @notice Emitted when a child SubDAO is forked from this one.
     event Forked(address indexed child, uint32 parentModelVersion);
 
+    /// @notice Emitted when the SDT-side revenue owed to the SDT the SubDAO holds was claimed
+    /// from `splitter` into the treasury.
+    event SDTRevenueCollected(address indexed splitter, uint256 amount);
+
     /// @notice The action is not allowed in the current state.
     error SubDAOInvalidState(State current, bytes32 allowedStates);
 
@@ -112,6 +119,10 @@ interface ISubDAO {
     /// @notice The module slot is fixed or already set.
     error SubDAOModuleLocked(Module module);
 
+    /// @notice Spending `amount` of `token` would leave less than the crowdfund escrow `escrow`
+    /// (the hub holds `balance`).
+    error SubDAOEscrowLocked(address token, uint256 balance, uint256 escrow, uint256 amount);
+
     /// @notice Initializes a clone (factory only; the factory becomes `factory()`) and makes
     /// `args.revenueSplitter` the SDT's balance hook (the SDT must be initialized already).
     function initialize(InitArgs calldata args) external;
@@ -127,7 +138,7 @@ interface ISubDAO {
     /// @notice Refunds the caller's whole contribution of a failed crowdfund (burns its SDT).
     /// @dev The backer must still hold the SDT it received (SDT is tradable during the crowdfund);
     /// otherwise the burn reverts with ERC20InsufficientBalance — whoever holds the SDT can hand it
-    /// back first. Escrow is untouchable meanwhile (`spendTreasury` is blocked in Crowdfunding/Failed).
+    /// back first. Escrow is untouchable meanwhile (`spendTreasury` never leaves less than {escrowOf}).
     function refund() external returns (uint256 amount);
 
     /// @notice TrainingRounds hook: onboarding is complete (Onboarding → Training).
@@ -158,8 +169,14 @@ interface ISubDAO {
     /// @notice Factory or technical chamber: set the extension module slot (Marketplace) once.
     function setModule(Module module_, address moduleAddress) external;
 
-    /// @notice Financial chamber: move treasury funds (not the crowdfund escrow while it may refund).
+    /// @notice Financial chamber: move treasury funds, in any state; of the payment token, never
+    /// below the crowdfund escrow ({escrowOf}: reverts with {SubDAOEscrowLocked}).
     function spendTreasury(address token, address to, uint256 amount) external;
+
+    /// @notice Anyone: claims from the revenue splitter the SDT-side revenue (eq. 11) owed to the
+    /// SDT this SubDAO holds or held (treasury allocation), into the treasury. Reverts with the
+    /// splitter's SplitterNothingToClaim when nothing is owed.
+    function claimSDTRevenue() external returns (uint256 amount);
 
     /// @notice Financial chamber: mint SDT (emissions, treasury allocation) within the cap.
     function mintSDT(address to, uint256 amount) external;
@@ -193,6 +210,10 @@ interface ISubDAO {
         external
         view
         returns (uint256 raised, uint256 goal, uint64 deadline, uint256 sdtPerPaymentUnit);
+
+    /// @notice Payment tokens held for backers' refunds: Σ paid of unrefunded backers while
+    /// Crowdfunding or Failed, else 0 (the raise became treasury).
+    function escrowOf() external view returns (uint256);
 
     /// @notice Payment tokens and SDT recorded for `backer`.
     function contributionOf(address backer) external view returns (uint256 paid, uint256 sdtMinted);

@@ -6,7 +6,11 @@ pragma solidity 0.8.28;
 /// an IERC5805 token: SBGT points for the technical chamber, SDT balances for the financial
 /// one). A proposal's kind is derived from its actions, never chosen by the proposer: each
 /// call's selector maps to Operational or Significant, the strictest kind of all calls wins, and
-/// unknown selectors (and plain value transfers) are Significant.
+/// unknown selectors (and plain value transfers) are Significant. Governance may reclassify a
+/// selector (`setSelectorKind`, itself Significant), except the hard-coded Significant calls that
+/// change how the SubDAO decides or who holds its votes — `setSelectorKind`,
+/// `ITrainingRounds.setParams`, `setDecay` and `revokeContributor`, `ISubDAO.mintSDT` — which
+/// the table can never weaken.
 ///   Significant: for·10000 ≥ 7500·(for + against)      Operational: for·10000 > 5000·(for + against)
 /// Quorum: for + abstain ≥ quorumBps of the token's total supply (total points) at the snapshot.
 /// Voting delay/period are deploy-time immutables of the implementation (shared by all clones).
@@ -33,6 +37,9 @@ interface ISubDAOChamber {
     /// @notice quorumBps above 10000.
     error ChamberInvalidQuorum(uint256 quorumBps);
 
+    /// @notice `selector` is always Significant (a hard-coded rule): it cannot be reclassified.
+    error ChamberSelectorKindFixed(bytes4 selector);
+
     /// @notice Initializes a clone.
     /// @param subDAO The SubDAO this chamber governs.
     /// @param token The IERC5805 vote source (SBGT or SDT).
@@ -40,7 +47,8 @@ interface ISubDAOChamber {
     /// @param kind Technical or Financial.
     function initialize(address subDAO, address token, uint16 quorumBps, ChamberKind kind) external;
 
-    /// @notice Governance only: reclassify a selector (this call itself is always Significant).
+    /// @notice Governance only: reclassify a selector (this call itself is always Significant);
+    /// reverts with {ChamberSelectorKindFixed} for a hard-coded Significant selector.
     function setSelectorKind(bytes4 selector, ProposalKind kind) external;
 
     /// @notice The SubDAO governed.

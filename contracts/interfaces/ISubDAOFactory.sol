@@ -19,8 +19,8 @@ struct RFMParams {
     address paymentToken; // ERC-20 the SubDAO is funded and paid in (FLAI or a stablecoin)
     uint256 pricePerInference; // base price x in paymentToken units (000 §6.5)
     uint256 crowdfundGoal; // in paymentToken units
-    uint256 sdtPerPaymentUnit; // SDT minted per payment unit backed, 1e18 fixed point
-    uint256 sdtCap; // maximum SDT supply
+    uint256 sdtPerPaymentUnit; // SDT minted per payment unit backed, 1e18 fixed point (≤ sdtCap·1e18)
+    uint256 sdtCap; // maximum SDT supply (< 2**96)
 }
 
 /// @title SubDAO factory, as seen by the RFM registry

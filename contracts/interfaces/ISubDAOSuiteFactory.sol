@@ -54,13 +54,19 @@ interface ISubDAOSuiteFactory is ISubDAOFactory {
     error FactoryInvalidDeadline(uint64 deadline, uint256 nowTimestamp);
     /// @notice A required address is zero.
     error FactoryZeroAddress();
-    /// @notice Goal, rate and cap must be non-zero.
+    /// @notice Goal, rate and cap must be non-zero, and the rate at most cap·1e18 (one payment
+    /// wei never mints more than the cap).
     error FactoryInvalidAmount(uint256 goal, uint256 sdtPerPaymentUnit, uint256 sdtCap);
     /// @notice quorumBps above 10000.
     error FactoryInvalidQuorum(uint16 quorumBps);
+    /// @notice A fork asked for a payment token other than its parent's that is not on the
+    /// registry's allow-list ({IPaymentTokenPolicy}).
+    error FactoryPaymentTokenNotAllowed(address token);
 
     /// @notice Creates a child suite for a registered SubDAO (msg.sender), recording lineage.
-    /// @param params The child's RFM parameters (chosen by the parent's technical chamber).
+    /// @param params The child's RFM parameters (chosen by the parent's technical chamber). The
+    /// child keeps the parent's payment token, or takes one the registry lists
+    /// ({FactoryPaymentTokenNotAllowed} otherwise).
     /// @param parentModelVersion The parent's model version at the fork.
     function forkSubDAO(RFMParams calldata params, uint32 parentModelVersion) external returns (address child);
 

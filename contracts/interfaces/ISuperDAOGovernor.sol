@@ -26,7 +26,11 @@ struct ActionKindRule {
 ///
 /// The kind is derived from the proposal's actions, never chosen by the proposer: each
 /// (target, selector) pair maps to a kind in a table only governance can change; unknown
-/// pairs are PlatformUpdate; the strictest kind among the actions wins. It is fixed at
+/// pairs are PlatformUpdate; the strictest kind among the actions wins. Hard-coded minimum
+/// kinds ({minimumKind}) win over the table, which refuses anything weaker: every call that
+/// changes how RFMs, platform updates or thresholds are decided, who holds the votes, or that
+/// forwards arbitrary calls is a PlatformUpdate, and RFM decisions are at least RFMApproval —
+/// so no 51 % majority can lower a 66 % rule (e.g. the endorsement threshold) to route around it. It is fixed at
 /// propose time, so a later change of the table does not move a running proposal.
 /// Storage: none beyond OZ's. The proposal id is the OZ hash of the actions with its lowest bit
 /// replaced by a simple-majority flag (1 = Operational), so the threshold travels with the id
@@ -45,14 +49,20 @@ interface ISuperDAOGovernor {
     /// @notice A classification rule had the zero address as target.
     error SuperDAOGovernorZeroTarget();
 
+    /// @notice `kind` is weaker than the hard-coded minimum `minimum` of `selector` (on `target`).
+    error SuperDAOGovernorKindTooWeak(address target, bytes4 selector, ProposalKind kind, ProposalKind minimum);
+
+    /// @notice {kindOf} was given `targets` targets but `calldatas` calldatas.
+    error SuperDAOGovernorInvalidActions(uint256 targets, uint256 calldatas);
+
     /// @notice Threshold of the 66% kinds, in basis points of for + against.
     function SUPERMAJORITY_BPS() external view returns (uint16);
 
     /// @notice Threshold of Operational proposals, in basis points of for + against.
     function SIMPLE_MAJORITY_BPS() external view returns (uint16);
 
-    /// @notice Sets the kind of calls to `selector` on `target` (governance only; itself a
-    /// PlatformUpdate unless governance classified `setActionKind` otherwise).
+    /// @notice Sets the kind of calls to `selector` on `target` (governance only; itself always a
+    /// PlatformUpdate). Reverts with {SuperDAOGovernorKindTooWeak} below {minimumKind}.
     /// @dev Only the top-level actions of a proposal are classified: never give a weaker kind
     /// to a function that forwards arbitrary calls (multicall, relay, execute), or a proposer
     /// could wrap a platform update in it.
@@ -61,7 +71,12 @@ interface ISuperDAOGovernor {
     /// @notice The kind of a call to `selector` on `target` (PlatformUpdate if unclassified).
     function actionKind(address target, bytes4 selector) external view returns (ProposalKind);
 
-    /// @notice The kind a proposal with these actions would get now (strictest action wins).
+    /// @notice The weakest kind a call to `selector` can have, on any target (hard-coded).
+    function minimumKind(bytes4 selector) external pure returns (ProposalKind);
+
+    /// @notice The kind a proposal with these actions would get now (strictest action wins);
+    /// reverts with {SuperDAOGovernorInvalidActions} unless the arrays have the same length
+    /// (propose, queue, execute and getProposalId revert with OZ's GovernorInvalidProposalLength).
     function kindOf(address[] memory targets, bytes[] memory calldatas) external view returns (ProposalKind);
 
     /// @notice The approval threshold of `kind`, in basis points of for + against.

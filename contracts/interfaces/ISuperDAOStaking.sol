@@ -66,6 +66,9 @@ interface ISuperDAOStaking {
     /// @notice There are no pending fees to sweep.
     error StakingNothingToSweep();
 
+    /// @notice Granting `units` would take the total voting units past uint208 (`room` remain).
+    error StakingUnitsTooLarge(uint256 units, uint256 room);
+
     /// @notice Stakes `amount` FLAI (pulled with transferFrom; approve or permit first).
     /// @dev The stake after the call must be at least {minimumStake}. Voting power counts
     /// from the next block on (checkpointed at the current block).

@@ -20,7 +20,9 @@ pragma solidity 0.8.28;
 /// treasury). The round is then decided by the technical chamber (`acceptRound`/`rejectRound`)
 /// or, if the SubDAO chose the FLock rule, by the validators' ±1 votes on the aggregate:
 /// accept iff aggVote = Σ vote ≥ 0 (003 §VI.E), settled after every scorer voted or the vote
-/// window closed. Acceptance makes the aggregate the next model version (new inference epoch)
+/// window closed. Which rule decides a round is fixed when it is finalized (`Round.autoAccept`);
+/// votes are accepted only inside the window (until `Round.deadline`), so settlement counts
+/// in-window votes only. Acceptance makes the aggregate the next model version (new inference epoch)
 /// and updates SBGT points π_k ← λπ_k + φ_k·M; rejection keeps the previous version.
 /// Limits: 256 contributor and 256 validator indices per SubDAO (one-word bitmaps); indices
 /// are never reused.
@@ -67,6 +69,7 @@ interface ITrainingRounds {
         int16 aggVote;
         uint32 version; // model version if accepted
         uint96 phiSum; // Σ consensus φ of the submitters
+        bool autoAccept; // decided by the FLock vote (fixed at finalization), else by the technical chamber
     }
 
     /// @notice A contributor applied with its attestation CID and collateral (FLAI actually received).
@@ -135,8 +138,9 @@ interface ITrainingRounds {
     error RoundsPreviousRoundOpen(uint256 roundId, RoundStatus status);
     /// @notice The commit deadline is not in the future.
     error RoundsInvalidDeadline(uint64 deadline);
-    /// @notice The round is not in the status the action needs.
-    error RoundsWrongStatus(uint256 roundId, RoundStatus status);
+    /// @notice The round is in `current`, not in one of the statuses the action needs
+    /// (`allowedStatuses`: bit i set = RoundStatus i allowed).
+    error RoundsWrongStatus(uint256 roundId, RoundStatus current, bytes32 allowedStatuses);
     /// @notice The commit deadline passed.
     error RoundsCommitClosed(uint256 roundId, uint64 deadline);
     /// @notice The contributor already committed in this round.
@@ -151,8 +155,10 @@ interface ITrainingRounds {
     error RoundsScoreOutOfRange(uint256 position, uint256 score);
     /// @notice Finalization needs max(1, minValidators) score vectors.
     error RoundsNotEnoughScores(uint256 roundId, uint256 have, uint256 need);
-    /// @notice The FLock rule is not enabled.
+    /// @notice The round is not decided by the FLock rule (it was finalized with autoAccept off).
     error RoundsNotAutoAccept(uint256 roundId);
+    /// @notice The FLock vote window of the round closed at `voteDeadline`.
+    error RoundsVotingClosed(uint256 roundId, uint64 voteDeadline);
     /// @notice The validator already voted on this aggregate.
     error RoundsAlreadyVoted(uint256 roundId, address validator);
     /// @notice Settlement waits for every scorer to vote or for the vote deadline.
@@ -211,7 +217,8 @@ interface ITrainingRounds {
     /// @notice Coordinator: post the aggregate and compute consensus + slashing.
     function finalizeRound(uint256 roundId, string calldata aggregateCid, uint64 metric) external;
 
-    /// @notice Validator who scored the round: FLock ±1 vote on the aggregate (FLock mode only).
+    /// @notice Validator who scored the round: FLock ±1 vote on the aggregate, until the vote
+    /// deadline (rounds finalized in FLock mode only).
     function voteAggregate(uint256 roundId, bool approve) external;
 
     /// @notice Anyone, FLock mode: settle by aggVote ≥ 0 once everyone voted or the window closed.

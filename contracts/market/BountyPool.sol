@@ -54,8 +54,12 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     function fund(uint256 amount, uint32 rounds) external nonReentrant returns (uint256 received) {
         if (msg.sender != _subDAO.requester() && msg.sender != _platformTreasury) revert BountyUnauthorized(msg.sender);
         if (_closed) revert BountyClosed();
+        uint256 before = _flai.balanceOf(address(this));
+        // FLAI that arrived without `fund` (slashed collateral) is the pool's, never this funder's
+        uint256 unbooked = before - _accounted;
+        if (unbooked != 0) _bookInflow(unbooked);
         _flai.safeTransferFrom(msg.sender, address(this), amount);
-        received = _flai.balanceOf(address(this)) - _accounted;
+        received = _flai.balanceOf(address(this)) - before;
         // slither-disable-next-line incorrect-equality (a token that delivered nothing is rejected)
         if (received == 0) revert BountyZeroAmount();
         _accounted += received;
@@ -73,14 +77,7 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
         received = _flai.balanceOf(address(this)) - _accounted;
         // slither-disable-next-line incorrect-equality (nothing new arrived)
         if (received == 0) revert BountyZeroAmount();
-        _accounted += received;
-        _totalIn += received;
-        if (_closed) {
-            _credit[_platformTreasury] += received;
-        } else {
-            _pool += SafeCast.toUint128(received);
-        }
-        emit SlashInflow(received, _pool);
+        _bookInflow(received);
     }
 
     /// @inheritdoc IBountyPool
@@ -220,6 +217,19 @@ contract BountyPool is Initializable, ReentrancyGuardTransient, IBountyPool {
     /// @inheritdoc IBountyPool
     function closed() external view returns (bool) {
         return _closed;
+    }
+
+    /// @dev Books FLAI that arrived without `fund`: into the pool, or to the platform treasury's
+    /// credit once the pool is closed (no funder stands behind it).
+    function _bookInflow(uint256 amount) private {
+        _accounted += amount;
+        _totalIn += amount;
+        if (_closed) {
+            _credit[_platformTreasury] += amount;
+        } else {
+            _pool += SafeCast.toUint128(amount);
+        }
+        emit SlashInflow(amount, _pool);
     }
 
     /// @dev ⌊bounty·φ_k/Σφ⌋ − claimed (the dust sweep leaves every share intact).

@@ -5,9 +5,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IMarketplace} from "../interfaces/IMarketplace.sol";
+import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISBGT} from "../interfaces/ISBGT.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title Model marketplace
 /// @notice See {IMarketplace}.
@@ -20,6 +22,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     bytes32 private constant _FULFILLED = bytes32(uint256(1));
     bytes32 private constant _REFUNDED = bytes32(uint256(2));
 
+    IPaymentTokenPolicy private immutable _TOKEN_POLICY;
+
     uint256 private _listingCount;
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 listingId => ListingInfo) private _info;
@@ -30,6 +34,12 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     mapping(uint256 listingId => Plan[]) private _plans;
     /// @dev keccak256(abi.encode(Request)) while pending, then _FULFILLED / _REFUNDED.
     mapping(uint256 requestId => bytes32) private _requests;
+
+    /// @param tokenPolicy The platform's payment-token allow-list (the RFM registry).
+    constructor(IPaymentTokenPolicy tokenPolicy) {
+        if (address(tokenPolicy) == address(0)) revert MarketInvalidParams();
+        _TOKEN_POLICY = tokenPolicy;
+    }
 
     /// @inheritdoc IMarketplace
     function list(address subDAO, ListingParams calldata p) external returns (uint256 listingId) {
@@ -45,6 +55,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         if (splitter == address(0)) revert MarketNoSplitter(subDAO);
         address token = s.paymentToken();
         if (token.code.length == 0 || IRevenueSplitter(splitter).token() != token) revert MarketInvalidToken(token);
+        if (!_TOKEN_POLICY.isPaymentTokenAllowed(token)) revert MarketTokenNotAllowed(token);
         if (p.timeout == 0 || p.operator == address(0)) revert MarketInvalidParams();
 
         listingId = ++_listingCount;
@@ -187,7 +198,9 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
 
         Account storage a = _accounts[listingId][msg.sender];
         if (block.timestamp < a.creditsExpireAt) {
-            credits = a.credits + plan.queries;
+            uint256 total = uint256(a.credits) + plan.queries;
+            if (total > type(uint64).max) revert MarketCreditsOverflow(listingId, a.credits, plan.queries);
+            credits = uint64(total);
             expiresAt = a.creditsExpireAt + plan.period;
         } else {
             credits = plan.queries;
@@ -199,10 +212,7 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
         uint256 paid = 0;
         if (plan.price != 0) {
             // subscription revenue is earned on purchase: straight on to the splitter
-            IERC20 token = IERC20(l.token);
-            uint256 before = token.balanceOf(address(this));
-            token.safeTransferFrom(msg.sender, address(this), plan.price);
-            paid = token.balanceOf(address(this)) - before;
+            paid = TokenPull.pullFromSender(IERC20(l.token), plan.price);
         }
         emit Subscribed(listingId, msg.sender, planId, paid, credits, expiresAt);
         if (paid != 0) _payRevenue(l, paid);
@@ -277,6 +287,11 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
     }
 
     /// @inheritdoc IMarketplace
+    function tokenPolicy() external view returns (address) {
+        return address(_TOKEN_POLICY);
+    }
+
+    /// @inheritdoc IMarketplace
     function listingCount() external view returns (uint256) {
         return _listingCount;
     }
@@ -345,11 +360,8 @@ contract Marketplace is ReentrancyGuardTransient, IMarketplace {
             (uint256 fee,) = _priceOf(l, a);
             if (fee > maxFee) revert MarketPriceAboveMax(fee, maxFee);
             if (fee != 0) {
-                IERC20 token = IERC20(l.token);
-                uint256 before = token.balanceOf(address(this));
-                token.safeTransferFrom(msg.sender, address(this), fee);
                 // ≤ fee ≤ 10 · 2^96: fits in uint128
-                r.paid = uint128(token.balanceOf(address(this)) - before);
+                r.paid = uint128(TokenPull.pullFromSender(IERC20(l.token), fee));
             }
         }
         uint48 nonce = l.nonce + 1;

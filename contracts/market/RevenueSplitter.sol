@@ -10,6 +10,7 @@ import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISDTBalanceHook} from "../interfaces/ISDTBalanceHook.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title Revenue splitter of one SubDAO
 /// @notice See {IRevenueSplitter}. An EIP-1167 clone per SubDAO, created and initialized by the
@@ -97,6 +98,8 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
     /// @inheritdoc ISDTBalanceHook
     function onSDTBalanceChange(address from, address to, uint256) external {
         if (msg.sender != address(_sdt)) revert SplitterUnauthorized(msg.sender);
+        // SDT held here would earn a share nobody can claim: the splitter holds none
+        if (to == address(this)) revert SplitterSDTNotAccepted(to);
         if (from != address(0)) _settle(from);
         if (to != address(0) && to != from) _settle(to);
     }
@@ -110,10 +113,7 @@ contract RevenueSplitter is Initializable, ReentrancyGuardTransient, IRevenueSpl
 
     /// @inheritdoc IRevenueSplitter
     function deposit(uint256 amount) external nonReentrant returns (uint256 received) {
-        IERC20 token_ = _token;
-        uint256 before = token_.balanceOf(address(this));
-        token_.safeTransferFrom(msg.sender, address(this), amount);
-        received = token_.balanceOf(address(this)) - before;
+        received = TokenPull.pullFromSender(_token, amount);
         _split(received);
     }
 

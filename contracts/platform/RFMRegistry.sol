@@ -8,10 +8,12 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 import {IRFMRegistry, RFMRecord, RFMStatus} from "../interfaces/IRFMRegistry.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
 import {ISubDAO} from "../interfaces/ISubDAO.sol";
 import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title RFMRegistry
 /// @notice Request-for-Model registry with escrowed creation fees, stake-weighted
@@ -39,6 +41,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     uint16 private _endorsementThresholdBps;
     uint16 private _rejectionRefundBps;
     uint16 private _successRefundBps;
+    uint32 private _endorsementStakeAge;
 
     uint256 private _rfmCount;
     uint256 private _treasuryAccrued;
@@ -51,6 +54,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     mapping(uint256 rfmId => RFMParams) private _params;
     mapping(uint256 rfmId => mapping(address endorser => uint256 weight)) private _endorsements;
     mapping(address account => uint256) private _refunds;
+    mapping(address token => bool) private _paymentTokens;
 
     mapping(RFMStatus status => EnumerableSet.UintSet) private _idsByStatus;
     mapping(bytes32 domain => uint256[]) private _idsByDomain;
@@ -71,7 +75,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         uint64 submissionTTL_,
         uint16 endorsementThresholdBps_,
         uint16 rejectionRefundBps_,
-        uint16 successRefundBps_
+        uint16 successRefundBps_,
+        uint32 endorsementStakeAge_
     ) Ownable(initialOwner) {
         if (address(flai_) == address(0) || address(staking_) == address(0) || treasury_ == address(0)) {
             revert RFMZeroAddress();
@@ -83,6 +88,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         _setSubmissionTTL(submissionTTL_);
         _setEndorsementThresholdBps(endorsementThresholdBps_);
         _setRefundPolicy(rejectionRefundBps_, successRefundBps_);
+        _setEndorsementStakeAge(endorsementStakeAge_);
+        _setPaymentTokenAllowed(address(flai_), true);
     }
 
     // --- lifecycle ------------------------------------------------------------------------
@@ -93,9 +100,7 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         address requester = msg.sender;
         uint256 fee = _creationFee;
         if (fee != 0) {
-            uint256 balanceBefore = _flai.balanceOf(address(this));
-            _flai.safeTransferFrom(requester, address(this), fee);
-            uint256 received = _flai.balanceOf(address(this)) - balanceBefore;
+            uint256 received = TokenPull.pullFromSender(_flai, fee);
             if (received != fee) revert RFMFeeNotReceived(fee, received);
         }
 
@@ -103,7 +108,9 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
             rfmId = ++_rfmCount; // a counter of submissions cannot reach 2**256
         }
         uint64 expiresAt = uint64(block.timestamp) + _submissionTTL;
-        uint48 snapshot = SafeCast.toUint48(block.number - 1);
+        // stake must be `age` blocks old at the block before submission (block 0 on a young chain)
+        uint256 age = uint256(_endorsementStakeAge) + 1;
+        uint48 snapshot = block.number > age ? SafeCast.toUint48(block.number - age) : 0;
         RFMRecord storage record = _rfms[rfmId];
         record.requester = requester;
         record.status = RFMStatus.Pending;
@@ -240,6 +247,12 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRFMRegistry
+    function setPaymentTokenAllowed(address token, bool allowed) external onlyOwner {
+        if (token == address(0)) revert RFMZeroAddress();
+        _setPaymentTokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc IRFMRegistry
     function setCreationFee(uint256 newFee) external onlyOwner {
         _setCreationFee(newFee);
     }
@@ -252,6 +265,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IRFMRegistry
     function setEndorsementThresholdBps(uint16 newThresholdBps) external onlyOwner {
         _setEndorsementThresholdBps(newThresholdBps);
+    }
+
+    /// @inheritdoc IRFMRegistry
+    function setEndorsementStakeAge(uint32 newStakeAge) external onlyOwner {
+        _setEndorsementStakeAge(newStakeAge);
     }
 
     /// @inheritdoc IRFMRegistry
@@ -276,6 +294,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     // --- views ----------------------------------------------------------------------------
+
+    /// @inheritdoc IPaymentTokenPolicy
+    function isPaymentTokenAllowed(address token) external view returns (bool) {
+        return _paymentTokens[token];
+    }
 
     /// @inheritdoc IRFMRegistry
     function splitterImplementation() external view returns (address) {
@@ -412,6 +435,11 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRFMRegistry
+    function endorsementStakeAge() external view returns (uint32) {
+        return _endorsementStakeAge;
+    }
+
+    /// @inheritdoc IRFMRegistry
     function rejectionRefundBps() external view returns (uint16) {
         return _rejectionRefundBps;
     }
@@ -427,6 +455,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     function _approve(uint256 rfmId, RFMRecord storage record, bool byEndorsement) private returns (address subDAO) {
         ISubDAOFactory subDAOFactory = _factory;
         if (address(subDAOFactory) == address(0)) revert RFMFactoryNotSet();
+        address token = _params[rfmId].paymentToken;
+        if (!_paymentTokens[token]) revert RFMPaymentTokenNotAllowed(token);
         uint256 fee = record.escrow;
         uint256 successReserve = (fee * _successRefundBps) / _BPS;
         uint256 treasuryShare = fee - successReserve;
@@ -495,9 +525,17 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         if (params.epochLength == 0) revert RFMInvalidParam("epochLength");
         if (params.crowdfundDeadline <= block.timestamp) revert RFMInvalidParam("crowdfundDeadline");
         if (params.paymentToken == address(0)) revert RFMInvalidParam("paymentToken");
+        if (!_paymentTokens[params.paymentToken]) revert RFMPaymentTokenNotAllowed(params.paymentToken);
         if (params.crowdfundGoal == 0) revert RFMInvalidParam("crowdfundGoal");
         if (params.sdtPerPaymentUnit == 0) revert RFMInvalidParam("sdtPerPaymentUnit");
-        if (params.sdtCap == 0) revert RFMInvalidParam("sdtCap");
+        if (params.sdtCap == 0 || params.sdtCap > type(uint96).max) revert RFMInvalidParam("sdtCap");
+        // one payment-token wei minting more than the cap is no rate (and could overflow SDT = paid·rate/1e18)
+        if (params.sdtPerPaymentUnit > params.sdtCap * 1e18) revert RFMInvalidParam("sdtPerPaymentUnit");
+    }
+
+    function _setPaymentTokenAllowed(address token, bool allowed) private {
+        _paymentTokens[token] = allowed;
+        emit PaymentTokenAllowed(token, allowed);
     }
 
     function _setCreationFee(uint256 newFee) private {
@@ -508,7 +546,8 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
     }
 
     function _setSubmissionTTL(uint64 newTTL) private {
-        if (newTTL == 0) revert RFMInvalidTTL(newTTL);
+        // ≤ 2**32 − 1 seconds (136 years): expiresAt = now + TTL always fits its uint64
+        if (newTTL == 0 || newTTL > type(uint32).max) revert RFMInvalidTTL(newTTL);
         uint64 oldTTL = _submissionTTL;
         _submissionTTL = newTTL;
         emit SubmissionTTLUpdated(oldTTL, newTTL);
@@ -519,6 +558,13 @@ contract RFMRegistry is IRFMRegistry, Ownable, ReentrancyGuardTransient {
         uint16 oldThresholdBps = _endorsementThresholdBps;
         _endorsementThresholdBps = newThresholdBps;
         emit EndorsementThresholdUpdated(oldThresholdBps, newThresholdBps);
+    }
+
+    function _setEndorsementStakeAge(uint32 newStakeAge) private {
+        if (newStakeAge == 0) revert RFMInvalidStakeAge(newStakeAge);
+        uint32 oldStakeAge = _endorsementStakeAge;
+        _endorsementStakeAge = newStakeAge;
+        emit EndorsementStakeAgeUpdated(oldStakeAge, newStakeAge);
     }
 
     function _setRefundPolicy(uint16 newRejectionRefundBps, uint16 newSuccessRefundBps) private {

@@ -9,9 +9,13 @@ import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/Gover
 import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {ActionKindRule, ISuperDAOGovernor, ProposalKind} from "../interfaces/ISuperDAOGovernor.sol";
+import {IRFMRegistry} from "../interfaces/IRFMRegistry.sol";
+import {ISuperDAOStaking} from "../interfaces/ISuperDAOStaking.sol";
 
 /// @title SuperDAOGovernor
 /// @notice The FLAI-SuperDAO's governor: OZ Governor + Settings + Votes(staking) +
@@ -76,6 +80,11 @@ contract SuperDAOGovernor is
     }
 
     /// @inheritdoc ISuperDAOGovernor
+    function minimumKind(bytes4 selector) external pure returns (ProposalKind) {
+        return _minimumKind(selector);
+    }
+
+    /// @inheritdoc ISuperDAOGovernor
     function proposalApprovalThresholdBps(uint256 proposalId) external view returns (uint16) {
         if (proposalSnapshot(proposalId) == 0) revert GovernorNonexistentProposal(proposalId);
         return _thresholdBps(proposalId);
@@ -93,8 +102,12 @@ contract SuperDAOGovernor is
         bytes[] memory calldatas,
         bytes32 descriptionHash
     ) public view override returns (uint256) {
+        // OZ checks the lengths after computing the id; the kind needs them matched first
+        if (targets.length != values.length || targets.length != calldatas.length) {
+            revert GovernorInvalidProposalLength(targets.length, calldatas.length, values.length);
+        }
         uint256 hashed = hashProposal(targets, values, calldatas, descriptionHash) & ~_SIMPLE_MAJORITY_FLAG;
-        uint256 proposalId = kindOf(targets, calldatas) == ProposalKind.Operational
+        uint256 proposalId = _kindOf(targets, calldatas) == ProposalKind.Operational
             ? hashed | _SIMPLE_MAJORITY_FLAG
             : hashed;
         // Inside propose (the only caller of `_propose`) the id is always the one for the kind the
@@ -105,12 +118,9 @@ contract SuperDAOGovernor is
     }
 
     /// @inheritdoc ISuperDAOGovernor
-    function kindOf(address[] memory targets, bytes[] memory calldatas) public view returns (ProposalKind kind) {
-        kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
-        for (uint256 i = 0; i < targets.length; ++i) {
-            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
-            if (k < kind) kind = k;
-        }
+    function kindOf(address[] memory targets, bytes[] memory calldatas) external view returns (ProposalKind) {
+        if (targets.length != calldatas.length) revert SuperDAOGovernorInvalidActions(targets.length, calldatas.length);
+        return _kindOf(targets, calldatas);
     }
 
     /// @inheritdoc ISuperDAOGovernor
@@ -212,12 +222,52 @@ contract SuperDAOGovernor is
         return super._executor();
     }
 
+    /// @dev The strictest kind among the actions; `targets` and `calldatas` have the same length.
+    function _kindOf(address[] memory targets, bytes[] memory calldatas) private view returns (ProposalKind kind) {
+        kind = ProposalKind.Operational; // the weakest kind; every action can only make it stricter
+        for (uint256 i = 0; i < targets.length; ++i) {
+            // the table never holds a kind weaker than the hard-coded minimum (every write checks
+            // it), so its entry already is the stricter of the two
+            ProposalKind k = _actionKind[targets[i]][bytes4(calldatas[i])];
+            if (k < kind) kind = k;
+        }
+    }
+
+    /// @dev The weakest kind a call may have, whatever the table says: PlatformUpdate for what
+    /// changes how RFMs, platform updates or thresholds are decided (classification, voting
+    /// rules, quorum, the timelock and its delay and roles, ownership of the governed contracts,
+    /// endorsement threshold, stake age and TTL, the SubDAO factory), for what changes who holds
+    /// the votes (legacy credentials) and for what forwards arbitrary calls (relay, timelock
+    /// execute); RFMApproval for RFM decisions; Operational otherwise. Matched by selector on
+    /// any target: a colliding selector elsewhere can only be made stricter.
+    function _minimumKind(bytes4 s) private pure returns (ProposalKind) {
+        if (
+            s == ISuperDAOGovernor.setActionKind.selector || s == Governor.relay.selector
+                || s == GovernorSettings.setVotingDelay.selector || s == GovernorSettings.setVotingPeriod.selector
+                || s == GovernorSettings.setProposalThreshold.selector
+                || s == GovernorVotesQuorumFraction.updateQuorumNumerator.selector
+                || s == GovernorTimelockControl.updateTimelock.selector || s == TimelockController.updateDelay.selector
+                || s == IAccessControl.grantRole.selector || s == IAccessControl.revokeRole.selector
+                || s == IAccessControl.renounceRole.selector || s == TimelockController.execute.selector
+                || s == TimelockController.executeBatch.selector || s == Ownable.transferOwnership.selector
+                || s == Ownable.renounceOwnership.selector || s == ISuperDAOStaking.grantCredentials.selector
+                || s == ISuperDAOStaking.revokeCredentials.selector
+                || s == IRFMRegistry.setEndorsementThresholdBps.selector
+                || s == IRFMRegistry.setEndorsementStakeAge.selector || s == IRFMRegistry.setSubmissionTTL.selector
+                || s == IRFMRegistry.setFactory.selector
+        ) return ProposalKind.PlatformUpdate;
+        if (s == IRFMRegistry.approve.selector || s == IRFMRegistry.reject.selector) return ProposalKind.RFMApproval;
+        return ProposalKind.Operational;
+    }
+
     function _thresholdBps(uint256 proposalId) private pure returns (uint16) {
         return proposalId & _SIMPLE_MAJORITY_FLAG != 0 ? SIMPLE_MAJORITY_BPS : SUPERMAJORITY_BPS;
     }
 
     function _setActionKind(address target, bytes4 selector, ProposalKind kind) private {
         if (target == address(0)) revert SuperDAOGovernorZeroTarget();
+        ProposalKind floor = _minimumKind(selector);
+        if (kind > floor) revert SuperDAOGovernorKindTooWeak(target, selector, kind, floor);
         _actionKind[target][selector] = kind;
         emit ActionKindSet(target, selector, kind);
     }

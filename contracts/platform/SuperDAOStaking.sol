@@ -56,11 +56,12 @@ contract SuperDAOStaking is ISuperDAOStaking, Votes, Ownable, ReentrancyGuardTra
     /// @inheritdoc ISuperDAOStaking
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert StakingZeroAmount();
+        // pulled first: an amount beyond the caller's FLAI fails there, by name; afterwards the
+        // new stake is bounded by the FLAI supply and cannot overflow
+        _flai.safeTransferFrom(msg.sender, address(this), amount);
         uint256 newStake = stakeOf(msg.sender) + amount;
         uint256 minimum = _minimumStake;
         if (newStake < minimum) revert StakingBelowMinimum(newStake, minimum);
-
-        _flai.safeTransferFrom(msg.sender, address(this), amount);
         _transferVotingUnits(address(0), msg.sender, amount);
         emit Staked(msg.sender, amount, newStake);
     }
@@ -99,6 +100,9 @@ contract SuperDAOStaking is ISuperDAOStaking, Votes, Ownable, ReentrancyGuardTra
     function grantCredentials(address account, uint256 units) external onlyOwner {
         if (account == address(0)) revert StakingZeroAddress();
         if (units == 0) revert StakingZeroAmount();
+        // votes are uint208 checkpoints: the total must stay in range
+        uint256 room = type(uint208).max - _getTotalSupply();
+        if (units > room) revert StakingUnitsTooLarge(units, room);
         uint256 newCredentials = _credentials[account] + units;
         _credentials[account] = newCredentials;
         _totalCredentials += units;

@@ -41,8 +41,13 @@ contract SDT is ERC20Upgradeable, ERC20PermitUpgradeable, ERC20VotesUpgradeable,
 
     /// @inheritdoc ISDT
     function mint(address to, uint256 amount) external onlySubDAO {
-        uint256 supplyAfter = totalSupply() + amount;
-        if (supplyAfter > _cap) revert SDTCapExceeded(supplyAfter, _cap);
+        uint256 supply = totalSupply();
+        uint256 cap_ = _cap;
+        // supply ≤ cap always, so cap − supply cannot underflow; the reported supply saturates
+        if (amount > cap_ - supply) {
+            uint256 supplyAfter = amount > type(uint256).max - supply ? type(uint256).max : supply + amount;
+            revert SDTCapExceeded(supplyAfter, cap_);
+        }
         _mint(to, amount);
     }
 
@@ -99,6 +104,12 @@ contract SDT is ERC20Upgradeable, ERC20PermitUpgradeable, ERC20VotesUpgradeable,
         address hook = _hook;
         if (hook != address(0)) ISDTBalanceHook(hook).onSDTBalanceChange(from, to, value);
         super._update(from, to, value);
+    }
+
+    /// @dev Delegating to address(0) means "delegate to self": the units move to the account, the
+    /// delegate `delegates()` reports, so no path ever moves them to or from address(0).
+    function _delegate(address account, address delegatee) internal override {
+        super._delegate(account, delegatee == address(0) ? account : delegatee);
     }
 
     function _EIP712Name() internal pure override returns (string memory) {

@@ -12,6 +12,7 @@ import {ISDT} from "../interfaces/ISDT.sol";
 import {RFMParams} from "../interfaces/ISubDAOFactory.sol";
 import {ISubDAOSuiteFactory} from "../interfaces/ISubDAOSuiteFactory.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
+import {TokenPull} from "../libraries/TokenPull.sol";
 
 /// @title SubDAO hub: lifecycle, crowdfund, treasury and module registry
 /// @notice See {ISubDAO}.
@@ -43,6 +44,8 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     address private _coordinator;
     bytes32 private _dataStandard;
     bytes32 private _configDigest;
+    /// @dev Payment tokens refunded to backers of a failed crowdfund (escrow = raised − refunded).
+    uint128 private _refunded;
     mapping(Module module => address moduleAddress) private _modules;
     /// @dev paid (16) + sdtMinted (16) per backer.
     mapping(address backer => Contribution) private _contributions;
@@ -93,17 +96,16 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function contribute(uint256 amount) external nonReentrant returns (uint256 sdtMinted) {
         _checkState(_bit(State.Crowdfunding));
         if (block.timestamp > _deadline) revert SubDAOCrowdfundClosed(_deadline, block.timestamp);
-        IERC20 token = IERC20(_paymentToken);
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 paid = token.balanceOf(address(this)) - before;
+        uint256 paid = TokenPull.pullFromSender(IERC20(_paymentToken), amount);
         // slither-disable-next-line incorrect-equality (zero delivered is exactly what is rejected)
         if (paid == 0) revert SubDAOZeroContribution();
+        // the raise fits uint128 (so does `paid`, and every backer's paid ≤ raised); with
+        // rate ≤ cap·1e18 (checked at creation) paid·rate/1e18 fits uint256
+        uint128 raised = SafeCast.toUint128(uint256(_raised) + paid);
         sdtMinted = Math.mulDiv(paid, _rate, _WAD);
-        uint128 raised = _raised + SafeCast.toUint128(paid);
         _raised = raised;
         Contribution storage c = _contributions[msg.sender];
-        c.paid += SafeCast.toUint128(paid);
+        c.paid += uint128(paid);
         c.sdt += SafeCast.toUint128(sdtMinted);
         ISDT(_modules[Module.SDT]).mint(msg.sender, sdtMinted);
         emit Contributed(msg.sender, paid, sdtMinted, raised);
@@ -131,6 +133,7 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         if (c.paid == 0) revert SubDAONothingToRefund(msg.sender);
         delete _contributions[msg.sender];
         amount = c.paid;
+        _refunded += c.paid;
         ISDT(_modules[Module.SDT]).burn(msg.sender, c.sdt);
         IERC20(_paymentToken).safeTransfer(msg.sender, amount);
         emit Refunded(msg.sender, amount, c.sdt);
@@ -220,9 +223,24 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
         nonReentrant
         onlyModule(Module.FinancialChamber)
     {
-        _checkState(_bit(State.Onboarding) | _bit(State.Training) | _bit(State.Deployed) | _bit(State.Retired));
+        if (token == _paymentToken) {
+            uint256 locked = escrowOf();
+            if (locked != 0) {
+                uint256 balance = IERC20(token).balanceOf(address(this));
+                if (amount > balance || balance - amount < locked) {
+                    revert SubDAOEscrowLocked(token, balance, locked, amount);
+                }
+            }
+        }
         IERC20(token).safeTransfer(to, amount);
         emit TreasurySpent(token, to, amount);
+    }
+
+    /// @inheritdoc ISubDAO
+    function claimSDTRevenue() external nonReentrant returns (uint256 amount) {
+        address splitter = _modules[Module.RevenueSplitter];
+        amount = IRevenueSplitter(splitter).claimSDT();
+        emit SDTRevenueCollected(splitter, amount);
     }
 
     /// @inheritdoc ISubDAO
@@ -284,6 +302,13 @@ contract SubDAO is Initializable, ReentrancyGuardTransient, ISubDAO {
     function contributionOf(address backer) external view returns (uint256 paid, uint256 sdtMinted) {
         Contribution memory c = _contributions[backer];
         return (c.paid, c.sdt);
+    }
+
+    /// @inheritdoc ISubDAO
+    function escrowOf() public view returns (uint256) {
+        State st = _state;
+        if (st != State.Crowdfunding && st != State.Failed) return 0;
+        return _raised - _refunded; // Σ paid of the backers not refunded yet
     }
 
     /// @inheritdoc ISubDAO

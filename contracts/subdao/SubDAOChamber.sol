@@ -63,6 +63,7 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorVotesUpgradeable, ISubDAO
 
     /// @inheritdoc ISubDAOChamber
     function setSelectorKind(bytes4 selector, ProposalKind kind_) external onlyGovernance {
+        if (_isFixedSignificant(selector)) revert ChamberSelectorKindFixed(selector);
         _selectorOverride[selector] = uint8(kind_) + 1;
         emit SelectorKindSet(selector, kind_);
     }
@@ -109,9 +110,10 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorVotesUpgradeable, ISubDAO
 
     /// @inheritdoc ISubDAOChamber
     function selectorKind(bytes4 selector) public view returns (ProposalKind) {
+        // the hard-coded rules first: the table cannot weaken them
+        if (_isFixedSignificant(selector)) return ProposalKind.Significant;
         uint8 o = _selectorOverride[selector];
         if (o != 0) return ProposalKind(o - 1);
-        if (selector == ISubDAOChamber.setSelectorKind.selector) return ProposalKind.Significant;
         if (
             selector == ITrainingRounds.whitelistContributors.selector
                 || selector == ITrainingRounds.whitelistValidators.selector
@@ -207,6 +209,15 @@ contract SubDAOChamber is GovernorUpgradeable, GovernorVotesUpgradeable, ISubDAO
 
     function _EIP712Version() internal pure override returns (string memory) {
         return "1";
+    }
+
+    /// @dev Calls that change how the SubDAO decides or who holds its votes: the classification
+    /// itself, the round rules (FLock auto-accept, tolerance, slashing), the SBGT decay that
+    /// weighs technical votes, SDT minting (financial votes) and SBGT revocation (technical votes).
+    function _isFixedSignificant(bytes4 selector) private pure returns (bool) {
+        return selector == ISubDAOChamber.setSelectorKind.selector || selector == ITrainingRounds.setParams.selector
+            || selector == ITrainingRounds.setDecay.selector || selector == ISubDAO.mintSDT.selector
+            || selector == ITrainingRounds.revokeContributor.selector;
     }
 
     function _kindOf(bytes[] memory calldatas) private view returns (ProposalKind) {

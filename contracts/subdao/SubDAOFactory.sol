@@ -11,6 +11,7 @@ import {ISDT} from "../interfaces/ISDT.sol";
 import {ISubDAOChamber} from "../interfaces/ISubDAOChamber.sol";
 import {ITrainingRounds} from "../interfaces/ITrainingRounds.sol";
 import {IRevenueSplitter} from "../interfaces/IRevenueSplitter.sol";
+import {IPaymentTokenPolicy} from "../interfaces/IPaymentTokenPolicy.sol";
 
 /// @title SubDAO factory
 /// @notice See {ISubDAOSuiteFactory}: seven EIP-1167 clones per suite, initialized and wired in
@@ -83,6 +84,11 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
     function forkSubDAO(RFMParams calldata params, uint32 parentModelVersion) external returns (address child) {
         if (!_isSubDAO[msg.sender]) revert FactoryUnauthorized(msg.sender);
         ISubDAO parent = ISubDAO(msg.sender);
+        // the parent's token was allowed when the parent was created; another one is checked now
+        address token = params.paymentToken;
+        if (token != parent.paymentToken() && !IPaymentTokenPolicy(_REGISTRY).isPaymentTokenAllowed(token)) {
+            revert FactoryPaymentTokenNotAllowed(token);
+        }
         child = _deploy(parent.rfmId(), parent.requester(), params, msg.sender, parentModelVersion);
     }
 
@@ -197,7 +203,10 @@ contract SubDAOFactory is ISubDAOSuiteFactory {
     function _validate(address requester, RFMParams calldata p) private view {
         if (requester == address(0) || p.paymentToken == address(0)) revert FactoryZeroAddress();
         if (p.crowdfundDeadline <= block.timestamp) revert FactoryInvalidDeadline(p.crowdfundDeadline, block.timestamp);
-        if (p.crowdfundGoal == 0 || p.sdtPerPaymentUnit == 0 || p.sdtCap == 0) {
+        if (
+            p.crowdfundGoal == 0 || p.sdtPerPaymentUnit == 0 || p.sdtCap == 0
+                || (p.sdtCap <= type(uint96).max && p.sdtPerPaymentUnit > p.sdtCap * 1e18)
+        ) {
             revert FactoryInvalidAmount(p.crowdfundGoal, p.sdtPerPaymentUnit, p.sdtCap);
         }
         if (p.quorumBps > 10_000) revert FactoryInvalidQuorum(p.quorumBps);

@@ -63,7 +63,8 @@ contract MarketTestSubDAO {
             voteCount: 0,
             aggVote: 0,
             version: _version,
-            phiSum: uint96(phiSum)
+            phiSum: uint96(phiSum),
+            autoAccept: false
         });
         _submitters[roundId] = accounts;
         _phi[roundId] = phi;

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {ISubDAOFactory, RFMParams} from "../interfaces/ISubDAOFactory.sol";
 
 /// @title RecordingFactory (test double)
-/// @notice Stands in for the SubDAO factory (the SubDAO suite's issue) behind the pluggable
+/// @notice Stands in for the SubDAO factory behind the pluggable
 /// {ISubDAOFactory} interface, so the registry can be tested on its own: it records every
 /// call and returns a distinct, deterministic non-zero address per RFM. It deploys nothing.
 /// `setReturnZero` makes it return the zero address, to exercise the registry's check;

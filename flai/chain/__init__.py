@@ -184,13 +184,14 @@ def _address(value: Any) -> str:
 
 #: Calls whose proposals need only the operational threshold (>= 51%), as
 #: ``(component, function name)``; every other call is a platform update (>= 66%) unless it
-#: is in :data:`RFM_DECISION_ACTIONS`. Governance can re-classify later (``setActionKind``).
+#: is in :data:`RFM_DECISION_ACTIONS`. Governance can re-classify later (``setActionKind``),
+#: except that the governor refuses a weaker kind than its hard-coded minimum
+#: (``minimumKind``: the rules of decisions — endorsement threshold, stake age, TTL, voting
+#: settings, classification —, credentials and forwarders stay platform updates).
 OPERATIONAL_ACTIONS: tuple[tuple[str, str], ...] = (
     ("staking", "setMinimumStake"),
     ("staking", "setExitFeeBps"),
     ("registry", "setCreationFee"),
-    ("registry", "setSubmissionTTL"),
-    ("registry", "setEndorsementThresholdBps"),
     ("token", "transfer"),  # a treasury spend in FLAI
 )
 
@@ -224,8 +225,14 @@ class PlatformConfig:
     creation_fee: int = 1_000 * WAD
     submission_ttl: int = 30 * 24 * 3_600
     endorsement_threshold_bps: int = 2_000
+    #: Staking blocks stake must be held before an RFM's submission to endorse it (≥ 1); a
+    #: chain with ~12 s blocks would use about a day (7,200).
+    endorsement_stake_age: int = 10
     rejection_refund_bps: int = 5_000
     success_refund_bps: int = 2_500
+    #: Payment tokens (addresses) listed on the registry's allow-list at deployment, besides
+    #: FLAI (listed by the registry itself); later ones are listed by governance.
+    payment_tokens: tuple[str, ...] = ()
     operational_actions: tuple[tuple[str, str], ...] = OPERATIONAL_ACTIONS
     rfm_decision_actions: tuple[tuple[str, str], ...] = RFM_DECISION_ACTIONS
 
@@ -248,6 +255,8 @@ class PlatformConfig:
             raise ConfigError("submission_ttl must be positive")
         if not 0 < self.endorsement_threshold_bps <= BPS:
             raise ConfigError("endorsement_threshold_bps must lie in (0, 10000]")
+        if not 0 < self.endorsement_stake_age < 2**32:
+            raise ConfigError("endorsement_stake_age must lie in [1, 2**32)")
         for name in ("rejection_refund_bps", "success_refund_bps"):
             if not 0 <= getattr(self, name) <= BPS:
                 raise ConfigError(f"{name} must lie in [0, 10000]")
@@ -263,6 +272,8 @@ class PlatformConfig:
             k: tuple(tuple(p) for p in v) if k.endswith("_actions") else v
             for k, v in values.items()
         }
+        if "payment_tokens" in fixed:
+            fixed["payment_tokens"] = tuple(fixed["payment_tokens"])
         return cls(**fixed)
 
 
@@ -301,7 +312,8 @@ def deploy_platform(
     Order: FLAI token (whole supply to ``deployer``) -> timelock (``deployer`` temporary
     admin) -> staking and RFM registry (``deployer`` temporary owner, treasury = timelock)
     -> governor (action classification from ``config``) -> timelock roles for the governor
-    (proposer, canceller, executor) -> optional ``factory`` wiring -> ownership of staking
+    (proposer, canceller, executor) -> optional ``factory`` wiring -> ``config.payment_tokens``
+    on the registry's allow-list (FLAI is listed by the registry itself) -> ownership of staking
     and registry to the timelock -> ``deployer`` renounces the timelock admin role ->
     ``config.treasury_allocation`` FLAI moved to the timelock. Afterwards the deployer holds
     FLAI only; every parameter changes through a SuperDAO proposal.
@@ -339,6 +351,7 @@ def deploy_platform(
         cfg.endorsement_threshold_bps,
         cfg.rejection_refund_bps,
         cfg.success_refund_bps,
+        cfg.endorsement_stake_age,
         tx,
     )
     components = {"token": token, "staking": staking, "registry": registry}
@@ -359,6 +372,8 @@ def deploy_platform(
         timelock.grantRole(getattr(timelock, role)(), governor, tx)
     if factory is not None:
         registry.setFactory(_address(factory(registry) if callable(factory) else factory), tx)
+    for payment_token in cfg.payment_tokens:
+        registry.setPaymentTokenAllowed(_address(payment_token), True, tx)
     staking.transferOwnership(timelock, tx)
     registry.transferOwnership(timelock, tx)
     timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, tx)
@@ -753,9 +768,13 @@ def deploy_bounty_pool(
     )
 
 
-def deploy_marketplace(*, deployer: Any) -> Any:
-    """Deploy the platform-wide ``Marketplace`` (one registry of listings for every SubDAO)."""
-    return _project().Marketplace.deploy({"from": deployer})
+def deploy_marketplace(*, deployer: Any, token_policy: Any) -> Any:
+    """Deploy the platform-wide ``Marketplace`` (one registry of listings for every SubDAO).
+
+    ``token_policy`` is the payment-token allow-list it consults when a SubDAO lists (the
+    platform's RFM registry).
+    """
+    return _project().Marketplace.deploy(_address(token_policy), {"from": deployer})
 
 
 # --- ChainPort over brownie ---
@@ -1200,7 +1219,7 @@ def setup_lifecycle(
     )
 
     cloner = deploy_market_cloner(deployer=deployer)
-    marketplace = deploy_marketplace(deployer=deployer)
+    marketplace = deploy_marketplace(deployer=deployer, token_policy=protocol.platform.registry)
     gas.record("deploy/market", cloner.tx)
     gas.record("deploy/market", marketplace.tx)
     rounds_params = (10**17, 1_000, 24 * 3600, True, config.points_per_round * WAD)

@@ -38,7 +38,7 @@ def test_pharma_rfm_is_approved_by_superdao_vote(
         staking.stake(5_000 * WAD, {"from": member})
     for hospital in hospitals:
         staking.stake(1_000 * WAD, {"from": hospital})
-    chain.mine()
+    chain.mine(platform_config.endorsement_stake_age + 1)  # old enough to endorse
     assert staking.totalStaked() == 25_000 * WAD
 
     # the pharmaceutical company submits its RFM
@@ -114,13 +114,21 @@ def test_pharma_rfm_is_approved_by_superdao_vote(
 
 
 def test_community_endorsements_approve_without_a_vote(
-    staking, registry, recording_factory, pharma, pharma_rfm, hospitals, members, outsider
+    staking,
+    registry,
+    recording_factory,
+    pharma,
+    pharma_rfm,
+    hospitals,
+    members,
+    outsider,
+    platform_config,
 ):
     for member in members:
         staking.stake(2_000 * WAD, {"from": member})
     for hospital in hospitals:
         staking.stake(400 * WAD, {"from": hospital})
-    chain.mine()
+    chain.mine(platform_config.endorsement_stake_age + 1)  # old enough to endorse
     bank_rfm = replace(pharma_rfm, domain="finance.credit-risk", data_schema="ISO-20022")
     rfm_id = registry.submit(bank_rfm.as_tuple(), {"from": pharma}).return_value
 

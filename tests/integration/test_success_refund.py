@@ -16,6 +16,7 @@ import pytest
 from brownie import chain
 
 from flai.chain import (
+    PlatformConfig,
     RFMStatus,
     action,
     deploy_marketplace,
@@ -77,7 +78,10 @@ def world(
     """Protocol, an approved RFM with model version 1 (its suite's splitter made by the
     factory), the genuine implementation set by the SuperDAO and a marketplace (not listed)."""
     protocol = deploy_protocol(
-        deployer=deployer, chamber_voting_delay=VOTING_DELAY, chamber_voting_period=VOTING_PERIOD
+        deployer=deployer,
+        config=PlatformConfig(payment_tokens=(pay_token.address,)),  # the stablecoin is listed
+        chamber_voting_delay=VOTING_DELAY,
+        chamber_voting_period=VOTING_PERIOD,
     )
     p = protocol.platform
     token, registry = p.token, p.registry
@@ -117,7 +121,7 @@ def world(
     )
 
     impl = protocol.subdao.splitter_impl  # what the factory clones for every suite
-    marketplace = deploy_marketplace(deployer=deployer)
+    marketplace = deploy_marketplace(deployer=deployer, token_policy=registry)
     superdao_execute(
         protocol,
         members,

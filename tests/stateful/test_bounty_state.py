@@ -1,6 +1,7 @@
-"""Stateful conservation test of the BountyPool (issue 4 acceptance).
+"""Stateful conservation test of the BountyPool.
 
-Random funding (requester / platform treasury, new round counts), slashed inflows, accepted
+Random funding (requester / platform treasury, new round counts), slashed inflows (synced, or
+left for the next funding to book), accepted
 rounds with random φ, releases, claims, dust sweeps, retirement + close and withdrawals. After
 every step: the pool holds exactly what it accounts for; Σ in == pool + Σ_r (bounty_r − claimed_r
 − dust_r) + Σ claimed + Σ credited + Σ withdrawn exactly; every contributor's claimed + claimable
@@ -36,6 +37,16 @@ def make_machine(pool, token, subdao, funders, contributors, deployer):
             self.withdrawn = 0
             self.next_round = 0
             self.closed = False
+            self.unbooked = 0  # FLAI sent to the pool and not booked yet
+
+        def _book(self):
+            """What fund/sync does first with FLAI that arrived without fund."""
+            self.total_in += self.unbooked
+            if self.closed:
+                self.credits[funders[1].address] += self.unbooked
+            else:
+                self.pool_model += self.unbooked
+            self.unbooked = 0
 
         def teardown(self):
             chain.revert()
@@ -49,6 +60,9 @@ def make_machine(pool, token, subdao, funders, contributors, deployer):
                 return
             tx = pool.fund(amount, rounds, {"from": f})
             assert tx.events["Funded"]["amount"] == amount
+            if self.unbooked:
+                assert tx.events["SlashInflow"]["amount"] == self.unbooked
+            self._book()
             self.total_in += amount
             self.pool_model += amount
             self.funded[f.address] += amount
@@ -58,12 +72,16 @@ def make_machine(pool, token, subdao, funders, contributors, deployer):
         @rule(amount=AMOUNT)
         def slash_inflow(self, amount):
             token.mint(pool, amount, {"from": deployer})
-            pool.sync({"from": deployer})
-            self.total_in += amount
-            if self.closed:
-                self.credits[funders[1].address] += amount
-            else:
-                self.pool_model += amount
+            self.unbooked += amount
+            tx = pool.sync({"from": deployer})
+            assert tx.events["SlashInflow"]["amount"] == self.unbooked
+            self._book()
+
+        @rule(amount=AMOUNT)
+        def unsynced_inflow(self, amount):
+            """FLAI arrives without `sync`: the next fund (or sync) books it to the pool."""
+            token.mint(pool, amount, {"from": deployer})
+            self.unbooked += amount
 
         @rule(phis=PHIS)
         def accept_round(self, phis):
@@ -161,7 +179,7 @@ def make_machine(pool, token, subdao, funders, contributors, deployer):
 
         @invariant()
         def balance_is_accounted(self):
-            assert token.balanceOf(pool) == pool.accounted()
+            assert token.balanceOf(pool) == pool.accounted() + self.unbooked
 
         @invariant()
         def conservation(self):

@@ -1,4 +1,4 @@
-"""Stateful conservation test of the RevenueSplitter (issue 4 acceptance).
+"""Stateful conservation test of the RevenueSplitter.
 
 Random deposits, SDT mints/transfers/burns, epoch changes (new model versions with random φ),
 time advances (``chain.sleep``: an SBGT pool takes deposits for at most ``epochLength``

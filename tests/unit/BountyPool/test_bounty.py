@@ -83,6 +83,20 @@ def test_slashed_collateral_joins_the_pool(funded, usd, deployer, outsider):
         funded.sync({"from": outsider})
 
 
+def test_unsynced_inflow_is_booked_to_the_pool_not_the_next_funder(
+    funded, usd, deployer, platform_treasury, pharma
+):
+    usd.mint(funded, 1_234, {"from": deployer})  # a slash arrives; nobody called sync
+    tx = funded.fund(10_000, 0, {"from": platform_treasury})
+    assert funded.fundedBy(platform_treasury) == 10_000 and funded.fundedBy(pharma) == 90_000
+    assert plain(tx.events["Funded"].values()) == (platform_treasury.address, 10_000, 101_234, 3)
+    assert tx.return_value == 10_000
+    assert plain(tx.events["SlashInflow"].values()) == (1_234, 91_234)
+    assert plain(funded.pool()) == (101_234, 3)
+    assert funded.accounted() == usd.balanceOf(funded) == 101_234
+    assert plain(funded.totals()) == (101_234, 0, 0)
+
+
 def test_round_dust_returns_to_pool(funded, tsubdao, deployer, hospitals, outsider):
     tsubdao.acceptRound(1, hospitals[:3], [1, 1, 1], {"from": deployer})
     funded.fund(1, 0, {"from": tsubdao.requester()})  # pool 90_001, 3 rounds -> 30_000 released

@@ -57,6 +57,18 @@ def test_list_guards(
         marketplace.list(fresh, params, {"from": financial_chamber})
 
 
+def test_list_refuses_a_token_off_the_allow_list(
+    make_market, marketplace, token_policy, TestToken, deployer
+):
+    """A fee-on-top token would leave the marketplace escrow short on every refund."""
+    fee_on_top = TestToken.deploy("Fee On Top USD", "FOT", 6, 0, 100, {"from": deployer})
+    assert marketplace.tokenPolicy() == token_policy
+    listed = marketplace.listingCount()
+    with brownie.reverts(custom_error("MarketTokenNotAllowed", fee_on_top)):
+        make_market(fee_on_top, allow=False)
+    assert marketplace.listingCount() == listed
+
+
 def test_setters_by_the_right_chamber(
     marketplace, market, financial_chamber, technical_chamber, outsider
 ):

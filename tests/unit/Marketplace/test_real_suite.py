@@ -19,9 +19,13 @@ def deployed(
     hospitals,
     validators,
     marketplace,
+    token_policy,
+    pay_token,
+    deployer,
     operator,
 ):
     s = launched_suite
+    token_policy.setAllowed(pay_token, True, {"from": deployer})  # governance lists the stablecoin
     rid, fin = run_to_finalized(s, pharma, hospitals, validators, GOOD)
     govern(
         s.technical,

@@ -98,3 +98,16 @@ def test_plan_guards(marketplace, market, plan, financial_chamber, subscriber, o
         marketplace.addPlan(lid, 1, 1, 1, {"from": outsider})
     with brownie.reverts(custom_error("MarketInvalidParams")):
         marketplace.addPlan(lid, 1, 0, 1, {"from": financial_chamber})
+
+
+def test_credits_beyond_uint64_revert_with_a_named_error(
+    marketplace, market, financial_chamber, subscriber
+):
+    _, _, lid = market
+    unlimited = 2**64 - 1
+    plan_id = marketplace.addPlan(lid, PRICE, unlimited, PERIOD, {"from": financial_chamber})
+    plan_id = plan_id.events["PlanAdded"]["planId"]
+    marketplace.subscribe(lid, plan_id, {"from": subscriber})
+    with brownie.reverts(custom_error("MarketCreditsOverflow", lid, unlimited, unlimited)):
+        marketplace.subscribe(lid, plan_id, {"from": subscriber})
+    assert marketplace.account(lid, subscriber)["credits"] == unlimited

@@ -6,9 +6,9 @@ from tests.fixtures.market import OUTPUT_CID, TIMEOUT, request_record
 
 
 def test_fee_on_transfer_token_accounts_by_balance_delta(
-    MarketFeeOnTransferToken, make_market, marketplace, deployer, outsider, operator
+    TestToken, make_market, marketplace, deployer, outsider, operator
 ):
-    token = MarketFeeOnTransferToken.deploy(100, {"from": deployer})  # 1% burnt per transfer
+    token = TestToken.deploy("Fee Token", "FEE", 18, 100, 0, {"from": deployer})  # 1% burnt
     _, splitter, lid = make_market(token)
     token.mint(outsider, 10**6, {"from": outsider})
     token.approve(marketplace, 2**256 - 1, {"from": outsider})

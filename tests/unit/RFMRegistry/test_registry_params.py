@@ -88,7 +88,7 @@ def test_only_governance_sets_parameters(registry, outsider):
 def test_constructor_rejects_zero_addresses(RFMRegistry, flai, staking, deployer):
     with brownie.reverts(custom_error("RFMZeroAddress")):
         RFMRegistry.deploy(
-            flai, staking, brownie.ZERO_ADDRESS, deployer, 0, 1, 1, 0, 0, {"from": deployer}
+            flai, staking, brownie.ZERO_ADDRESS, deployer, 0, 1, 1, 0, 0, 1, {"from": deployer}
         )
 
 

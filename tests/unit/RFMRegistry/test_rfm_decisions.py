@@ -1,5 +1,7 @@
 """RFMRegistry approve / reject / expire by governance and time, and the fee policy."""
 
+from dataclasses import replace
+
 import brownie
 import pytest
 from brownie import chain
@@ -49,7 +51,8 @@ def test_approve_without_factory_reverts(deployer, pharma, pharma_rfm, accounts)
     bare = deploy_platform(deployer=deployer, config=PlatformConfig())
     bare.token.transfer(pharma, 10_000 * WAD, {"from": deployer})
     bare.token.approve(bare.registry, 2**256 - 1, {"from": pharma})
-    rfm_id = bare.registry.submit(pharma_rfm.as_tuple(), {"from": pharma}).return_value
+    request = replace(pharma_rfm, payment_token=bare.token.address)
+    rfm_id = bare.registry.submit(request.as_tuple(), {"from": pharma}).return_value
 
     assert bare.registry.factory() == brownie.ZERO_ADDRESS
     with brownie.reverts(custom_error("RFMFactoryNotSet")):

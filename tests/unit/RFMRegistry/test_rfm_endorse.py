@@ -1,4 +1,5 @@
-"""RFMRegistry endorsements: stake-weighted at the block before submission, once per staker."""
+"""RFMRegistry endorsements: stake-weighted at the snapshot (stake held for the stake age before
+submission), once per staker."""
 
 import brownie
 import pytest
@@ -11,13 +12,14 @@ WAD = 10**18
 
 
 @pytest.fixture
-def staked(staking, hospitals, members):
-    """Hospitals stake 1,000 FLAI each, members 3,000 each: 17,000 votes in total."""
+def staked(staking, hospitals, members, platform_config):
+    """Hospitals stake 1,000 FLAI each, members 3,000 each: 17,000 votes in total, held for
+    the endorsement stake age."""
     for hospital in hospitals:
         staking.stake(1_000 * WAD, {"from": hospital})
     for member in members:
         staking.stake(3_000 * WAD, {"from": member})
-    chain.mine()
+    chain.mine(platform_config.endorsement_stake_age + 1)
 
 
 @pytest.fixture

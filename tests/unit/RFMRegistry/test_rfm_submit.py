@@ -33,7 +33,9 @@ def test_submit_escrows_fee_and_records_request(
     assert record["status"] == RFMStatus.PENDING
     assert record["escrow"] == fee
     assert record["expiresAt"] == tx.timestamp + platform_config.submission_ttl
-    assert record["endorsementSnapshot"] == tx.block_number - 1
+    assert (
+        record["endorsementSnapshot"] == tx.block_number - 1 - platform_config.endorsement_stake_age
+    )
     assert record["subDAO"] == brownie.ZERO_ADDRESS
     assert tuple(registry.getParams(rfm_id)) == as_returned(pharma_rfm)
     event = tx.events["RFMSubmitted"]
@@ -111,16 +113,28 @@ def test_zero_fee_submission_moves_no_flai(flai, registry, as_timelock, pharma, 
 
 
 def test_fee_arriving_short_is_rejected(
-    RFMRegistry, FeeOnTransferToken, staking, deployer, pharma, pharma_rfm
+    RFMRegistry, TestToken, staking, deployer, pharma, pharma_rfm
 ):
-    token = FeeOnTransferToken.deploy(pharma, 10_000 * WAD, {"from": deployer})
+    token = TestToken.deploy("Fee On Transfer", "FOT", 18, 100, 0, {"from": deployer})  # 1% burnt
+    token.mint(pharma, 10_000 * WAD, {"from": deployer})
     registry = RFMRegistry.deploy(
-        token, staking, deployer, deployer, 100 * WAD, 3600, 2000, 5000, 2500, {"from": deployer}
+        token,
+        staking,
+        deployer,
+        deployer,
+        100 * WAD,
+        3600,
+        2000,
+        5000,
+        2500,
+        10,
+        {"from": deployer},
     )
     token.approve(registry, 2**256 - 1, {"from": pharma})
+    request = replace(pharma_rfm, payment_token=token.address)  # the registry's own FLAI: listed
 
     with brownie.reverts(custom_error("RFMFeeNotReceived", 100 * WAD, 99 * WAD)):
-        registry.submit(pharma_rfm.as_tuple(), {"from": pharma})
+        registry.submit(request.as_tuple(), {"from": pharma})
 
 
 def test_unknown_id_reverts(registry):

@@ -123,7 +123,7 @@ def test_initialize_only_once(splitter, tsubdao, usd, platform_treasury, outside
 
 
 def test_fee_on_transfer_deposit_accounts_what_arrived(
-    MarketFeeOnTransferToken,
+    TestToken,
     MarketTestSubDAO,
     market_cloner,
     tsdt,
@@ -136,7 +136,7 @@ def test_fee_on_transfer_deposit_accounts_what_arrived(
 ):
     from flai.chain import deploy_revenue_splitter
 
-    fee_token = MarketFeeOnTransferToken.deploy(100, {"from": deployer})  # 1% burnt per transfer
+    fee_token = TestToken.deploy("Fee Token", "FEE", 18, 100, 0, {"from": deployer})  # 1% burnt
     s = MarketTestSubDAO.deploy(pharma, fee_token, {"from": deployer})
     s.setModule(1, tsdt, {"from": deployer})
     s.setModule(3, financial_chamber, {"from": deployer})

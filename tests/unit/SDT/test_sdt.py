@@ -62,11 +62,10 @@ def test_initialize_rejects_bad_cap(cloner, deployer, hub):
     from brownie import SDT
 
     impl = SDT.deploy({"from": deployer})
-    clone = SDT.at(cloner.clone(impl, {"from": deployer}).events["Cloned"]["instance"])
     with brownie.reverts(custom_error("SDTInvalidCap", 2**96)):
-        clone.initialize(hub, 2**96, {"from": deployer})
+        cloner.clone(impl, impl.initialize.encode_input(hub, 2**96), {"from": deployer})
     with brownie.reverts(custom_error("SDTInvalidCap", 0)):
-        clone.initialize(hub, 0, {"from": deployer})
+        cloner.clone(impl, impl.initialize.encode_input(hub, 0), {"from": deployer})
 
 
 def test_balance_hook_called_before_update(bare_sdt, hub, backers, deployer):

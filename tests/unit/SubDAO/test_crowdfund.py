@@ -119,10 +119,12 @@ def test_escrow_cannot_be_spent_while_refundable(suite, pay_token, backers, outs
     chain.mine()
     spend = [suite.subdao.spendTreasury.encode_input(pay_token, outsider, 100 * USDC)]
     vote_through(suite.financial, [suite.subdao], spend, backers[:1], "drain")
-    allowed = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4)
-    with brownie.reverts(custom_error("SubDAOInvalidState", 0, _bits(allowed))):
+    with brownie.reverts(
+        custom_error("SubDAOEscrowLocked", pay_token, 100 * USDC, 100 * USDC, 100 * USDC)
+    ):
         execute(suite.financial, [suite.subdao], spend, "drain", backers[0])
     assert pay_token.balanceOf(suite.subdao) == 100 * USDC
+    assert suite.subdao.escrowOf() == 100 * USDC
 
 
 def test_refund_requires_the_sdt_back(suite, pay_token, backers, crowdfund_deadline):
@@ -135,3 +137,43 @@ def test_refund_requires_the_sdt_back(suite, pay_token, backers, crowdfund_deadl
     suite.sdt.transfer(backers[0], 4 * WAD, {"from": backers[1]})
     tx = suite.subdao.refund({"from": backers[0]})
     assert tx.events["Refunded"]["amount"] == 10 * USDC
+
+
+def test_failed_hub_spends_only_beyond_the_escrow(
+    suite, pay_token, backers, outsider, crowdfund_deadline
+):
+    """While the crowdfund may refund (Crowdfunding, Failed) the escrow is untouchable; what the
+    hub holds beyond it (here a splitter treasury release) stays spendable."""
+    from tests.fixtures.subdao import execute, vote_through
+
+    s = suite
+    paid = [300 * USDC, 200 * USDC, 100 * USDC]
+    for b, amount in zip(backers, paid):
+        pay_token.mint(b, amount, {"from": b})
+        pay_token.approve(s.subdao, amount, {"from": b})
+        s.subdao.contribute(amount, {"from": b})
+    # revenue arrives while crowdfunding (a donation) and its treasury share reaches the hub
+    pay_token.mint(outsider, 1_000 * USDC, {"from": outsider})
+    pay_token.approve(s.splitter, 1_000 * USDC, {"from": outsider})
+    s.splitter.deposit(1_000 * USDC, {"from": outsider})
+    s.splitter.releaseTreasuries({"from": outsider})
+    extra = pay_token.balanceOf(s.subdao) - sum(paid)
+    # the treasury share and, with no SBGT pool before a version, the SBGT side too
+    assert extra == 1_000 * USDC * 1_000 // 10_000 + 1_000 * USDC * 3_000 // 10_000
+    chain.sleep(crowdfund_deadline - chain.time() + 10)
+    chain.mine()
+    s.subdao.refund({"from": backers[2]})  # Failed; 500 USDC of escrow left
+    assert s.subdao.escrowOf() == 500 * USDC
+    too_much = [s.subdao.spendTreasury.encode_input(pay_token, outsider, extra + 1)]
+    vote_through(s.financial, [s.subdao], too_much, backers[:2], "too much")
+    with brownie.reverts(
+        custom_error("SubDAOEscrowLocked", pay_token, 500 * USDC + extra, 500 * USDC, extra + 1)
+    ):
+        execute(s.financial, [s.subdao], too_much, "too much", backers[0])
+    spend = [s.subdao.spendTreasury.encode_input(pay_token, outsider, extra)]
+    vote_through(s.financial, [s.subdao], spend, backers[:2], "the release")
+    tx = execute(s.financial, [s.subdao], spend, "the release", backers[0])
+    assert tx.events["TreasurySpent"]["amount"] == extra
+    for b, amount in zip(backers[:2], paid[:2]):
+        assert s.subdao.refund({"from": b}).events["Refunded"]["amount"] == amount
+    assert pay_token.balanceOf(s.subdao) == 0 and s.subdao.escrowOf() == 0

@@ -98,6 +98,10 @@ def test_invalid_params(subdao_factory, rfm_registry, pharma, pay_token):
     no_token = rfm_params(pay_token, now + 1000, paymentToken=brownie.ZERO_ADDRESS)
     with brownie.reverts(custom_error("FactoryZeroAddress")):
         f.createSubDAO(4, pharma, no_token, {"from": rfm_registry})
+    # one payment-token wei minting more than the cap: SDT = paid·rate/1e18 could overflow
+    big_rate = rfm_params(pay_token, now + 1000, sdtPerPaymentUnit=SDT_CAP * 10**18 + 1)
+    with brownie.reverts(custom_error("FactoryInvalidAmount", GOAL, SDT_CAP * 10**18 + 1, SDT_CAP)):
+        f.createSubDAO(4, pharma, big_rate, {"from": rfm_registry})
 
 
 def test_fork_only_by_subdao(subdao_factory, pharma, pay_token):

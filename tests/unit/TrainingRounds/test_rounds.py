@@ -10,6 +10,12 @@ WAD = 10**18
 M = 100 * WAD
 LAMBDA = 9 * 10**17
 DEPOSITS = [100 * WAD, 100 * WAD, 50 * WAD]
+OPEN, FINALIZED = 1, 2  # RoundStatus
+
+
+def status_bits(*statuses):
+    """The allowed-status bitmap RoundsWrongStatus carries (bit i = RoundStatus i)."""
+    return sum(1 << s for s in statuses).to_bytes(32, "big")
 
 
 def weighted_median(scores, weights):
@@ -98,7 +104,7 @@ def test_commit_errors(launched_suite, pharma, hospitals, outsider):
     s.rounds.commitUpdate(rid, "bafyx", {"from": hospitals[0]})
     with brownie.reverts(custom_error("RoundsAlreadyCommitted", rid, hospitals[0])):
         s.rounds.commitUpdate(rid, "bafyy", {"from": hospitals[0]})
-    with brownie.reverts(custom_error("RoundsWrongStatus", 9, 0)):
+    with brownie.reverts(custom_error("RoundsWrongStatus", 9, 0, status_bits(OPEN))):
         s.rounds.commitUpdate(9, "bafyy", {"from": hospitals[1]})
     past_deadline(deadline)
     with brownie.reverts(custom_error("RoundsCommitClosed", rid, deadline)):
@@ -207,8 +213,13 @@ def test_accept_by_technical_chamber(launched_suite, pharma, hospitals, validato
     assert s.rounds.versionScoreOf(1, hospitals[4]) == 0
     for h, b, p in zip(hospitals[:3], before, phi):
         assert abs(s.sbgt.pointsOf(h) - (b * LAMBDA // WAD + p * M // WAD)) <= 2
-    with brownie.reverts(custom_error("RoundsWrongStatus", rid, 3)):
+    with brownie.reverts(custom_error("RoundsWrongStatus", rid, 3, status_bits(OPEN))):
         s.rounds.finalizeRound(rid, "x", 0, {"from": pharma})
+    # the chamber's calls, read-only; rejecting also takes an Open round past its deadline
+    with brownie.reverts(custom_error("RoundsWrongStatus", rid, 3, status_bits(FINALIZED))):
+        s.rounds.acceptRound.call(rid, {"from": s.technical})
+    with brownie.reverts(custom_error("RoundsWrongStatus", rid, 3, status_bits(OPEN, FINALIZED))):
+        s.rounds.rejectRound.call(rid, {"from": s.technical})
 
 
 def test_revocation_keeps_phi_of_accepted_versions(launched_suite, pharma, hospitals, validators):

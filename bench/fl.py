@@ -1,4 +1,4 @@
-"""Print the FL engine's performance and scoring-quality figures (issue 5 acceptance).
+"""Print the FL engine's performance and scoring-quality figures.
 
 * time per round at K = 10 (train, check, exact Shapley, aggregate, evaluate);
 * exact vs Monte Carlo Shapley at K = 8 and 10: wall time, coalition evaluations and

@@ -1,4 +1,4 @@
-"""Gas figures of the SubDAO suite (issue 3 acceptance).
+"""Gas figures of the SubDAO suite.
 
 Run: ``python bench/gas_subdao.py`` (network from env ``FLAI_BENCH_NETWORK``, default
 ``development``). Prints one line per figure with its budget.

@@ -1,14 +1,15 @@
 """Exceptions raised by the federated-learning engine.
 
 Every class derives from :class:`flai.errors.FlaiError` through :class:`FLError`, so a
-caller can catch the whole engine with one clause or a single failure precisely.
+caller can catch the whole engine with one clause or a single failure precisely; a bad
+setting raises the library's :class:`flai.errors.ConfigError`, re-exported here.
 Update-check failures name the custodian and the check that failed, because the round
 driver (and later the chain) records them per submitter.
 """
 
 from __future__ import annotations
 
-from flai.errors import FlaiError
+from flai.errors import ConfigError, FlaiError
 
 __all__ = [
     "ConfigError",
@@ -26,10 +27,6 @@ __all__ = [
 
 class FLError(FlaiError):
     """Base class of every error raised by :mod:`flai.fl`."""
-
-
-class ConfigError(FLError):
-    """A configuration value is out of its domain (e.g. ``K = 0``, a negative rate)."""
 
 
 class DataError(FLError):

@@ -1,4 +1,4 @@
-"""One training round through the parties, IPFS and the chain port (issue 8, item 2).
+"""One training round through the parties, IPFS and the chain port.
 
 Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and consensus):
 
@@ -349,6 +349,7 @@ def secure_aggregate(
 def run_round_flow(
     *,
     t: int,
+    round_id: int,
     fed: Federation,
     global_model: LogisticModel,
     port: ChainPort,
@@ -362,27 +363,27 @@ def run_round_flow(
     Parameters
     ----------
     t
-        Round index within the scenario (0-based).
+        Round index within the scenario (0-based; the seeds and journal keys use it).
+    round_id
+        The ledger round this is: the next one opened, or an open one resumed.
     global_model
-        The model the round starts from.
+        The model the round starts from (the one accepted on the ledger).
     test_auc_of
         ``model → AUC`` on the requester's test set (reporting only).
     down_nodes
         Compute nodes unavailable this round.
     """
     key = f"round/{t}"
-    base = journal.once("scenario/base-round", port.round_count)
-    round_id_expected = int(base) + t + 1
     global_cid = journal.once(f"{key}/global", lambda: storage.put(global_model.to_bytes()))
-    round_id = int(
+    opened = int(
         journal.once(
             f"{key}/open",
             lambda: port.open_round(global_model_cid=global_cid),
-            probe=lambda: round_id_expected if port.round_count() >= round_id_expected else None,
+            probe=lambda: round_id if port.round_count() >= round_id else None,
         )
     )
-    if round_id != round_id_expected:
-        raise PipelineError(f"{key}: ledger opened round {round_id}, expected {round_id_expected}")
+    if opened != round_id:
+        raise PipelineError(f"{key}: ledger opened round {opened}, expected {round_id}")
 
     # 2. custodians train, seal, store, commit (the commit probe reads the ledger)
     for h in fed.hospitals:

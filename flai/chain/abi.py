@@ -1,24 +1,16 @@
 """Python mirrors of the contracts' enums and structs: the typed Python↔Solidity boundary.
 
-Every Solidity enum of ``contracts/`` (and the OpenZeppelin ``VoteType`` the chambers and
-the governor count with) has an :class:`~enum.IntEnum` here whose members are the Solidity
-members in declaration order, spelled in upper snake case (``ISubDAO.State.Deployed`` →
-:attr:`SubDAOState.DEPLOYED`). Every Solidity struct that can cross the ABI has a frozen
-dataclass whose fields are the struct's members in declaration order, in snake case
-(``RFMParams.specCid`` → :attr:`RFMParams.spec_cid`), with
-
-- :meth:`Struct.as_tuple` — the tuple brownie and web3 encode for a struct argument;
-- :meth:`Struct.from_tuple` — the mirror of a struct brownie returned (a tuple or a
-  ``ReturnValue``).
-
-Field annotations say how a value crosses: ``int`` for ``uintN``/``intN``, ``bool``,
-``str`` for ``string``, :data:`Address` for ``address`` (checksummed or lower-case hex),
-:data:`Tag` for a ``bytes32`` short string (right-padded UTF-8, at most 32 bytes),
-:data:`Selector` for a ``bytes4`` function selector (``0x``-prefixed hex), an enum mirror for
-an enum, a struct mirror for a nested struct. ``tests/integration/test_abi_mirrors.py``
-compares every mirror with the compiled contracts' AST, so a reordered, renamed or retyped
-Solidity member fails the suite instead of shifting a value silently.
-
+Every Solidity enum of ``contracts/`` (and OpenZeppelin's ``VoteType``) has an
+:class:`~enum.IntEnum` whose members are the Solidity ones in declaration order, in upper
+snake case (``ISubDAO.State.Deployed`` → :attr:`SubDAOState.DEPLOYED`). Every struct that
+can cross the ABI has a frozen dataclass of its members in order, in snake case
+(``RFMParams.specCid`` → :attr:`RFMParams.spec_cid`), with :meth:`Struct.as_tuple` (what
+brownie encodes for a struct argument) and :meth:`Struct.from_tuple` (from a returned
+tuple or ``ReturnValue``). Annotations say how a member crosses: ``int`` (``uintN``/
+``intN``), ``bool``, ``str`` (``string``), :data:`Address`, :data:`Tag` (a ``bytes32`` short
+string), :data:`Selector` (``bytes4``), an enum or a struct mirror.
+``tests/integration/test_abi_mirrors.py`` compares every mirror with the compiled AST, so a
+reordered, renamed or retyped member fails the suite instead of shifting a value silently.
 This module imports neither brownie nor web3.
 """
 
@@ -217,8 +209,8 @@ class ChamberProposalKind(enum.IntEnum):
 
 
 class VoteType(enum.IntEnum):
-    """OpenZeppelin ``GovernorCountingSimple.VoteType``: the ``support`` of ``castVote``
-    (the SuperDAO governor and the SubDAO chambers count alike)."""
+    """OpenZeppelin ``GovernorCountingSimple.VoteType``: ``castVote``'s ``support`` (governor
+    and chambers alike)."""
 
     AGAINST = 0
     FOR = 1
@@ -332,9 +324,8 @@ class RFMParams(Struct):
         deadline: int,
         domain: str | None = None,
     ) -> RFMParams:
-        """The ``RFMParams`` of ``spec`` stored at ``spec_cid``, paid in ``payment_token``
-        and funded until ``deadline`` (unix time); ``domain`` overrides the plan's (the
-        subtype of a fork)."""
+        """``spec`` stored at ``spec_cid``, paid in ``payment_token``, funded until
+        ``deadline``; ``domain`` overrides the plan's (a fork's subtype)."""
         plan = spec.plan
         return cls(
             spec_cid=spec_cid,
@@ -426,8 +417,7 @@ class Suite(Struct):
 
 @dataclass(frozen=True, kw_only=True)
 class RevenueDefaults(Struct):
-    """``ISubDAOSuiteFactory.RevenueDefaults``: platform receiver, admin and initial shares
-    of every splitter a factory creates."""
+    """``ISubDAOSuiteFactory.RevenueDefaults``: what every splitter a factory makes starts with."""
 
     SOLIDITY: ClassVar[str] = "ISubDAOSuiteFactory.RevenueDefaults"
     platform_treasury: Address
@@ -437,8 +427,8 @@ class RevenueDefaults(Struct):
 
 @dataclass(frozen=True, kw_only=True)
 class RoundParams(Struct):
-    """``ITrainingRounds.Params``: consensus tolerance (1e18 = 1.0), slash share, FLock vote
-    window (seconds), auto-accept, and M, the SBGT points for φ = 1 (1e18 fixed point)."""
+    """``ITrainingRounds.Params``: tolerance (1e18 = 1.0), slash share, FLock vote window (s),
+    auto-accept, M = SBGT points for φ = 1 (1e18 fixed point)."""
 
     SOLIDITY: ClassVar[str] = "ITrainingRounds.Params"
     tolerance: int
@@ -450,8 +440,7 @@ class RoundParams(Struct):
 
 @dataclass(frozen=True, kw_only=True)
 class Round(Struct):
-    """``ITrainingRounds.Round``: the commit or vote deadline, status, counts, vote tally,
-    accepted version and Σφ of one round."""
+    """``ITrainingRounds.Round``: deadline, status, counts, tally, version and Σφ of a round."""
 
     SOLIDITY: ClassVar[str] = "ITrainingRounds.Round"
     deadline: int
@@ -568,8 +557,7 @@ class Holder(Struct):
 
 @dataclass(frozen=True, kw_only=True)
 class EpochPool(Struct):
-    """``IRevenueSplitter.EpochPool``: one SBGT revenue pool (one model version, at most
-    ``epochLength`` seconds)."""
+    """``IRevenueSplitter.EpochPool``: one SBGT pool (one version, ≤ ``epochLength`` s)."""
 
     SOLIDITY: ClassVar[str] = "IRevenueSplitter.EpochPool"
     amount: int

@@ -12,7 +12,7 @@ digest or a bitmap (update CIDs, aggregate votes, requests, slashing).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flai.chain.abi import (
@@ -59,18 +59,10 @@ from flai.pipeline.ports import (
 
 __all__ = ["BrownieChainPort"]
 
-_PHASES: dict[RoundStatus, RoundPhase] = {
-    RoundStatus.NONE: RoundPhase.NONE,
-    RoundStatus.FINALIZED: RoundPhase.FINALIZED,
-    RoundStatus.ACCEPTED: RoundPhase.ACCEPTED,
-    RoundStatus.REJECTED: RoundPhase.REJECTED,
-}
-_TIERS: dict[PriceTier, Tier] = {
-    PriceTier.EXTERNAL: Tier.EXTERNAL,
-    PriceTier.REQUESTER: Tier.REQUESTER,
-    PriceTier.MEMBER: Tier.MEMBER,
-    PriceTier.SUBSCRIBER: Tier.EXTERNAL,
-}
+
+def _tier(tier: PriceTier) -> Tier:
+    """The pipeline's tier of a marketplace tier (a subscriber pays as an external user)."""
+    return Tier.EXTERNAL if tier is PriceTier.SUBSCRIBER else Tier[tier.name]
 
 
 @dataclass
@@ -82,7 +74,7 @@ class _Paid:
     input_cid: str
     tier: PriceTier
     record: Request
-    output_cid: str | None = field(default=None)
+    output_cid: str | None = None
 
 
 class BrownieChainPort:
@@ -170,7 +162,7 @@ class BrownieChainPort:
         r = self._round(round_id)
         if r.status is RoundStatus.OPEN:
             return RoundPhase.COMMIT if now() <= r.deadline else RoundPhase.SCORING
-        return _PHASES[r.status]
+        return RoundPhase[r.status.name]  # NONE, FINALIZED, ACCEPTED, REJECTED
 
     def open_round(self, *, global_model_cid: str) -> int:
         deadline = now() + self.config.governance.commit_window
@@ -358,7 +350,7 @@ class BrownieChainPort:
 
     def price_of(self, user: str) -> tuple[int, Tier]:
         price, tier = self._market.priceOf(self.ensure_listed(), self._acct(user))
-        return int(price), _TIERS[PriceTier(int(tier))]
+        return int(price), _tier(PriceTier(int(tier)))
 
     def _pay(self, *, kind: str, user: str, input_cid: str, listing: int) -> PaidRequest:
         fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
@@ -453,7 +445,7 @@ class BrownieChainPort:
             user=req.user,
             input_cid=req.input_cid,
             fee=req.record.paid,
-            tier=_TIERS[req.tier],
+            tier=_tier(req.tier),
             output_cid=req.output_cid,
         )
 
@@ -586,31 +578,6 @@ class BrownieChainPort:
             treasury=int(accrued["subDAOTreasury"]) + int(totals["treasuryPaid"]),
             received=int(totals["received"]),
         )
-
-    def release_treasuries(self) -> dict[str, int]:
-        """Release the accrued platform and SubDAO-treasury shares (if any); returns what was
-        released in total (``TreasuriesReleased``)."""
-        splitter = self.suite.splitter
-        accrued = splitter.accrued()
-        if int(accrued["platform"]) + int(accrued["subDAOTreasury"]) > 0:
-            self.gas.record(
-                "revenue/release treasuries",
-                transact(splitter.releaseTreasuries, sender=self.roles.deployer),
-            )
-        released = {"platform": 0, "treasury": 0}
-        for log in self.logs(splitter, "TreasuriesReleased"):
-            released["platform"] += int(log["args"]["toPlatform"])
-            released["treasury"] += int(log["args"]["toSubDAO"])
-        return released
-
-    def sweep_dust(self) -> int:
-        """Sweep the SDT side's tracked dust to the treasury (if any); returns all swept."""
-        splitter = self.suite.splitter
-        if int(splitter.sweepDust.call({"from": self.roles.deployer})) > 0:
-            self.gas.record(
-                "revenue/sweep dust", transact(splitter.sweepDust, sender=self.roles.deployer)
-            )
-        return sum(int(g["args"]["amount"]) for g in self.logs(splitter, "DustSwept"))
 
     def costs(self) -> LedgerCosts:
         """Transactions and gas by step, as recorded in the gas meter."""

@@ -422,8 +422,19 @@ def distribute_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dic
     every party claim (:meth:`BrownieChainPort.claim_revenue`). Each transaction is sent only
     when it moves something, so a rerun sends nothing new. Returns the claims plus what was
     released and swept."""
-    released = port.release_treasuries()
-    swept = port.sweep_dust()
+    splitter, caller = port.suite.splitter, port.roles.deployer
+    accrued = splitter.accrued()
+    if int(accrued["platform"]) + int(accrued["subDAOTreasury"]) > 0:
+        port.gas.record(
+            "revenue/release treasuries", transact(splitter.releaseTreasuries, sender=caller)
+        )
+    if int(splitter.sweepDust.call({"from": caller})) > 0:
+        port.gas.record("revenue/sweep dust", transact(splitter.sweepDust, sender=caller))
+    released = {"platform": 0, "treasury": 0}
+    for log in port.logs(splitter, "TreasuriesReleased"):
+        released["platform"] += int(log["args"]["toPlatform"])
+        released["treasury"] += int(log["args"]["toSubDAO"])
+    swept = sum(int(g["args"]["amount"]) for g in port.logs(splitter, "DustSwept"))
     port.claim_revenue(backers=backers)
     claims = port.claimed()
     return {

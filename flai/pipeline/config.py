@@ -15,17 +15,14 @@ tokens (10¹⁸ wei); prices are in payment-token wei.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any
 
-import yaml
-
-from flai.errors import ConfigError
 from flai.fl import FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.behaviours import Behaviour
+from flai.pipeline.fields import at, bad, check_keys, get, mapping, positive, read, scalars
 from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
@@ -58,12 +55,6 @@ VALIDATOR_BEHAVIOURS = ("honest", "lazy")
 
 WAD = 10**18
 """One whole FLAI / SDT / SBGT point in wei."""
-
-_T = TypeVar("_T")
-
-
-def _bad(field: str, problem: str) -> ConfigError:
-    return ConfigError(problem, field=field)
 
 
 @dataclass(frozen=True)
@@ -289,102 +280,37 @@ class ScenarioConfig:
 # --------------------------------------------------------------------------- parsing
 
 
-def _get(raw: Mapping[str, Any], key: str, kind: type[_T], path: str, default: Any = ...) -> _T:
-    where = f"{path}.{key}" if path else key
-    if key not in raw:
-        if default is ...:
-            raise _bad(where, "missing")
-        return default  # type: ignore[no-any-return]
-    value = raw[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if isinstance(value, bool) and kind is not bool:
-        raise _bad(where, f"expected {kind.__name__}, got bool")
-    if not isinstance(value, kind):
-        raise _bad(where, f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise _bad(path or "<root>", f"expected a mapping, got {type(raw).__name__}")
-    return raw
-
-
-def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            where = f"{path}.{key}" if path else str(key)
-            raise _bad(where, f"unknown field (expected one of {sorted(allowed)})")
-
-
-def _positive(value: float, where: str, *, allow_zero: bool = False) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        raise _bad(where, f"must be {'>= 0' if allow_zero else '> 0'}, got {value}")
-
-
-def _scalars(
-    raw: Mapping[str, Any],
-    cls: type[Any],
-    path: str,
-    *,
-    extra: Sequence[str] = (),
-    skip: Sequence[str] = (),
-) -> dict[str, Any]:
-    """The scalar fields of dataclass ``cls`` from ``raw`` (defaults where absent, a field
-    without default is required); ``extra`` keys are allowed and left to the caller, as
-    are the fields named in ``skip``."""
-    hints = get_type_hints(cls)
-    fields = [
-        f
-        for f in dataclasses.fields(cls)
-        if hints[f.name] in (int, float, str, bool) and f.name not in skip
-    ]
-    _check_keys(raw, [*(f.name for f in fields), *extra], path)
-    out: dict[str, Any] = {}
-    for f in fields:
-        has_default = f.default is not dataclasses.MISSING
-        out[f.name] = _get(raw, f.name, hints[f.name], path, f.default if has_default else ...)
-    return out
-
-
-def _at(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
 def _name(raw: Mapping[str, Any], path: str) -> str:
-    name = _get(raw, "name", str, path)
+    name = get(raw, "name", str, path)
     if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise _bad(f"{path}.name", f"must be a non-empty [A-Za-z0-9_-] name, got {name!r}")
+        raise bad(f"{path}.name", f"must be a non-empty [A-Za-z0-9_-] name, got {name!r}")
     return name
 
 
 def _hospitals(raw: Any) -> tuple[HospitalConfig, ...]:
     if not isinstance(raw, list) or not raw:
-        raise _bad("hospitals", "expected a non-empty list")
+        raise bad("hospitals", "expected a non-empty list")
     out = []
     for i, item in enumerate(raw):
         path = f"hospitals[{i}]"
-        values = _scalars(_mapping(item, path), HospitalConfig, path)
+        values = scalars(mapping(item, path), HospitalConfig, path)
         if values["behaviour"] not in BEHAVIOURS:
-            raise _bad(
-                f"{path}.behaviour", f"unknown {values['behaviour']!r} (one of {BEHAVIOURS})"
-            )
-        _positive(values["size"], f"{path}.size")
+            raise bad(f"{path}.behaviour", f"unknown {values['behaviour']!r} (one of {BEHAVIOURS})")
+        positive(values["size"], f"{path}.size")
         out.append(HospitalConfig(**(values | {"name": _name(item, path)})))
     return tuple(out)
 
 
 def _validators(raw: Any) -> tuple[ValidatorConfig, ...]:
     if not isinstance(raw, list) or not raw:
-        raise _bad("validators", "expected a non-empty list")
+        raise bad("validators", "expected a non-empty list")
     out = []
     for i, item in enumerate(raw):
         path = f"validators[{i}]"
-        values = _scalars(_mapping(item, path), ValidatorConfig, path)
-        _positive(values["stake"], f"{path}.stake")
+        values = scalars(mapping(item, path), ValidatorConfig, path)
+        positive(values["stake"], f"{path}.stake")
         if values["behaviour"] not in VALIDATOR_BEHAVIOURS:
-            raise _bad(
+            raise bad(
                 f"{path}.behaviour",
                 f"unknown {values['behaviour']!r} (one of {VALIDATOR_BEHAVIOURS})",
             )
@@ -393,125 +319,125 @@ def _validators(raw: Any) -> tuple[ValidatorConfig, ...]:
 
 
 def _compute(raw: Any) -> ComputePlan:
-    entry = _mapping(raw, "compute")
-    values = _scalars(entry, ComputePlan, "compute", extra=("offline",))
+    entry = mapping(raw, "compute")
+    values = scalars(entry, ComputePlan, "compute", extra=("offline",))
     nodes, threshold = values["nodes"], values["threshold"]
     if not 1 <= threshold or 2 * threshold >= nodes:
-        raise _bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
-    offline_raw = _mapping(_get(entry, "offline", dict, "compute", {}), "compute.offline")
+        raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
+    offline_raw = mapping(get(entry, "offline", dict, "compute", {}), "compute.offline")
     offline: dict[int, tuple[int, ...]] = {}
     for key, value in offline_raw.items():
         where = f"compute.offline.{key}"
         try:
             round_index = int(key)
         except (TypeError, ValueError):
-            raise _bad(where, "round index must be an integer") from None
+            raise bad(where, "round index must be an integer") from None
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 <= v < nodes for v in value
         ):
-            raise _bad(where, f"expected a list of node indices in [0, {nodes})")
+            raise bad(where, f"expected a list of node indices in [0, {nodes})")
         if nodes - len(set(value)) < threshold + 1:
-            raise _bad(where, f"leaves fewer than t + 1 = {threshold + 1} nodes")
+            raise bad(where, f"leaves fewer than t + 1 = {threshold + 1} nodes")
         offline[round_index] = tuple(sorted(set(value)))
     return ComputePlan(nodes=nodes, threshold=threshold, offline=offline)
 
 
 def _training(raw: Any) -> TrainingPlan:
-    plan = TrainingPlan(**_scalars(_mapping(raw, "training"), TrainingPlan, "training"))
+    plan = TrainingPlan(**scalars(mapping(raw, "training"), TrainingPlan, "training"))
     for name in ("epochs", "learning_rate", "batch_size", "max_update_norm"):
-        _positive(getattr(plan, name), f"training.{name}")
+        positive(getattr(plan, name), f"training.{name}")
     for name in ("test_fraction", "validation_fraction"):
         if not 0.0 < getattr(plan, name) < 0.5:
-            raise _bad(f"training.{name}", "must lie in (0, 0.5)")
-    _positive(plan.vote_tolerance, "training.vote_tolerance", allow_zero=True)
+            raise bad(f"training.{name}", "must lie in (0, 0.5)")
+    positive(plan.vote_tolerance, "training.vote_tolerance", allow_zero=True)
     return plan
 
 
 def _inference(raw: Any) -> InferencePlan:
-    entry = _mapping(raw, "inference")
+    entry = mapping(raw, "inference")
     tiers = ("external", "requester", "member")
-    values = _scalars(entry, InferencePlan, "inference", extra=("requests",), skip=tiers)
-    _positive(values["base_price"], "inference.base_price")
-    _positive(values["timeout"], "inference.timeout")
-    _positive(values["externals"], "inference.externals")
-    requests = _mapping(_get(entry, "requests", dict, "inference"), "inference.requests")
-    _check_keys(requests, tiers, "inference.requests")
+    values = scalars(entry, InferencePlan, "inference", extra=("requests",), skip=tiers)
+    positive(values["base_price"], "inference.base_price")
+    positive(values["timeout"], "inference.timeout")
+    positive(values["externals"], "inference.externals")
+    requests = mapping(get(entry, "requests", dict, "inference"), "inference.requests")
+    check_keys(requests, tiers, "inference.requests")
     for tier in tiers:
-        values[tier] = _get(requests, tier, int, "inference.requests", 0)
-        _positive(values[tier], f"inference.requests.{tier}", allow_zero=True)
+        values[tier] = get(requests, tier, int, "inference.requests", 0)
+        positive(values[tier], f"inference.requests.{tier}", allow_zero=True)
     return InferencePlan(**values)
 
 
 def _analytics(raw: Any) -> AnalyticsPlan:
-    entry = _mapping(raw, "analytics")
-    values = _scalars(entry, AnalyticsPlan, "analytics", extra=("features",))
-    features = _get(entry, "features", list, "analytics")
+    entry = mapping(raw, "analytics")
+    values = scalars(entry, AnalyticsPlan, "analytics", extra=("features",))
+    features = get(entry, "features", list, "analytics")
     if not features or not all(isinstance(f, int) and not isinstance(f, bool) for f in features):
-        raise _bad("analytics.features", "expected a non-empty list of column indices")
+        raise bad("analytics.features", "expected a non-empty list of column indices")
     if any(f < 0 or f >= 30 for f in features) or len(set(features)) != len(features):
-        raise _bad("analytics.features", "column indices must be distinct, in [0, 30)")
-    _positive(values["price"], "analytics.price")
-    _positive(values["goal"], "analytics.goal")
+        raise bad("analytics.features", "column indices must be distinct, in [0, 30)")
+    positive(values["price"], "analytics.price")
+    positive(values["goal"], "analytics.goal")
     return AnalyticsPlan(features=tuple(features), **values)
 
 
 def _revenue(raw: Any) -> RevenueShares:
-    entry = _mapping(raw, "revenue")
-    values = _scalars(entry, RevenueShares, "revenue")
+    entry = mapping(raw, "revenue")
+    values = scalars(entry, RevenueShares, "revenue")
     for name in ("platform_bps", "treasury_bps", "sbgt_bps"):
         if name not in entry:
-            raise _bad(f"revenue.{name}", "missing")
+            raise bad(f"revenue.{name}", "missing")
     for name, value in values.items():
         if not 0 <= value <= 10_000:
-            raise _bad(f"revenue.{name}", f"must lie in [0, 10000], got {value}")
+            raise bad(f"revenue.{name}", f"must lie in [0, 10000], got {value}")
     shares = RevenueShares(**values)
     if not shares.min_treasury_bps <= shares.treasury_bps <= shares.max_treasury_bps:
-        raise _bad(
+        raise bad(
             "revenue.treasury_bps",
             f"must lie in [min_treasury_bps, max_treasury_bps] = "
             f"[{shares.min_treasury_bps}, {shares.max_treasury_bps}]",
         )
     if shares.platform_bps + shares.treasury_bps + shares.sbgt_bps > 10_000:
-        raise _bad("revenue", "platform_bps + treasury_bps + sbgt_bps exceeds 10000")
+        raise bad("revenue", "platform_bps + treasury_bps + sbgt_bps exceeds 10000")
     return shares
 
 
 def _check_tag(value: str, where: str) -> None:
     if not value or len(value.encode()) > 32:
-        raise _bad(where, "must be 1..32 bytes (a bytes32 tag)")
+        raise bad(where, "must be 1..32 bytes (a bytes32 tag)")
 
 
 def _rfm_plan(raw: Mapping[str, Any], path: str, *, extra: Sequence[str] = ()) -> RFMPlan:
-    plan = RFMPlan(**_scalars(raw, RFMPlan, path, extra=extra))
+    plan = RFMPlan(**scalars(raw, RFMPlan, path, extra=extra))
     for tag in ("domain", "model_class", "data_schema", "metric_id", "fork_domain"):
-        _check_tag(getattr(plan, tag), _at(path, tag))
+        _check_tag(getattr(plan, tag), at(path, tag))
     if not 0 < plan.metric_threshold <= 1:
-        raise _bad(_at(path, "metric_threshold"), "must be in (0, 1]")
+        raise bad(at(path, "metric_threshold"), "must be in (0, 1]")
     if not 0 < plan.quorum_bps <= 10_000:
-        raise _bad(_at(path, "quorum_bps"), "must be in (0, 10000]")
+        raise bad(at(path, "quorum_bps"), "must be in (0, 10000]")
     for name in ("epoch_length", "crowdfund_days", "sdt_per_payment_unit", "sdt_cap"):
-        _positive(getattr(plan, name), _at(path, name))
-    _positive(plan.fork_goal, _at(path, "fork_goal"))
+        positive(getattr(plan, name), at(path, name))
+    positive(plan.fork_goal, at(path, "fork_goal"))
     return plan
 
 
 def _governance(raw: Any) -> GovernancePlan:
-    plan = GovernancePlan(**_scalars(_mapping(raw, "governance"), GovernancePlan, "governance"))
+    plan = GovernancePlan(**scalars(mapping(raw, "governance"), GovernancePlan, "governance"))
     for name in ("members", "member_stake", "chamber_voting_period"):
-        _positive(getattr(plan, name), f"governance.{name}")
+        positive(getattr(plan, name), f"governance.{name}")
     for name in ("commit_window", "vote_window"):
-        _positive(getattr(plan, name), f"governance.{name}")
+        positive(getattr(plan, name), f"governance.{name}")
     if not 0 < plan.tolerance <= 1:
-        raise _bad("governance.tolerance", "must be in (0, 1]")
+        raise bad("governance.tolerance", "must be in (0, 1]")
     if not 0 <= plan.slash_bps <= 10_000:
-        raise _bad("governance.slash_bps", "must be in [0, 10000]")
+        raise bad("governance.slash_bps", "must be in [0, 10000]")
     return plan
 
 
 def _onboarding(raw: Any) -> OnboardingPlan:
-    plan = OnboardingPlan(**_scalars(_mapping(raw, "onboarding"), OnboardingPlan, "onboarding"))
+    plan = OnboardingPlan(**scalars(mapping(raw, "onboarding"), OnboardingPlan, "onboarding"))
     for name in ("collateral", "founding_points", "funds"):
-        _positive(getattr(plan, name), f"onboarding.{name}", allow_zero=name != "funds")
+        positive(getattr(plan, name), f"onboarding.{name}", allow_zero=name != "funds")
     return plan
 
 
@@ -542,43 +468,43 @@ def parse_config(raw: Any) -> ScenarioConfig:
         Naming the first bad field: missing, wrong type, out of range, unknown network,
         unknown behaviour, duplicate party name, unknown field.
     """
-    top = _mapping(raw, "")
-    _check_keys(top, _TOP, "")
-    network = _get(top, "network", str, "")
+    top = mapping(raw, "")
+    check_keys(top, _TOP, "")
+    network = get(top, "network", str, "")
     if network not in KNOWN_NETWORKS:
-        raise _bad("network", f"unknown network {network!r} (one of {KNOWN_NETWORKS})")
-    rounds = _get(top, "rounds", int, "")
-    _positive(rounds, "rounds")
+        raise bad("network", f"unknown network {network!r} (one of {KNOWN_NETWORKS})")
+    rounds = get(top, "rounds", int, "")
+    positive(rounds, "rounds")
     hospitals = _hospitals(top.get("hospitals"))
     validators = _validators(top.get("validators"))
-    requester = _get(top, "requester", str, "")
+    requester = get(top, "requester", str, "")
     for section in _SECTIONS:
         if section not in top:
-            raise _bad(section, "missing")
+            raise bad(section, "missing")
     inference = _inference(top["inference"])
     names = [h.name for h in hospitals] + [v.name for v in validators] + [requester]
     names += list(inference.external_users)
     for name in names:
         if names.count(name) > 1:
-            raise _bad("hospitals", f"party name {name!r} is used twice")
-    backers_raw = _mapping(_get(top, "backers", dict, "", {}), "backers")
+            raise bad("hospitals", f"party name {name!r} is used twice")
+    backers_raw = mapping(get(top, "backers", dict, "", {}), "backers")
     backers: dict[str, int] = {}
     for key, amount in backers_raw.items():
         where = f"backers.{key}"
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise _bad(where, "expected a positive integer SDT amount")
+            raise bad(where, "expected a positive integer SDT amount")
         if key not in names:
-            raise _bad(where, "not a party of the scenario")
+            raise bad(where, "not a party of the scenario")
         backers[str(key)] = amount
-    decay = _get(top, "points_decay", float, "", 0.9)
+    decay = get(top, "points_decay", float, "", 0.9)
     if not 0.0 < decay <= 1.0:
-        raise _bad("points_decay", f"must lie in (0, 1], got {decay}")
-    points = _get(top, "points_per_round", int, "", 100)
-    _positive(points, "points_per_round")
+        raise bad("points_decay", f"must lie in (0, 1], got {decay}")
+    points = get(top, "points_per_round", int, "", 100)
+    positive(points, "points_per_round")
     return ScenarioConfig(
         name=_name(top, ""),
         network=network,
-        seed=_get(top, "seed", int, ""),
+        seed=get(top, "seed", int, ""),
         rounds=rounds,
         requester=requester,
         hospitals=hospitals,
@@ -591,7 +517,7 @@ def parse_config(raw: Any) -> ScenarioConfig:
         backers=backers,
         points_per_round=points,
         points_decay=decay,
-        rfm=_rfm_plan(_mapping(top.get("rfm", {}), "rfm"), "rfm"),
+        rfm=_rfm_plan(mapping(top.get("rfm", {}), "rfm"), "rfm"),
         governance=_governance(top.get("governance", {})),
         onboarding=_onboarding(top.get("onboarding", {})),
     )
@@ -610,31 +536,19 @@ def parse_rfm_spec(document: Any) -> RFMSpec:
         Naming the first bad field (missing, wrong type, out of range, longer than a
         bytes32 tag).
     """
-    raw = _mapping(document, "")
+    raw = mapping(document, "")
     for name in ("fork_domain", "fork_goal"):
         if name in raw:
-            raise _bad(name, "not a field of an RFM spec")
+            raise bad(name, "not a field of an RFM spec")
     required = ("objective", "domain", "model_class", "data_schema", "metric_id")
     for name in (*required, "metric_threshold", "crowdfund_days"):
         if name not in raw:
-            raise _bad(name, "missing")
+            raise bad(name, "missing")
     plan = _rfm_plan(raw, "", extra=_SPEC_NUMBERS)
-    numbers = {name: _get(raw, name, int, "") for name in _SPEC_NUMBERS}
+    numbers = {name: get(raw, name, int, "") for name in _SPEC_NUMBERS}
     for name, value in numbers.items():
-        _positive(value, name)
+        positive(value, name)
     return RFMSpec(plan=plan, **numbers)
-
-
-def _read(path: str | Path) -> Any:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _bad("<file>", f"cannot read {p}: {exc}") from exc
-    try:
-        return json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise _bad("<file>", f"cannot parse {p}: {exc}") from exc
 
 
 def load_config(path: str | Path) -> ScenarioConfig:
@@ -645,9 +559,9 @@ def load_config(path: str | Path) -> ScenarioConfig:
     ConfigError
         The file is unreadable or unparsable (field ``"<file>"``), or a field is invalid.
     """
-    return parse_config(_read(path))
+    return parse_config(read(path))
 
 
 def load_rfm_spec(path: str | Path) -> RFMSpec:
     """Load and validate an RFM spec file (``.json``, ``.yaml``/``.yml``)."""
-    return parse_rfm_spec(_read(path))
+    return parse_rfm_spec(read(path))

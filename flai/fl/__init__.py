@@ -4,13 +4,22 @@ Contribution-aware federated learning (001 §3.1–3.3, §5.3; 000 §8): custodi
 logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
 (:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
 (:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
-:mod:`~flai.fl.round` drives a round and returns what the chain needs, with
-:mod:`~flai.fl.fixed` mapping floats to on-chain fixed point.
+:mod:`~flai.fl.round` is the round engine (train, check, score, consensus, aggregate
+phases, and :func:`run_round` composing them), :mod:`~flai.fl.consensus` the one consensus
+rule (the contract's lower stake-weighted median), and :mod:`~flai.fl.fixed` maps floats
+to on-chain fixed point.
 """
 
 from flai.fl.aggregate import fedavg, phi_weighted_fedavg, weighted_average
 from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.checks import CheckConfig, check_update, update_norm
+from flai.fl.consensus import (
+    PHI_ONE,
+    lower_weighted_median,
+    mean_abs_deviation,
+    slash_amounts,
+    stake_weighted_median,
+)
 from flai.fl.data import (
     Dataset,
     FederatedSplit,
@@ -23,6 +32,7 @@ from flai.fl.data import (
 )
 from flai.fl.errors import (
     ConfigError,
+    ConsensusError,
     DataError,
     FeatureMismatchError,
     FLError,
@@ -37,15 +47,24 @@ from flai.fl.fixed import METRIC_SCALE, PHI_SCALE, fixed_to_phi, metric_to_fixed
 from flai.fl.metrics import Metric, roc_auc
 from flai.fl.model import LogisticModel, TrainConfig, train_local
 from flai.fl.round import (
+    VALIDATOR_BEHAVIOURS,
+    CheckOutcome,
     Custodian,
     CustodianOutcome,
     RoundConfig,
     RoundResult,
     TrainingResult,
     Validator,
+    ValidatorScores,
+    aggregate_phase,
+    check_phase,
+    consensus_phase,
     federation_from_split,
+    majority_flags,
     run_round,
     run_training,
+    score_phase,
+    train_phase,
 )
 from flai.fl.scoring import (
     ContributionScores,
@@ -66,11 +85,15 @@ from flai.fl.shapley import (
 
 __all__ = [
     "METRIC_SCALE",
+    "PHI_ONE",
     "PHI_SCALE",
+    "VALIDATOR_BEHAVIOURS",
     "Behaviour",
     "CheckConfig",
+    "CheckOutcome",
     "CoalitionGame",
     "ConfigError",
+    "ConsensusError",
     "ContributionScores",
     "Custodian",
     "CustodianOutcome",
@@ -101,8 +124,12 @@ __all__ = [
     "UpdateNormError",
     "UpdateShapeError",
     "Validator",
+    "ValidatorScores",
+    "aggregate_phase",
+    "check_phase",
     "check_update",
     "composite_phi",
+    "consensus_phase",
     "cosine_similarity_to_aggregate",
     "dirichlet_partition",
     "exact_shapley",
@@ -111,6 +138,9 @@ __all__ = [
     "fixed_to_phi",
     "leave_one_out",
     "load_breast_cancer_dataset",
+    "lower_weighted_median",
+    "majority_flags",
+    "mean_abs_deviation",
     "metric_to_fixed",
     "monte_carlo_shapley",
     "phi_to_fixed",
@@ -119,10 +149,14 @@ __all__ = [
     "run_round",
     "run_training",
     "score_contributions",
+    "score_phase",
     "scores_to_phi",
     "size_partition",
+    "slash_amounts",
     "split_federated",
+    "stake_weighted_median",
     "train_local",
+    "train_phase",
     "update_norm",
     "weighted_average",
 ]

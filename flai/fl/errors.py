@@ -13,6 +13,7 @@ from flai.errors import ConfigError, FlaiError
 
 __all__ = [
     "ConfigError",
+    "ConsensusError",
     "DataError",
     "FLError",
     "FeatureMismatchError",
@@ -27,6 +28,11 @@ __all__ = [
 
 class FLError(FlaiError):
     """Base class of every error raised by :mod:`flai.fl`."""
+
+
+class ConsensusError(FLError, ValueError):
+    """Validators' score vectors cannot be combined: none, ragged, a score outside
+    ``[0, 1e18]`` or a negative stake."""
 
 
 class DataError(FLError):

@@ -12,6 +12,7 @@ on which the whole lifecycle also runs offline (``python -m flai.pipeline``). Ev
 goes through a resumable journal (:mod:`~flai.pipeline.journal`).
 """
 
+from flai.fl.consensus import mean_abs_deviation, slash_amounts, stake_weighted_median
 from flai.pipeline.analytics import AnalyticsOutcome, run_fa_query
 from flai.pipeline.config import (
     KNOWN_NETWORKS,
@@ -22,7 +23,6 @@ from flai.pipeline.config import (
     parse_config,
     parse_rfm_spec,
 )
-from flai.pipeline.consensus import mean_abs_deviation, slash_amounts, stake_weighted_median
 from flai.pipeline.errors import (
     ConfigError,
     ConsensusMismatchError,
@@ -52,8 +52,8 @@ from flai.pipeline.ports import (
 )
 from flai.pipeline.report import format_tables, write_report
 from flai.pipeline.revenue import RevenueShares, RevenueSplit, split_revenue
-from flai.pipeline.roles import ComputeNode, Hospital, KeyStore, ModelUser, Validator
-from flai.pipeline.round_flow import Federation, RoundRecord, run_round_flow
+from flai.pipeline.roles import ComputeNode, Federation, Hospital, KeyStore, ModelUser
+from flai.pipeline.round_flow import RoundRecord, run_round_flow
 from flai.pipeline.scenario import build_setting, run_id
 
 __all__ = [
@@ -90,7 +90,6 @@ __all__ = [
     "StorageUnavailableError",
     "ThresholdUnavailableError",
     "Tier",
-    "Validator",
     "build_setting",
     "format_tables",
     "load_config",

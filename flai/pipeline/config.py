@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flai.fl import FreeRider, Honest, LabelFlipper, ScaledUpdate
+from flai.fl import VALIDATOR_BEHAVIOURS, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.behaviours import Behaviour
 from flai.pipeline.fields import at, bad, check_keys, get, mapping, positive, read, scalars
 from flai.pipeline.revenue import RevenueShares
@@ -50,8 +50,6 @@ KNOWN_NETWORKS = ("offline", "development", "anvil", "sepolia", "holesky", "main
 BEHAVIOURS = ("honest", "free_rider", "free_rider_noise", "label_flipper", "scaled")
 """Custodian behaviours (:mod:`flai.fl.behaviours`) a scenario may assign."""
 
-VALIDATOR_BEHAVIOURS = ("honest", "lazy")
-"""Validator behaviours (see :class:`flai.pipeline.roles.Validator`)."""
 
 WAD = 10**18
 """One whole FLAI / SDT / SBGT point in wei."""

@@ -12,7 +12,7 @@ the contracts' error names (raised as :class:`~flai.pipeline.errors.LedgerRuleEr
   submitter (``RoundsScoreLengthMismatch``), each in ``[0, 1e18]``
   (``RoundsScoreOutOfRange``);
 - consensus is the lower stake-weighted median and deviators are slashed
-  (:mod:`flai.pipeline.consensus`, the contract's rule); aggregate votes once per scoring
+  (:mod:`flai.fl.consensus`, the contract's rule); aggregate votes once per scoring
   validator (``RoundsAlreadyVoted``), settled when all voted (``RoundsVotingOpen``),
   accepted iff aggVote ≥ 0; SBGT points ``π ← λ·π + φ·M`` on acceptance (001 eq. 12);
 - a paid request charges the tier price (``Marketplace._priceOf``: top-ranked member
@@ -41,8 +41,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from flai.fl.consensus import PHI_ONE, slash_amounts, stake_weighted_median
 from flai.pipeline.config import WAD, ScenarioConfig
-from flai.pipeline.consensus import PHI_ONE, slash_amounts, stake_weighted_median
 from flai.pipeline.errors import LedgerRuleError
 from flai.pipeline.ports import (
     ForkRecord,

@@ -20,13 +20,13 @@ from flai.fl import (
     RoundConfig,
     SplitConfig,
     TrainConfig,
+    Validator,
     load_breast_cancer_dataset,
     split_federated,
 )
 from flai.mpc import AggregationConfig
-from flai.pipeline.config import ScenarioConfig
-from flai.pipeline.roles import ComputeNode, Hospital, KeyStore, ModelUser, Validator
-from flai.pipeline.round_flow import Federation
+from flai.pipeline.config import WAD, ScenarioConfig
+from flai.pipeline.roles import ComputeNode, Federation, Hospital, KeyStore, ModelUser
 
 __all__ = ["Setting", "build_setting", "run_id"]
 
@@ -84,10 +84,9 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
     )
     validators = tuple(
         Validator(
-            name=v.name,
-            index=i,
+            validator_id=v.name,
             holdout=Dataset(X=split.validators[i].X, y=split.validators[i].y, name=v.name),
-            keypair=keys.key(v.name),
+            stake=v.stake * WAD,
             behaviour=v.behaviour,
         )
         for i, v in enumerate(config.validators)
@@ -100,6 +99,7 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
     federation = Federation(
         hospitals=hospitals,
         validators=validators,
+        validator_keys={v.name: keys.key(v.name) for v in config.validators},
         compute_nodes=nodes,
         round_config=RoundConfig(
             train=TrainConfig(

@@ -45,7 +45,7 @@ from flai.chain.runtime import CHAIN_RPC_ENV
 from flai.fl import LogisticModel
 from flai.pipeline import run_lifecycle
 from flai.pipeline.config import load_config, parse_config
-from flai.pipeline.consensus import stake_weighted_median
+from flai.fl.consensus import stake_weighted_median
 from flai.pipeline.errors import ConfigError, StorageUnavailableError
 from flai.pipeline.revenue import split_revenue
 from flai.storage import IpfsHttpStorage, IpfsNode, Storage, import_bytes

@@ -27,7 +27,7 @@ from flai.pipeline import (
     run_id,
     run_lifecycle,
 )
-from flai.pipeline.round_flow import secure_aggregate
+from flai.pipeline.aggregation import secure_aggregate
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore, Storage
 from tests.offchain.pipeline.conftest import ROOT, SCENARIO, make_ledger
 

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from flai.fl import LogisticModel, run_round
-from flai.fl import Validator as EngineValidator
 from flai.mpc import InferenceClient, InferenceConfig
 from flai.pipeline import (
     ChainPort,
@@ -64,9 +63,7 @@ def test_update_failing_a_check_is_rejected_with_phi_zero(small, tmp_path):
     fed = setting.federation
     engine = run_round(
         custodians=[h.custodian for h in fed.hospitals],
-        validators=[
-            EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators
-        ],
+        validators=list(fed.validators),  # the pipeline's validators are the engine's
         global_model=LogisticModel.zeros(30),
         config=fed.round_config,
         round_index=0,

@@ -9,7 +9,6 @@ import pytest
 from numpy.testing import assert_allclose
 
 from flai.fl import LogisticModel, run_round
-from flai.fl import Validator as EngineValidator
 from flai.pipeline import KeyStore, build_setting, run_lifecycle, write_report
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore
 from tests.offchain.pipeline.conftest import make_ledger
@@ -43,7 +42,7 @@ def _engine(scenario, base):
     setting = build_setting(scenario, keys=KeyStore(directory=base / "work" / "keys"))
     fed = setting.federation
     custodians = [h.custodian for h in fed.hospitals]
-    validators = [EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators]
+    validators = list(fed.validators)  # the engine's own Validator type
     return fed, custodians, validators
 
 

@@ -28,14 +28,28 @@ WAD = 10**18
 
 def request_record(tx):
     """The ``IMarketplace.Request`` a ``Requested`` event carries (what fulfil/refund take back)."""
-    from flai.chain.abi import Address, Request
+    from flai.chain.abi import Request
 
-    ev = tx.events["Requested"]
-    return Request(
-        payer=Address(str(ev["payer"])),
-        deadline=int(ev["deadline"]),
-        paid=int(ev["paid"]),
-        credit=bool(ev["credit"]),
+    return Request.from_event(tx.events["Requested"]).as_tuple()
+
+
+def listing_params(operator, *, domain: str, base_price: int) -> tuple:
+    """The ``IMarketplace.ListingParams`` tuple of an inference listing of the scenario's
+    model class and metric (AUC 0.87, an hour to fulfil)."""
+    from flai.chain import ListingKind, ListingParams, Tag
+    from flai.chain.abi import Address
+
+    return ListingParams(
+        kind=ListingKind.INFERENCE,
+        domain=Tag(domain),
+        model_class=Tag(SCENARIO.rfm.model_class),
+        metric_id=Tag(SCENARIO.rfm.metric_id),
+        metric_value=870_000,
+        base_price=base_price,
+        timeout=3_600,
+        operator=Address(str(operator)),
+        licence_cid="bafylicence",
+        model_card_cid="bafymodelcard",
     ).as_tuple()
 
 
@@ -104,22 +118,7 @@ def real_suite_figures(project, a, cloner, marketplace) -> list[tuple[str, int, 
         _govern(technical, [rounds], accept, founders, f"accept r{n}")
 
     accepted_round(1)
-    from flai.chain import ListingKind, ListingParams, Tag
-    from flai.chain.abi import Address
-
-    rfm = SCENARIO.rfm
-    listing = ListingParams(
-        kind=ListingKind.INFERENCE,
-        domain=Tag(rfm.domain),
-        model_class=Tag(rfm.model_class),
-        metric_id=Tag(rfm.metric_id),
-        metric_value=870_000,
-        base_price=50_000,
-        timeout=3_600,
-        operator=Address(str(operator)),
-        licence_cid="bafylicence",
-        model_card_cid="bafymodelcard",
-    ).as_tuple()
+    listing = listing_params(operator, domain=SCENARIO.rfm.domain, base_price=50_000)
     _govern(
         technical,
         [marketplace],
@@ -178,17 +177,13 @@ def main() -> None:
 
     project = connect()  # bench/gas.py runs every section in one process
     from flai.chain import (
-        ListingKind,
-        ListingParams,
         Module,
         RevenueShares,
         SubDAOState,
-        Tag,
         deploy_market_cloner,
         deploy_marketplace,
         deploy_revenue_splitter,
     )
-    from flai.chain.abi import Address
 
     a = network.accounts
     deployer, pharma, chamber, operator, minter, treasury = a[0], a[1], a[2], a[3], a[4], a[5]
@@ -230,18 +225,7 @@ def main() -> None:
         return s, sdt, sp
 
     subdao, sdt, splitter = suite()
-    params = ListingParams(
-        kind=ListingKind.INFERENCE,
-        domain=Tag("healthcare"),
-        model_class=Tag(SCENARIO.rfm.model_class),
-        metric_id=Tag(SCENARIO.rfm.metric_id),
-        metric_value=870_000,
-        base_price=1_000,
-        timeout=3_600,
-        operator=Address(str(operator)),
-        licence_cid="bafylicence",
-        model_card_cid="bafymodelcard",
-    ).as_tuple()
+    params = listing_params(operator, domain="healthcare", base_price=1_000)
     tx = marketplace.list(subdao, params, {"from": chamber})
     figures.append(("list", tx.gas_used, 0))
     lid = tx.events["Listed"]["listingId"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NewType, Self, get_type_hints
 
@@ -101,121 +101,41 @@ def decode_tag(value: bytes | str) -> str:
 # --------------------------------------------------------------------------- enums
 
 
-class ProposalKind(enum.IntEnum):
-    """``ProposalKind`` (``ISuperDAOGovernor.sol``), strictest first."""
+# Each mirror lists the Solidity members in declaration order (value = ordinal).
 
-    PLATFORM_UPDATE = 0
-    RFM_APPROVAL = 1
-    OPERATIONAL = 2
-
-
-class RFMStatus(enum.IntEnum):
-    """``RFMStatus`` (``IRFMRegistry.sol``)."""
-
-    NONE = 0
-    PENDING = 1
-    APPROVED = 2
-    REJECTED = 3
-    EXPIRED = 4
-
-
-class SubDAOState(enum.IntEnum):
-    """``ISubDAO.State``: the SubDAO lifecycle."""
-
-    CROWDFUNDING = 0
-    ONBOARDING = 1
-    TRAINING = 2
-    DEPLOYED = 3
-    RETIRED = 4
-    FAILED = 5
-
-
-class Module(enum.IntEnum):
-    """``ISubDAO.Module``: the hub's module slots."""
-
-    SBGT = 0
-    SDT = 1
-    TECHNICAL_CHAMBER = 2
-    FINANCIAL_CHAMBER = 3
-    TRAINING_ROUNDS = 4
-    REVENUE_SPLITTER = 5
-    MARKETPLACE = 6
-
-
-class MemberStatus(enum.IntEnum):
-    """``ITrainingRounds.MemberStatus`` of a contributor or validator."""
-
-    NONE = 0
-    APPLIED = 1
-    WHITELISTED = 2
-    REVOKED = 3
-
-
-class RevocationReason(enum.IntEnum):
-    """``ITrainingRounds.RevocationReason`` (001 §2.3)."""
-
-    INACTIVITY = 0
-    EXIT = 1
-    MALICE = 2
-
-
-class RoundStatus(enum.IntEnum):
-    """``ITrainingRounds.RoundStatus``."""
-
-    NONE = 0
-    OPEN = 1
-    FINALIZED = 2
-    ACCEPTED = 3
-    REJECTED = 4
-
-
-class ListingKind(enum.IntEnum):
-    """``IMarketplace.ListingKind``."""
-
-    INFERENCE = 0
-    ANALYTICS = 1
-
-
-class RequestStatus(enum.IntEnum):
-    """``IMarketplace.RequestStatus``."""
-
-    NONE = 0
-    PENDING = 1
-    FULFILLED = 2
-    REFUNDED = 3
-
-
-class PriceTier(enum.IntEnum):
-    """``IMarketplace.Tier``: the pricing tier of a paid request (000 §6.5.1)."""
-
-    EXTERNAL = 0
-    REQUESTER = 1
-    MEMBER = 2
-    SUBSCRIBER = 3
-
-
-class ChamberKind(enum.IntEnum):
-    """``ISubDAOChamber.ChamberKind``."""
-
-    TECHNICAL = 0
-    FINANCIAL = 1
-
-
-class ChamberProposalKind(enum.IntEnum):
-    """``ISubDAOChamber.ProposalKind``."""
-
-    OPERATIONAL = 0
-    SIGNIFICANT = 1
-
-
-class VoteType(enum.IntEnum):
-    """OpenZeppelin ``GovernorCountingSimple.VoteType``: ``castVote``'s ``support`` (governor
-    and chambers alike)."""
-
-    AGAINST = 0
-    FOR = 1
-    ABSTAIN = 2
-
+#: ``ProposalKind`` (``ISuperDAOGovernor.sol``), strictest first.
+ProposalKind = enum.IntEnum("ProposalKind", "PLATFORM_UPDATE RFM_APPROVAL OPERATIONAL", start=0)
+#: ``RFMStatus`` (``IRFMRegistry.sol``).
+RFMStatus = enum.IntEnum("RFMStatus", "NONE PENDING APPROVED REJECTED EXPIRED", start=0)
+#: ``ISubDAO.State``: the SubDAO lifecycle.
+SubDAOState = enum.IntEnum(
+    "SubDAOState", "CROWDFUNDING ONBOARDING TRAINING DEPLOYED RETIRED FAILED", start=0
+)
+#: ``ISubDAO.Module``: the hub's module slots.
+Module = enum.IntEnum(
+    "Module",
+    "SBGT SDT TECHNICAL_CHAMBER FINANCIAL_CHAMBER TRAINING_ROUNDS REVENUE_SPLITTER MARKETPLACE",
+    start=0,
+)
+#: ``ITrainingRounds.MemberStatus`` of a contributor or validator.
+MemberStatus = enum.IntEnum("MemberStatus", "NONE APPLIED WHITELISTED REVOKED", start=0)
+#: ``ITrainingRounds.RevocationReason`` (001 §2.3).
+RevocationReason = enum.IntEnum("RevocationReason", "INACTIVITY EXIT MALICE", start=0)
+#: ``ITrainingRounds.RoundStatus``.
+RoundStatus = enum.IntEnum("RoundStatus", "NONE OPEN FINALIZED ACCEPTED REJECTED", start=0)
+#: ``IMarketplace.ListingKind``.
+ListingKind = enum.IntEnum("ListingKind", "INFERENCE ANALYTICS", start=0)
+#: ``IMarketplace.RequestStatus``.
+RequestStatus = enum.IntEnum("RequestStatus", "NONE PENDING FULFILLED REFUNDED", start=0)
+#: ``IMarketplace.Tier``: the pricing tier of a paid request (000 §6.5.1).
+PriceTier = enum.IntEnum("PriceTier", "EXTERNAL REQUESTER MEMBER SUBSCRIBER", start=0)
+#: ``ISubDAOChamber.ChamberKind``.
+ChamberKind = enum.IntEnum("ChamberKind", "TECHNICAL FINANCIAL", start=0)
+#: ``ISubDAOChamber.ProposalKind``.
+ChamberProposalKind = enum.IntEnum("ChamberProposalKind", "OPERATIONAL SIGNIFICANT", start=0)
+#: OpenZeppelin ``GovernorCountingSimple.VoteType``: ``castVote``'s ``support`` (the
+#: governor and the chambers count alike).
+VoteType = enum.IntEnum("VoteType", "AGAINST FOR ABSTAIN", start=0)
 
 ENUMS: dict[str, type[enum.IntEnum]] = {
     "ProposalKind": ProposalKind,
@@ -544,6 +464,16 @@ class Request(Struct):
     deadline: int
     paid: int
     credit: bool
+
+    @classmethod
+    def from_event(cls, fields: Mapping[str, Any]) -> Request:
+        """The record a ``Requested`` event carries (brownie event or web3 log arguments)."""
+        return cls(
+            payer=Address(str(fields["payer"])),
+            deadline=int(fields["deadline"]),
+            paid=int(fields["paid"]),
+            credit=bool(fields["credit"]),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

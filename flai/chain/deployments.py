@@ -57,25 +57,41 @@ __all__ = [
     "write_deployment",
 ]
 
-_SECTIONS: dict[str, tuple[str, ...]] = {
-    "platform": (
-        "FLAIToken",
-        "SuperDAOStaking",
-        "TimelockController",
-        "SuperDAOGovernor",
-        "RFMRegistry",
-    ),
-    "subdaoFactory": (
-        "SubDAOFactory",
-        "SubDAO",
-        "SBGT",
-        "SDT",
-        "SubDAOChamber",
-        "TrainingRounds",
-        "RevenueSplitter",
-    ),
-    "market": ("Marketplace", "MarketCloner", "RevenueSplitter", "BountyPool"),
+#: Contract name → field of the deployment object it is, per section of the file.
+_PLATFORM = {
+    "FLAIToken": "token",
+    "SuperDAOStaking": "staking",
+    "TimelockController": "timelock",
+    "SuperDAOGovernor": "governor",
+    "RFMRegistry": "registry",
 }
+_FACTORY = {
+    "SubDAOFactory": "factory",
+    "SubDAO": "subdao_impl",
+    "SBGT": "sbgt_impl",
+    "SDT": "sdt_impl",
+    "SubDAOChamber": "chamber_impl",
+    "TrainingRounds": "rounds_impl",
+    "RevenueSplitter": "splitter_impl",
+}
+_CLONER = {
+    "MarketCloner": "cloner",
+    "RevenueSplitter": "splitter_impl",
+    "BountyPool": "bounty_impl",
+}
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "platform": tuple(_PLATFORM),
+    "subdaoFactory": tuple(_FACTORY),
+    "market": ("Marketplace", *_CLONER),
+}
+
+
+def _addresses(obj: object, fields: Mapping[str, str]) -> dict[str, str]:
+    return {name: address(getattr(obj, f)) for name, f in fields.items()}
+
+
+def _contracts(p: Any, section: Mapping[str, str], fields: Mapping[str, str]) -> dict[str, Any]:
+    return {f: getattr(p, name).at(section[name]) for name, f in fields.items()}
 
 
 #: Environment variable naming the folder of the deployment files (default ``deployments``).
@@ -254,7 +270,6 @@ class Deployment:
     def record(self, *, network: str, workdir: str | None = None) -> DeploymentRecord:
         """The deployment file's content for this deployment."""
         platform, factory = self.protocol.platform, self.protocol.subdao
-        cloner = self.market.cloner
         refs = {
             key: None
             if rfm_id is None
@@ -267,27 +282,11 @@ class Deployment:
         return DeploymentRecord(
             network=network,
             start_block=self.start_block,
-            platform={
-                "FLAIToken": address(platform.token),
-                "SuperDAOStaking": address(platform.staking),
-                "TimelockController": address(platform.timelock),
-                "SuperDAOGovernor": address(platform.governor),
-                "RFMRegistry": address(platform.registry),
-            },
-            subdao_factory={
-                "SubDAOFactory": address(factory.factory),
-                "SubDAO": address(factory.subdao_impl),
-                "SBGT": address(factory.sbgt_impl),
-                "SDT": address(factory.sdt_impl),
-                "SubDAOChamber": address(factory.chamber_impl),
-                "TrainingRounds": address(factory.rounds_impl),
-                "RevenueSplitter": address(factory.splitter_impl),
-            },
+            platform=_addresses(platform, _PLATFORM),
+            subdao_factory=_addresses(factory, _FACTORY),
             market={
                 "Marketplace": address(self.market.marketplace),
-                "MarketCloner": address(cloner.cloner),
-                "RevenueSplitter": address(cloner.splitter_impl),
-                "BountyPool": address(cloner.bounty_impl),
+                **_addresses(self.market.cloner, _CLONER),
             },
             rfm=refs["rfm"],
             analytics=refs["analytics"],
@@ -312,32 +311,13 @@ def load_deployment(record: DeploymentRecord) -> Deployment:
                     f"{name} at {at} is not deployed on network {record.network!r} "
                     "(a deployment file of another chain?)"
                 )
-    pl, sf, mk = record.platform, record.subdao_factory, record.market
     protocol = ProtocolDeployment(
-        platform=PlatformDeployment(
-            token=p.FLAIToken.at(pl["FLAIToken"]),
-            staking=p.SuperDAOStaking.at(pl["SuperDAOStaking"]),
-            timelock=p.TimelockController.at(pl["TimelockController"]),
-            governor=p.SuperDAOGovernor.at(pl["SuperDAOGovernor"]),
-            registry=p.RFMRegistry.at(pl["RFMRegistry"]),
-        ),
-        subdao=SubDAOFactoryDeployment(
-            factory=p.SubDAOFactory.at(sf["SubDAOFactory"]),
-            subdao_impl=p.SubDAO.at(sf["SubDAO"]),
-            sbgt_impl=p.SBGT.at(sf["SBGT"]),
-            sdt_impl=p.SDT.at(sf["SDT"]),
-            chamber_impl=p.SubDAOChamber.at(sf["SubDAOChamber"]),
-            rounds_impl=p.TrainingRounds.at(sf["TrainingRounds"]),
-            splitter_impl=p.RevenueSplitter.at(sf["RevenueSplitter"]),
-        ),
+        platform=PlatformDeployment(**_contracts(p, record.platform, _PLATFORM)),
+        subdao=SubDAOFactoryDeployment(**_contracts(p, record.subdao_factory, _FACTORY)),
     )
     market = MarketDeployment(
-        cloner=ClonerDeployment(
-            cloner=p.MarketCloner.at(mk["MarketCloner"]),
-            splitter_impl=p.RevenueSplitter.at(mk["RevenueSplitter"]),
-            bounty_impl=p.BountyPool.at(mk["BountyPool"]),
-        ),
-        marketplace=p.Marketplace.at(mk["Marketplace"]),
+        cloner=ClonerDeployment(**_contracts(p, record.market, _CLONER)),
+        marketplace=p.Marketplace.at(record.market["Marketplace"]),
     )
 
     def suite(ref: SubDAORef | None) -> SubDAOSuite | None:

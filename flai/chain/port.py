@@ -364,7 +364,7 @@ class BrownieChainPort:
             user=user,
             input_cid=input_cid,
             tier=PriceTier(int(tier)),
-            record=_request_record(ev),
+            record=Request.from_event(ev),
         )
         return self.request(rid)
 
@@ -405,7 +405,7 @@ class BrownieChainPort:
             user=self.roles.name_of(args["payer"]),
             input_cid=str(args["inputCid"]),
             tier=PriceTier(int(tier)),
-            record=_request_record(args),
+            record=Request.from_event(args),
         )
 
     def find_request(self, *, user: str, input_cid: str) -> PaidRequest | None:
@@ -582,17 +582,6 @@ class BrownieChainPort:
     def costs(self) -> LedgerCosts:
         """Transactions and gas by step, as recorded in the gas meter."""
         return LedgerCosts(writes=self.gas.counts(), gas=self.gas.totals())
-
-
-def _request_record(fields: Mapping[str, Any]) -> Request:
-    """The ``IMarketplace.Request`` that ``fulfil`` takes back, from a ``Requested`` event's
-    fields (brownie event or web3 log arguments)."""
-    return Request(
-        payer=Address(address(fields["payer"])),
-        deadline=int(fields["deadline"]),
-        paid=int(fields["paid"]),
-        credit=bool(fields["credit"]),
-    )
 
 
 def _check(port: BrownieChainPort) -> ChainPort:

@@ -196,8 +196,7 @@ def approve_rfm(
     if record.status is not RFMStatus.APPROVED:
         raise ChainError(f"RFM {rfm_id} is {record.status.name}: it cannot be approved")
     suite = load_subdao_suite(record.sub_dao)
-    _crowdfund(deployment, roles, config, suite, gas)
-    _onboard(deployment, roles, config, suite, gas)
+    _launch(deployment, roles, config, suite, gas)
     _round_params(roles, config, suite, gas)
     market = deployment.marketplace
     token = deployment.platform.token
@@ -215,34 +214,25 @@ def _state(suite: SubDAOSuite) -> SubDAOState:
     return SubDAOState(int(suite.subdao.state()))
 
 
-def _crowdfund(
+def _launch(
     deployment: Deployment,
     roles: LifecycleRoles,
     config: ScenarioConfig,
     suite: SubDAOSuite,
     gas: GasMeter,
 ) -> None:
-    if _state(suite) is not SubDAOState.CROWDFUNDING:
-        return
+    """Crowdfund (the backers' shortfall, then close) and onboarding up to the launch, from
+    whichever of the two states the SubDAO is in."""
     token, hub = deployment.platform.token, suite.subdao
-    for name, amount in config.backers.items():
-        backer = roles.account(name)
-        owed = amount * WAD - int(hub.contributionOf(backer)["paid"])
-        if owed > 0:
-            gas.record("crowdfund/approve", transact(token.approve, hub, owed, sender=backer))
-            gas.record("crowdfund/contribute", transact(hub.contribute, owed, sender=backer))
-    gas.record(
-        "crowdfund/close", transact(hub.closeCrowdfund, sender=roles.account(roles.requester))
-    )
-
-
-def _onboard(
-    deployment: Deployment,
-    roles: LifecycleRoles,
-    config: ScenarioConfig,
-    suite: SubDAOSuite,
-    gas: GasMeter,
-) -> None:
+    if _state(suite) is SubDAOState.CROWDFUNDING:
+        for name, amount in config.backers.items():
+            backer = roles.account(name)
+            owed = amount * WAD - int(hub.contributionOf(backer)["paid"])
+            if owed > 0:
+                gas.record("crowdfund/approve", transact(token.approve, hub, owed, sender=backer))
+                gas.record("crowdfund/contribute", transact(hub.contribute, owed, sender=backer))
+        requester = roles.account(roles.requester)
+        gas.record("crowdfund/close", transact(hub.closeCrowdfund, sender=requester))
     if _state(suite) is not SubDAOState.ONBOARDING:
         return
     token, rounds = deployment.platform.token, suite.rounds
@@ -417,7 +407,9 @@ def setup_analytics(
     return replace(deployment, analytics_rfm_id=rfm_id, analytics=fa)
 
 
-def distribute_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dict[str, Any]:
+def distribute_revenue(
+    *, port: BrownieChainPort, backers: Sequence[str]
+) -> dict[str, dict[str, int]]:
     """Release the accrued platform and SubDAO-treasury shares, sweep the SDT dust, then let
     every party claim (:meth:`BrownieChainPort.claim_revenue`). Each transaction is sent only
     when it moves something, so a rerun sends nothing new. Returns the claims plus what was
@@ -436,16 +428,7 @@ def distribute_revenue(*, port: BrownieChainPort, backers: Sequence[str]) -> dic
         released["treasury"] += int(log["args"]["toSubDAO"])
     swept = sum(int(g["args"]["amount"]) for g in port.logs(splitter, "DustSwept"))
     port.claim_revenue(backers=backers)
-    claims = port.claimed()
-    return {
-        "sbgt": dict(claims.sbgt),
-        "sdt": dict(claims.sdt),
-        "platform": {"accrued": claims.platform},
-        "treasury": {"accrued": claims.treasury},
-        "received": {"total": claims.received},
-        "released": dict(released),
-        "dust": {"swept": swept},
-    }
+    return port.claimed().to_json() | {"released": released, "dust": {"swept": swept}}
 
 
 @contextmanager

@@ -15,13 +15,16 @@ from flai.pipeline import RFMSpec, load_config
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = load_config(ROOT / "configs" / "scenario.yaml")
 
+# brownie keeps its data in the checkout's .brownie-home, never in ~/.brownie: the home is
+# chosen before any section imports brownie
+isolate_brownie_home(ROOT)
+
 SPEC_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
 
 def connect() -> Any:
     """The loaded project (loading it if needed), connected to an Anvil of its own (or the
     chain handed over in ``$FLAI_CHAIN_RPC``), never to a node it did not start."""
-    isolate_brownie_home(ROOT)
     from brownie import network
 
     from flai.chain import harden_receipt_wait

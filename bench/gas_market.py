@@ -20,16 +20,37 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _suite import bare_factory, connect, oncology_params
+from _suite import SCENARIO, bare_factory, connect, oncology_params
 
 ROOT = Path(__file__).resolve().parents[1]
 WAD = 10**18
 
 
 def request_record(tx):
-    """The ``Request`` record a ``Requested`` event carries (what fulfil/refund take back)."""
-    ev = tx.events["Requested"]
-    return (ev["payer"], ev["deadline"], ev["paid"], ev["credit"])
+    """The ``IMarketplace.Request`` a ``Requested`` event carries (what fulfil/refund take back)."""
+    from flai.chain.abi import Request
+
+    return Request.from_event(tx.events["Requested"]).as_tuple()
+
+
+def listing_params(operator, *, domain: str, base_price: int) -> tuple:
+    """The ``IMarketplace.ListingParams`` tuple of an inference listing of the scenario's
+    model class and metric (AUC 0.87, an hour to fulfil)."""
+    from flai.chain import ListingKind, ListingParams, Tag
+    from flai.chain.abi import Address
+
+    return ListingParams(
+        kind=ListingKind.INFERENCE,
+        domain=Tag(domain),
+        model_class=Tag(SCENARIO.rfm.model_class),
+        metric_id=Tag(SCENARIO.rfm.metric_id),
+        metric_value=870_000,
+        base_price=base_price,
+        timeout=3_600,
+        operator=Address(str(operator)),
+        licence_cid="bafylicence",
+        model_card_cid="bafymodelcard",
+    ).as_tuple()
 
 
 def _govern(chamber, targets, calldatas, voters, description):
@@ -98,18 +119,7 @@ def real_suite_figures(project, a, cloner, marketplace, policy) -> list[tuple[st
         _govern(technical, [rounds], accept, founders, f"accept r{n}")
 
     accepted_round(1)
-    listing = (
-        0,
-        b"healthcare.oncology".ljust(32, b"\0"),
-        b"binary-classifier".ljust(32, b"\0"),
-        b"AUC".ljust(32, b"\0"),
-        870_000,
-        50_000,
-        3_600,
-        operator,
-        "bafylicence",
-        "bafymodelcard",
-    )
+    listing = listing_params(operator, domain=SCENARIO.rfm.domain, base_price=50_000)
     _govern(
         technical,
         [marketplace],
@@ -168,7 +178,9 @@ def main() -> None:
 
     project = connect()  # bench/gas.py runs every section in one process
     from flai.chain import (
-        MarketShares,
+        Module,
+        RevenueShares,
+        SubDAOState,
         deploy_market_cloner,
         deploy_marketplace,
         deploy_revenue_splitter,
@@ -190,15 +202,15 @@ def main() -> None:
     batch = project.MarketBatchMinter.deploy({"from": deployer})
 
     def suite(role=minter):
-        tx = cloner.clone(
+        tx = cloner.cloner.clone(
             sdt_impl, sdt_impl.initialize.encode_input(role, 2**96 - 1), {"from": deployer}
         )
         sdt = project.SDT.at(tx.events["ModuleCloned"]["clone"])
         s = project.MarketTestSubDAO.deploy(pharma, usd, {"from": deployer})
-        s.setModule(1, sdt, {"from": deployer})
-        s.setModule(2, chamber, {"from": deployer})
-        s.setModule(3, chamber, {"from": deployer})
-        s.setState(3, {"from": deployer})
+        s.setModule(Module.SDT, sdt, {"from": deployer})
+        s.setModule(Module.TECHNICAL_CHAMBER, chamber, {"from": deployer})
+        s.setModule(Module.FINANCIAL_CHAMBER, chamber, {"from": deployer})
+        s.setState(SubDAOState.DEPLOYED, {"from": deployer})
         s.acceptRound(1, contributors, [5 * 10**17, 3 * 10**17, 2 * 10**17], {"from": deployer})
         sp = deploy_revenue_splitter(
             deployer=deployer,
@@ -207,10 +219,10 @@ def main() -> None:
             token=usd,
             platform_treasury=treasury,
             platform_admin=deployer,
-            shares=MarketShares(),
+            shares=RevenueShares(),
             epoch_length=7 * 24 * 3600,
         )
-        s.setModule(5, sp, {"from": deployer})
+        s.setModule(Module.REVENUE_SPLITTER, sp, {"from": deployer})
         if role == minter:
             sdt.setBalanceHook(sp, {"from": minter})
         else:
@@ -218,18 +230,7 @@ def main() -> None:
         return s, sdt, sp
 
     subdao, sdt, splitter = suite()
-    params = (
-        0,
-        b"healthcare".ljust(32, b"\0"),
-        b"binary-classifier".ljust(32, b"\0"),
-        b"AUC".ljust(32, b"\0"),
-        870_000,
-        1_000,
-        3_600,
-        operator,
-        "bafylicence",
-        "bafymodelcard",
-    )
+    params = listing_params(operator, domain="healthcare", base_price=1_000)
     tx = marketplace.list(subdao, params, {"from": chamber})
     figures.append(("list", tx.gas_used, 0))
     lid = tx.events["Listed"]["listingId"]

@@ -3,8 +3,8 @@
 Usage: ``python bench/gas_platform.py`` (Makefile environment; ``make bench`` runs it).
 Loads the brownie project, connects to ``$FLAI_BENCH_NETWORK`` (default ``development``,
 a fresh Anvil), deploys through :func:`flai.chain.deploy_platform` and prints ``gas_used``
-of each call against its target (anchor: OpenZeppelin Governor 5.0.2 measured propose 78,251
-and castVote 86,020).
+of each call against its target (anchor: OpenZeppelin Governor 5.0.2 measured
+propose 78,251 and castVote 86,020).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import io
 import pathlib
 import sys
 import warnings
+from dataclasses import replace
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _suite import connect
+from _suite import SCENARIO, connect
 
 WAD = 10**18
 TARGETS = {
@@ -35,7 +36,8 @@ def main() -> int:
     import brownie
     from brownie import chain
 
-    from flai.chain import PlatformConfig, RFMRequest, action, deploy_platform, propose
+    from flai.chain import PlatformConfig, RFMParams, action, deploy_platform, propose
+    from flai.pipeline import RFMSpec
 
     project = connect()  # bench/gas.py runs every section in one process
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -72,22 +74,17 @@ def main() -> int:
         gas["unstake (partial)"] = staking.unstake(1_000 * WAD, {"from": alice}).gas_used
         chain.mine(registry.endorsementStakeAge() + 1)  # stake old enough to endorse
 
-        request = RFMRequest(
-            spec_cid="bafkreia2heewwaqwhbxlp4nu77bx5uv7orepbing36qzuci2a67qglchca",
-            domain="healthcare.oncology",
-            model_class="binary-classifier",
-            data_schema="HL7-FHIR-R4",
-            metric_id="AUC",
-            metric_threshold=0.85,
+        spec = RFMSpec(
+            plan=replace(SCENARIO.rfm, quorum_bps=5_000, sdt_cap=1_000_000 * WAD),
             min_validators=3,
-            quorum_bps=5_000,
-            epoch_length=7 * 24 * 3600,
-            crowdfund_deadline=chain.time() + 60 * 24 * 3600,
-            payment_token=token.address,
             price_per_inference=WAD // 2,
             crowdfund_goal=50_000 * WAD,
-            sdt_per_payment_unit=WAD,
-            sdt_cap=1_000_000 * WAD,
+        )
+        request = RFMParams.from_spec(
+            spec,
+            spec_cid="bafkreia2heewwaqwhbxlp4nu77bx5uv7orepbing36qzuci2a67qglchca",
+            payment_token=token.address,
+            deadline=chain.time() + SCENARIO.rfm.crowdfund_days * 24 * 3600,
         )
         submit_tx = registry.submit(request.as_tuple(), {"from": pharma})
         gas["submitRFM"] = submit_tx.gas_used

@@ -1,6 +1,6 @@
 """Secret-shared inference, d = 30, n = 3 compute nodes (t = 1): per-query latency a user sees.
 
-Usage: ``python bench/inference.py``. Goal (issue 17 goal 3, issue 15 bench): sealed
+Usage: ``python bench/inference.py``. Goal: sealed
 inference ≤ 1.5 ms per query with the model secret-shared end to end, and ≤ MPyC's latency
 on the same machine. Every figure is measured in this run; the machine is shared, so each
 configuration is run in interleaved rounds and the medians and best queries are printed

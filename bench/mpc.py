@@ -1,4 +1,4 @@
-"""Print the sMPC layer's performance figures (issue 6 acceptance).
+"""Print the sMPC layer's performance figures.
 
 Secure aggregation: K = 10 clients, d = 100,000 parameters, n = 3 compute nodes (t = 1),
 compared with the plaintext numpy weighted average, and bytes uploaded per client versus a

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flai.chain.plumbing import harden_receipt_wait
 from flai.errors import FlaiError
 
 __all__ = [
@@ -208,8 +209,6 @@ def run_script(
     os.chdir(root)  # brownie resolves the config's remappings and sources from here
     if (network_id or DEVELOPMENT) == DEVELOPMENT:
         isolate_brownie_home(root)  # a live network's definition and keystore stay the user's
-    from flai.chain import harden_receipt_wait
-
     load_project(root)
     connect_own_chain(network_id)
     harden_receipt_wait()

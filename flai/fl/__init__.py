@@ -4,10 +4,12 @@ Contribution-aware federated learning (001 §3.1–3.3, §5.3; 000 §8): custodi
 logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
 (:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
 (:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
-:mod:`~flai.fl.round` drives a round and returns what the chain needs, with
-:mod:`~flai.fl.fixed` mapping floats to on-chain fixed point. :mod:`~flai.fl.data` loads
-the bundled data sets and splits them into a federation; :mod:`~flai.fl.baselines` scores
-each custodian alone and all data pooled, the two references for a federated model.
+:mod:`~flai.fl.round` is the round engine (train, check, score, consensus, aggregate
+phases, and :func:`run_round` composing them), :mod:`~flai.fl.consensus` the one consensus
+rule (the contract's lower stake-weighted median), and :mod:`~flai.fl.fixed` maps floats
+to on-chain fixed point. :mod:`~flai.fl.data` loads the bundled data sets and splits them
+into a federation; :mod:`~flai.fl.baselines` scores each custodian alone and all data
+pooled, the two references for a federated model.
 """
 
 from flai.fl.aggregate import fedavg, phi_weighted_fedavg, weighted_average
@@ -20,6 +22,13 @@ from flai.fl.baselines import (
 )
 from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.checks import CheckConfig, check_update, update_norm
+from flai.fl.consensus import (
+    PHI_ONE,
+    lower_weighted_median,
+    mean_abs_deviation,
+    slash_amounts,
+    stake_weighted_median,
+)
 from flai.fl.data import (
     DATASET_NAMES,
     SUPPORT2_HORIZON_DAYS,
@@ -41,6 +50,7 @@ from flai.fl.data import (
 )
 from flai.fl.errors import (
     ConfigError,
+    ConsensusError,
     DataError,
     FeatureMismatchError,
     FLError,
@@ -55,15 +65,24 @@ from flai.fl.fixed import METRIC_SCALE, PHI_SCALE, fixed_to_phi, metric_to_fixed
 from flai.fl.metrics import Metric, roc_auc
 from flai.fl.model import LogisticModel, TrainConfig, train_local
 from flai.fl.round import (
+    VALIDATOR_BEHAVIOURS,
+    CheckOutcome,
     Custodian,
     CustodianOutcome,
     RoundConfig,
     RoundResult,
     TrainingResult,
     Validator,
+    ValidatorScores,
+    aggregate_phase,
+    check_phase,
+    consensus_phase,
     federation_from_split,
+    majority_flags,
     run_round,
     run_training,
+    score_phase,
+    train_phase,
 )
 from flai.fl.scoring import (
     ContributionScores,
@@ -88,13 +107,17 @@ __all__ = [
     "BASELINE_STREAM",
     "DATASET_NAMES",
     "METRIC_SCALE",
+    "PHI_ONE",
     "PHI_SCALE",
     "SUPPORT2_HORIZON_DAYS",
+    "VALIDATOR_BEHAVIOURS",
     "BaselineScores",
     "Behaviour",
     "CheckConfig",
+    "CheckOutcome",
     "CoalitionGame",
     "ConfigError",
+    "ConsensusError",
     "ContributionScores",
     "Custodian",
     "CustodianOutcome",
@@ -127,9 +150,13 @@ __all__ = [
     "UpdateNormError",
     "UpdateShapeError",
     "Validator",
+    "ValidatorScores",
+    "aggregate_phase",
     "baseline_scores",
+    "check_phase",
     "check_update",
     "composite_phi",
+    "consensus_phase",
     "cosine_similarity_to_aggregate",
     "dataset_info",
     "default_evaluation_budget",
@@ -143,6 +170,9 @@ __all__ = [
     "load_breast_cancer_dataset",
     "load_dataset",
     "load_support2_dataset",
+    "lower_weighted_median",
+    "majority_flags",
+    "mean_abs_deviation",
     "metric_to_fixed",
     "monte_carlo_shapley",
     "phi_to_fixed",
@@ -151,14 +181,18 @@ __all__ = [
     "run_round",
     "run_training",
     "score_contributions",
+    "score_phase",
     "scores_to_phi",
     "size_partition",
+    "slash_amounts",
     "split_federated",
+    "stake_weighted_median",
     "stratified_shapley",
     "support2_feature_names",
     "train_alone",
     "train_central",
     "train_local",
+    "train_phase",
     "update_norm",
     "weighted_average",
 ]

@@ -1,17 +1,19 @@
 """Exceptions raised by the federated-learning engine.
 
 Every class derives from :class:`flai.errors.FlaiError` through :class:`FLError`, so a
-caller can catch the whole engine with one clause or a single failure precisely.
+caller can catch the whole engine with one clause or a single failure precisely; a bad
+setting raises the library's :class:`flai.errors.ConfigError`, re-exported here.
 Update-check failures name the custodian and the check that failed, because the round
 driver (and later the chain) records them per submitter.
 """
 
 from __future__ import annotations
 
-from flai.errors import FlaiError
+from flai.errors import ConfigError, FlaiError
 
 __all__ = [
     "ConfigError",
+    "ConsensusError",
     "DataError",
     "FLError",
     "FeatureMismatchError",
@@ -28,8 +30,9 @@ class FLError(FlaiError):
     """Base class of every error raised by :mod:`flai.fl`."""
 
 
-class ConfigError(FLError):
-    """A configuration value is out of its domain (e.g. ``K = 0``, a negative rate)."""
+class ConsensusError(FLError, ValueError):
+    """Validators' score vectors cannot be combined: none, ragged, a score outside
+    ``[0, 1e18]`` or a negative stake."""
 
 
 class DataError(FLError):

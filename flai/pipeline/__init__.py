@@ -1,22 +1,28 @@
-"""The off-chain orchestrator of FLAI's RFM lifecycle (issue 8, chain-independent half).
+"""The off-chain orchestrator of FLAI's RFM lifecycle.
 
 It joins the FL engine (:mod:`flai.fl`), the sMPC layer (:mod:`flai.mpc`) and IPFS
-(:mod:`flai.storage`) into the per-round data flow (:mod:`~flai.pipeline.round_flow`),
-paid secret-shared inference (:mod:`~flai.pipeline.inference`) and a federated-analytics
-query (:mod:`~flai.pipeline.analytics`). The chain is reached only through the
-:class:`~flai.pipeline.ports.ChainPort` protocol, which ``flai.chain`` implements over the
-contracts; :class:`~flai.pipeline.ledger.InMemoryLedger` / :class:`FileLedger` are its test
-doubles. Every step goes through a resumable journal (:mod:`~flai.pipeline.journal`).
+(:mod:`flai.storage`) into the whole lifecycle (:func:`run_lifecycle`): per-round data flow
+(:mod:`~flai.pipeline.round_flow`), paid secret-shared inference
+(:mod:`~flai.pipeline.inference`), a federated-analytics query
+(:mod:`~flai.pipeline.analytics`), the revenue split, revocation, fork and retirement, and
+the claims. The chain is reached only through the :class:`~flai.pipeline.ports.ChainPort`
+protocol, which ``flai.chain`` implements over the contracts;
+:class:`~flai.pipeline.ledger.InMemoryLedger` / :class:`FileLedger` are its test doubles,
+on which the whole lifecycle also runs offline (``python -m flai.pipeline``). Every step
+goes through a resumable journal (:mod:`~flai.pipeline.journal`).
 """
 
-from flai.pipeline.analytics import run_fa_query
+from flai.fl.consensus import mean_abs_deviation, slash_amounts, stake_weighted_median
+from flai.pipeline.analytics import AnalyticsOutcome, run_fa_query
 from flai.pipeline.config import (
     KNOWN_NETWORKS,
+    RFMSpec,
     ScenarioConfig,
     load_config,
+    load_rfm_spec,
     parse_config,
+    parse_rfm_spec,
 )
-from flai.pipeline.consensus import mean_abs_deviation, slash_amounts, stake_weighted_median
 from flai.pipeline.errors import (
     ConfigError,
     ConsensusMismatchError,
@@ -29,32 +35,54 @@ from flai.pipeline.errors import (
 from flai.pipeline.inference import InferenceOutcome, SecretSharedService, serve_inference
 from flai.pipeline.journal import FAULT_ENV, Journal
 from flai.pipeline.ledger import FileLedger, InMemoryLedger
-from flai.pipeline.ports import ChainPort, PaidRequest, RoundPhase, Tier
+from flai.pipeline.lifecycle import (
+    LifecycleResult,
+    run_lifecycle,
+    run_next_round,
+    serve_paid_requests,
+)
+from flai.pipeline.ports import (
+    ChainPort,
+    ForkRecord,
+    LedgerCosts,
+    PaidRequest,
+    RevenueClaims,
+    RoundPhase,
+    Tier,
+)
 from flai.pipeline.report import format_tables, write_report
-from flai.pipeline.revenue import split_revenue
-from flai.pipeline.roles import ComputeNode, Hospital, KeyStore, ModelUser, Validator
-from flai.pipeline.round_flow import Federation, RoundRecord, run_round_flow
-from flai.pipeline.scenario import build_setting, run_id, run_scenario
+from flai.pipeline.revenue import RevenueShares, RevenueSplit, split_revenue
+from flai.pipeline.roles import ComputeNode, Federation, Hospital, KeyStore, ModelUser
+from flai.pipeline.round_flow import RoundRecord, run_round_flow
+from flai.pipeline.scenario import build_setting, run_id
 
 __all__ = [
     "FAULT_ENV",
     "KNOWN_NETWORKS",
+    "AnalyticsOutcome",
     "ChainPort",
     "ComputeNode",
     "ConfigError",
     "ConsensusMismatchError",
     "Federation",
     "FileLedger",
+    "ForkRecord",
     "Hospital",
     "InMemoryLedger",
     "InferenceOutcome",
     "Journal",
     "JournalError",
     "KeyStore",
+    "LedgerCosts",
     "LedgerRuleError",
+    "LifecycleResult",
     "ModelUser",
     "PaidRequest",
     "PipelineError",
+    "RFMSpec",
+    "RevenueClaims",
+    "RevenueShares",
+    "RevenueSplit",
     "RoundPhase",
     "RoundRecord",
     "ScenarioConfig",
@@ -62,17 +90,20 @@ __all__ = [
     "StorageUnavailableError",
     "ThresholdUnavailableError",
     "Tier",
-    "Validator",
     "build_setting",
     "format_tables",
     "load_config",
+    "load_rfm_spec",
     "mean_abs_deviation",
     "parse_config",
+    "parse_rfm_spec",
     "run_fa_query",
     "run_id",
+    "run_lifecycle",
+    "run_next_round",
     "run_round_flow",
-    "run_scenario",
     "serve_inference",
+    "serve_paid_requests",
     "slash_amounts",
     "split_revenue",
     "stake_weighted_median",

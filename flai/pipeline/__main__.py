@@ -1,6 +1,6 @@
-"""Run the off-chain scenario against a file ledger (no chain): ``python -m flai.pipeline``.
+"""Run a scenario's whole lifecycle against a file ledger (no chain): ``python -m flai.pipeline``.
 
-For crash tests and dry runs of the data flow only — the ledger is
+For crash tests and dry runs of the lifecycle — the ledger is
 :class:`~flai.pipeline.ledger.FileLedger`, a test double of the chain port, not a chain.
 IPFS comes from the environment (:func:`flai.storage.open_storage`: ``FLAI_IPFS_API`` for
 a Kubo-compatible node, else the local store in ``FLAI_IPFS_REPO``). Rerunning with the
@@ -15,12 +15,12 @@ import json
 import sys
 from pathlib import Path
 
+from flai.errors import FlaiError
 from flai.pipeline.config import load_config
-from flai.pipeline.errors import PipelineError
 from flai.pipeline.ledger import FileLedger
+from flai.pipeline.lifecycle import run_lifecycle
 from flai.pipeline.report import format_tables, write_report
-from flai.pipeline.scenario import run_scenario
-from flai.storage import StorageError, open_storage
+from flai.storage import open_storage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,22 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
-        ledger = FileLedger(
-            path=args.workdir / "ledger.json",
-            custodians=config.hospital_names,
-            stakes={v.name: v.stake for v in config.validators},
-            requester=config.requester,
-            base_price=config.inference.base_price,
-            points_per_round=config.points_per_round,
-            decay_wad=round(config.points_decay * 10**18),
-        )
+        ledger = FileLedger.from_config(config, path=args.workdir / "ledger.json")
         with open_storage() as storage:
-            result = run_scenario(config=config, port=ledger, storage=storage, workdir=args.workdir)
-    except (PipelineError, StorageError) as exc:
+            result = run_lifecycle(
+                config=config, port=ledger, storage=storage, workdir=args.workdir
+            )
+    except FlaiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.result is not None:
-        args.result.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+        args.result.write_text(json.dumps(result.to_json(), sort_keys=True), encoding="utf-8")
     if args.report is not None:
         write_report(result, directory=args.report)
     print(format_tables(result))

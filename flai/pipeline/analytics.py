@@ -14,6 +14,7 @@ per-query node keys; the nodes' availability is honoured (``available_nodes``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,50 @@ from flai.pipeline.journal import Journal
 from flai.pipeline.ports import ChainPort
 from flai.storage import Storage
 
-__all__ = ["run_fa_query"]
+__all__ = ["AnalyticsOutcome", "run_fa_query"]
+
+
+@dataclass(frozen=True)
+class AnalyticsOutcome:
+    """A served federated-analytics query: the paid request, the CIDs of the query and of
+    its result, and the population statistics (with, for checking, the plaintext ones the
+    pipeline computed over the pooled data when it has them)."""
+
+    request_id: int
+    user: str
+    fee: int
+    query_cid: str
+    result_cid: str
+    features: tuple[int, ...]
+    count: int
+    mean: tuple[float, ...]
+    variance: tuple[float, ...]
+    correlation: tuple[tuple[float, ...], ...]
+    plaintext_mean: tuple[float, ...] = ()
+    plaintext_variance: tuple[float, ...] = ()
+
+    def with_plaintext(
+        self, *, mean: Sequence[float], variance: Sequence[float]
+    ) -> AnalyticsOutcome:
+        """This outcome with the plaintext reference statistics."""
+        return replace(self, plaintext_mean=tuple(mean), plaintext_variance=tuple(variance))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-compatible dict."""
+        return {
+            "request_id": self.request_id,
+            "user": self.user,
+            "fee": self.fee,
+            "query_cid": self.query_cid,
+            "result_cid": self.result_cid,
+            "features": list(self.features),
+            "count": self.count,
+            "mean": list(self.mean),
+            "variance": list(self.variance),
+            "correlation": [list(r) for r in self.correlation],
+            "plaintext_mean": list(self.plaintext_mean),
+            "plaintext_variance": list(self.plaintext_variance),
+        }
 
 
 def run_fa_query(
@@ -38,8 +82,8 @@ def run_fa_query(
     journal: Journal,
     config: AnalyticsConfig,
     available: Sequence[int],
-) -> dict[str, Any]:
-    """Run (or resume) the query; return the result document with its CIDs and fee."""
+) -> AnalyticsOutcome:
+    """Run (or resume) the query; return the outcome with its CIDs and fee."""
     spec = {"kind": "describe", "features": list(features), "sites": [s.name for s in sites]}
     query_cid = journal.once("fa/query", lambda: storage.put_json(spec))
 
@@ -78,12 +122,15 @@ def run_fa_query(
     )
     document = storage.get_json(result_cid)
     request = port.request(request_id)
-    return {
-        "request_id": request_id,
-        "user": user,
-        "fee": request.fee,
-        "query_cid": query_cid,
-        "result_cid": result_cid,
-        "features": list(features),
-        **{k: document[k] for k in ("count", "mean", "variance", "correlation")},
-    }
+    return AnalyticsOutcome(
+        request_id=request_id,
+        user=user,
+        fee=request.fee,
+        query_cid=query_cid,
+        result_cid=result_cid,
+        features=tuple(features),
+        count=int(document["count"]),
+        mean=tuple(float(v) for v in document["mean"]),
+        variance=tuple(float(v) for v in document["variance"]),
+        correlation=tuple(tuple(float(v) for v in row) for row in document["correlation"]),
+    )

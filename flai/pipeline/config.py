@@ -1,40 +1,47 @@
 """The scenario configuration: a frozen dataclass tree loaded from YAML or JSON.
 
 Everything is validated when the file is loaded, before any party trains or any ledger
-write is attempted; every problem is a :class:`~flai.pipeline.errors.ConfigError` naming
-the field by its dotted path (``hospitals[2].behaviour``), so a script can say exactly
-what to fix. The shipped example is ``configs/scenario.yaml`` (the pharma/hospitals
-scenario of 001 §9).
+write is attempted; every problem is a :class:`flai.errors.ConfigError` naming the field by
+its dotted path (``hospitals[2].behaviour``), so a script can say exactly what to fix. The
+shipped example is ``configs/scenario.yaml`` (the pharma/hospitals scenario of 001 §9).
+
+The config is the one source of the scenario's constants: the RFM the requester submits
+(:class:`RFMPlan`), the governance and onboarding amounts (:class:`GovernancePlan`,
+:class:`OnboardingPlan`), prices and timeouts. The chain adapter, the test ledgers, the
+test fixtures and the benches read them from here. Amounts of FLAI and SDT are in whole
+tokens (10¹⁸ wei); prices are in payment-token wei.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-
-from flai.fl import FreeRider, Honest, LabelFlipper, ScaledUpdate
+from flai.fl import VALIDATOR_BEHAVIOURS, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.behaviours import Behaviour
-from flai.pipeline.errors import ConfigError
+from flai.pipeline.fields import at, bad, check_keys, get, mapping, positive, read, scalars
+from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
-    "BEHAVIOURS",
     "KNOWN_NETWORKS",
-    "VALIDATOR_BEHAVIOURS",
     "AnalyticsPlan",
     "ComputePlan",
+    "GovernancePlan",
     "HospitalConfig",
     "InferencePlan",
-    "RevenueShares",
+    "OnboardingPlan",
+    "RFMPlan",
+    "RFMSpec",
     "ScenarioConfig",
     "TrainingPlan",
     "ValidatorConfig",
     "load_config",
+    "load_rfm_spec",
     "parse_config",
+    "parse_rfm_spec",
 ]
 
 KNOWN_NETWORKS = ("offline", "development", "anvil", "sepolia", "holesky", "mainnet")
@@ -43,10 +50,9 @@ KNOWN_NETWORKS = ("offline", "development", "anvil", "sepolia", "holesky", "main
 BEHAVIOURS = ("honest", "free_rider", "free_rider_noise", "label_flipper", "scaled")
 """Custodian behaviours (:mod:`flai.fl.behaviours`) a scenario may assign."""
 
-VALIDATOR_BEHAVIOURS = ("honest", "lazy")
-"""Validator behaviours (see :class:`flai.pipeline.roles.Validator`)."""
 
-_T = TypeVar("_T")
+WAD = 10**18
+"""One whole FLAI / SDT / SBGT point in wei."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class HospitalConfig:
 
 @dataclass(frozen=True)
 class ValidatorConfig:
-    """A validator, its slashing deposit (the consensus weight) and behaviour."""
+    """A validator, its slashing deposit (whole FLAI, the consensus weight) and behaviour."""
 
     name: str
     stake: int
@@ -107,34 +113,118 @@ class TrainingPlan:
 
 @dataclass(frozen=True)
 class InferencePlan:
-    """Paid secret-shared inference: base price (token wei) and requests per tier."""
+    """Paid secret-shared inference: base price ``x`` (token wei), requests per tier, the
+    number of external users, and the seconds the operator has to fulfil a request."""
 
     base_price: int
     external: int
     requester: int
     member: int
+    externals: int = 3
+    timeout: int = 24 * 3_600
 
     @property
     def total(self) -> int:
         """Requests in all tiers."""
         return self.external + self.requester + self.member
 
+    @property
+    def external_users(self) -> tuple[str, ...]:
+        """The external users' party names."""
+        return tuple(f"external-{i}" for i in range(self.externals))
+
 
 @dataclass(frozen=True)
 class AnalyticsPlan:
-    """One federated-analytics query over feature columns ``features``, at ``price``."""
+    """One federated-analytics query over feature columns ``features``, at ``price``, sold
+    by an FA SubDAO whose crowdfund goal ``goal`` (whole FLAI) the requester pays."""
 
     features: tuple[int, ...]
     price: int
+    goal: int = 100
 
 
-@dataclass(frozen=True)
-class RevenueShares:
-    """Revenue split in basis points; the SDT side gets the remainder (001 eq. 10/11)."""
+@dataclass(frozen=True, kw_only=True)
+class RFMPlan:
+    """What the requester asks for (001 §8.1): the objective and the ``RFMParams`` tags,
+    metric threshold (a float in (0, 1]), chamber quorum, epoch and crowdfund window, SDT
+    issuance (1e18 fixed point per payment unit, cap in wei); and the subtype a fork of the
+    SubDAO specialises in, with its crowdfund goal (whole payment-token units)."""
 
-    platform_bps: int
-    treasury_bps: int
-    sbgt_bps: int
+    objective: str = (
+        "Predict binary response to an immunotherapy drug from EHR data; interpretable."
+    )
+    domain: str = "healthcare.oncology"
+    model_class: str = "binary-classifier"
+    data_schema: str = "HL7-FHIR-R4"
+    metric_id: str = "AUC"
+    metric_threshold: float = 0.85
+    quorum_bps: int = 2_000
+    epoch_length: int = 7 * 24 * 3_600
+    crowdfund_days: int = 60
+    sdt_per_payment_unit: int = WAD
+    sdt_cap: int = 10**9 * WAD
+    fork_domain: str = "healthcare.oncology.nsclc"
+    fork_goal: int = 100
+
+    @property
+    def metric_fixed(self) -> int:
+        """The metric threshold in the contracts' 1e6 fixed point."""
+        return round(self.metric_threshold * 1_000_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RFMSpec:
+    """A Request-for-Model as submitted: the plan plus the validators it needs, the price
+    per inference and the crowdfund goal (payment-token wei). Its :meth:`to_json` is the
+    spec document stored on IPFS, whose CID goes on chain."""
+
+    plan: RFMPlan
+    min_validators: int
+    price_per_inference: int
+    crowdfund_goal: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec document (the fields of a spec file)."""
+        doc = dataclasses.asdict(self.plan)
+        for name in ("fork_domain", "fork_goal"):
+            doc.pop(name)
+        return doc | {
+            "min_validators": self.min_validators,
+            "price_per_inference": self.price_per_inference,
+            "crowdfund_goal": self.crowdfund_goal,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class GovernancePlan:
+    """SuperDAO members (how many, whole FLAI each stakes), the SubDAO chambers' voting
+    period (blocks), the commit window of a round (seconds) and the round parameters the
+    technical chamber sets: consensus tolerance (mean |score − φ|, in φ units), slash share
+    and the FLock vote window (seconds)."""
+
+    members: int = 4
+    member_stake: int = 5_000
+    chamber_voting_period: int = 12
+    commit_window: int = 3_600
+    tolerance: float = 0.1
+    slash_bps: int = 1_000
+    vote_window: int = 24 * 3_600
+
+    @property
+    def tolerance_wad(self) -> int:
+        """The tolerance in the contracts' 1e18 fixed point."""
+        return round(self.tolerance * WAD)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnboardingPlan:
+    """Collateral each hospital posts, founding SBGT points per hospital at launch (small,
+    so φ·M dominates) and the FLAI each party receives to pay fees (whole units)."""
+
+    collateral: int = 10
+    founding_points: int = 1
+    funds: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -156,6 +246,9 @@ class ScenarioConfig:
     backers: Mapping[str, int]
     points_per_round: int = 100
     points_decay: float = 0.9
+    rfm: RFMPlan = field(default_factory=RFMPlan)
+    governance: GovernancePlan = field(default_factory=GovernancePlan)
+    onboarding: OnboardingPlan = field(default_factory=OnboardingPlan)
 
     @property
     def hospital_names(self) -> tuple[str, ...]:
@@ -167,176 +260,187 @@ class ScenarioConfig:
         """Validator names, in validator-index order."""
         return tuple(v.name for v in self.validators)
 
+    @property
+    def decay_wad(self) -> int:
+        """λ in the contracts' 1e18 fixed point."""
+        return round(self.points_decay * WAD)
+
+    def rfm_spec(self) -> RFMSpec:
+        """The scenario's RFM: every validator needed, the base price, Σ backers as the goal."""
+        return RFMSpec(
+            plan=self.rfm,
+            min_validators=len(self.validators),
+            price_per_inference=self.inference.base_price,
+            crowdfund_goal=sum(self.backers.values()) * WAD,
+        )
+
 
 # --------------------------------------------------------------------------- parsing
 
 
-def _get(raw: Mapping[str, Any], key: str, kind: type[_T], path: str, default: Any = ...) -> _T:
-    where = f"{path}.{key}" if path else key
-    if key not in raw:
-        if default is ...:
-            raise ConfigError(where, "missing")
-        return default  # type: ignore[no-any-return]
-    value = raw[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if isinstance(value, bool) and kind is not bool:
-        raise ConfigError(where, f"expected {kind.__name__}, got bool")
-    if not isinstance(value, kind):
-        raise ConfigError(where, f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(path or "<root>", f"expected a mapping, got {type(raw).__name__}")
-    return raw
-
-
-def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            where = f"{path}.{key}" if path else str(key)
-            raise ConfigError(where, f"unknown field (expected one of {sorted(allowed)})")
-
-
-def _positive(value: float, where: str, *, allow_zero: bool = False) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(where, f"must be {'>= 0' if allow_zero else '> 0'}, got {value}")
-
-
 def _name(raw: Mapping[str, Any], path: str) -> str:
-    name = _get(raw, "name", str, path)
+    name = get(raw, "name", str, path)
     if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{path}.name", f"must be a non-empty [A-Za-z0-9_-] name, got {name!r}")
+        raise bad(f"{path}.name", f"must be a non-empty [A-Za-z0-9_-] name, got {name!r}")
     return name
 
 
 def _hospitals(raw: Any) -> tuple[HospitalConfig, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ConfigError("hospitals", "expected a non-empty list")
+        raise bad("hospitals", "expected a non-empty list")
     out = []
     for i, item in enumerate(raw):
         path = f"hospitals[{i}]"
-        entry = _mapping(item, path)
-        _check_keys(entry, ("name", "behaviour", "size"), path)
-        behaviour = _get(entry, "behaviour", str, path, "honest")
-        if behaviour not in BEHAVIOURS:
-            raise ConfigError(f"{path}.behaviour", f"unknown {behaviour!r} (one of {BEHAVIOURS})")
-        size = _get(entry, "size", float, path, 1.0)
-        _positive(size, f"{path}.size")
-        out.append(HospitalConfig(name=_name(entry, path), behaviour=behaviour, size=size))
+        values = scalars(mapping(item, path), HospitalConfig, path)
+        if values["behaviour"] not in BEHAVIOURS:
+            raise bad(f"{path}.behaviour", f"unknown {values['behaviour']!r} (one of {BEHAVIOURS})")
+        positive(values["size"], f"{path}.size")
+        out.append(HospitalConfig(**(values | {"name": _name(item, path)})))
     return tuple(out)
 
 
 def _validators(raw: Any) -> tuple[ValidatorConfig, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ConfigError("validators", "expected a non-empty list")
+        raise bad("validators", "expected a non-empty list")
     out = []
     for i, item in enumerate(raw):
         path = f"validators[{i}]"
-        entry = _mapping(item, path)
-        _check_keys(entry, ("name", "stake", "behaviour"), path)
-        stake = _get(entry, "stake", int, path)
-        _positive(stake, f"{path}.stake")
-        behaviour = _get(entry, "behaviour", str, path, "honest")
-        if behaviour not in VALIDATOR_BEHAVIOURS:
-            raise ConfigError(
-                f"{path}.behaviour", f"unknown {behaviour!r} (one of {VALIDATOR_BEHAVIOURS})"
+        values = scalars(mapping(item, path), ValidatorConfig, path)
+        positive(values["stake"], f"{path}.stake")
+        if values["behaviour"] not in VALIDATOR_BEHAVIOURS:
+            raise bad(
+                f"{path}.behaviour",
+                f"unknown {values['behaviour']!r} (one of {VALIDATOR_BEHAVIOURS})",
             )
-        out.append(ValidatorConfig(name=_name(entry, path), stake=stake, behaviour=behaviour))
+        out.append(ValidatorConfig(**(values | {"name": _name(item, path)})))
     return tuple(out)
 
 
 def _compute(raw: Any) -> ComputePlan:
-    entry = _mapping(raw, "compute")
-    _check_keys(entry, ("nodes", "threshold", "offline"), "compute")
-    nodes = _get(entry, "nodes", int, "compute")
-    threshold = _get(entry, "threshold", int, "compute", 1)
+    entry = mapping(raw, "compute")
+    values = scalars(entry, ComputePlan, "compute", extra=("offline",))
+    nodes, threshold = values["nodes"], values["threshold"]
     if not 1 <= threshold or 2 * threshold >= nodes:
-        raise ConfigError("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
-    offline_raw = _mapping(_get(entry, "offline", dict, "compute", {}), "compute.offline")
+        raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
+    offline_raw = mapping(get(entry, "offline", dict, "compute", {}), "compute.offline")
     offline: dict[int, tuple[int, ...]] = {}
     for key, value in offline_raw.items():
         where = f"compute.offline.{key}"
         try:
             round_index = int(key)
         except (TypeError, ValueError):
-            raise ConfigError(where, "round index must be an integer") from None
+            raise bad(where, "round index must be an integer") from None
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 <= v < nodes for v in value
         ):
-            raise ConfigError(where, f"expected a list of node indices in [0, {nodes})")
+            raise bad(where, f"expected a list of node indices in [0, {nodes})")
         if nodes - len(set(value)) < threshold + 1:
-            raise ConfigError(where, f"leaves fewer than t + 1 = {threshold + 1} nodes")
+            raise bad(where, f"leaves fewer than t + 1 = {threshold + 1} nodes")
         offline[round_index] = tuple(sorted(set(value)))
     return ComputePlan(nodes=nodes, threshold=threshold, offline=offline)
 
 
 def _training(raw: Any) -> TrainingPlan:
-    entry = _mapping(raw, "training")
-    fields = ("epochs", "learning_rate", "batch_size", "test_fraction", "validation_fraction")
-    _check_keys(entry, (*fields, "vote_tolerance", "max_update_norm"), "training")
-    plan = TrainingPlan(
-        epochs=_get(entry, "epochs", int, "training", 2),
-        learning_rate=_get(entry, "learning_rate", float, "training", 0.1),
-        batch_size=_get(entry, "batch_size", int, "training", 16),
-        test_fraction=_get(entry, "test_fraction", float, "training", 0.2),
-        validation_fraction=_get(entry, "validation_fraction", float, "training", 0.25),
-        vote_tolerance=_get(entry, "vote_tolerance", float, "training", 0.0),
-        max_update_norm=_get(entry, "max_update_norm", float, "training", 10.0),
-    )
+    plan = TrainingPlan(**scalars(mapping(raw, "training"), TrainingPlan, "training"))
     for name in ("epochs", "learning_rate", "batch_size", "max_update_norm"):
-        _positive(getattr(plan, name), f"training.{name}")
+        positive(getattr(plan, name), f"training.{name}")
     for name in ("test_fraction", "validation_fraction"):
         if not 0.0 < getattr(plan, name) < 0.5:
-            raise ConfigError(f"training.{name}", "must lie in (0, 0.5)")
-    _positive(plan.vote_tolerance, "training.vote_tolerance", allow_zero=True)
+            raise bad(f"training.{name}", "must lie in (0, 0.5)")
+    positive(plan.vote_tolerance, "training.vote_tolerance", allow_zero=True)
     return plan
 
 
 def _inference(raw: Any) -> InferencePlan:
-    entry = _mapping(raw, "inference")
-    _check_keys(entry, ("base_price", "requests"), "inference")
-    base = _get(entry, "base_price", int, "inference")
-    _positive(base, "inference.base_price")
-    requests = _mapping(_get(entry, "requests", dict, "inference"), "inference.requests")
-    _check_keys(requests, ("external", "requester", "member"), "inference.requests")
-    counts = {}
-    for tier in ("external", "requester", "member"):
-        counts[tier] = _get(requests, tier, int, "inference.requests", 0)
-        _positive(counts[tier], f"inference.requests.{tier}", allow_zero=True)
-    return InferencePlan(base_price=base, **counts)
+    entry = mapping(raw, "inference")
+    tiers = ("external", "requester", "member")
+    values = scalars(entry, InferencePlan, "inference", extra=("requests",), skip=tiers)
+    positive(values["base_price"], "inference.base_price")
+    positive(values["timeout"], "inference.timeout")
+    positive(values["externals"], "inference.externals")
+    requests = mapping(get(entry, "requests", dict, "inference"), "inference.requests")
+    check_keys(requests, tiers, "inference.requests")
+    for tier in tiers:
+        values[tier] = get(requests, tier, int, "inference.requests", 0)
+        positive(values[tier], f"inference.requests.{tier}", allow_zero=True)
+    return InferencePlan(**values)
 
 
 def _analytics(raw: Any) -> AnalyticsPlan:
-    entry = _mapping(raw, "analytics")
-    _check_keys(entry, ("features", "price"), "analytics")
-    features = _get(entry, "features", list, "analytics")
+    entry = mapping(raw, "analytics")
+    values = scalars(entry, AnalyticsPlan, "analytics", extra=("features",))
+    features = get(entry, "features", list, "analytics")
     if not features or not all(isinstance(f, int) and not isinstance(f, bool) for f in features):
-        raise ConfigError("analytics.features", "expected a non-empty list of column indices")
+        raise bad("analytics.features", "expected a non-empty list of column indices")
     if any(f < 0 or f >= 30 for f in features) or len(set(features)) != len(features):
-        raise ConfigError("analytics.features", "column indices must be distinct, in [0, 30)")
-    price = _get(entry, "price", int, "analytics")
-    _positive(price, "analytics.price")
-    return AnalyticsPlan(features=tuple(features), price=price)
+        raise bad("analytics.features", "column indices must be distinct, in [0, 30)")
+    positive(values["price"], "analytics.price")
+    positive(values["goal"], "analytics.goal")
+    return AnalyticsPlan(features=tuple(features), **values)
 
 
 def _revenue(raw: Any) -> RevenueShares:
-    entry = _mapping(raw, "revenue")
-    _check_keys(entry, ("platform_bps", "treasury_bps", "sbgt_bps"), "revenue")
-    shares = RevenueShares(
-        platform_bps=_get(entry, "platform_bps", int, "revenue"),
-        treasury_bps=_get(entry, "treasury_bps", int, "revenue"),
-        sbgt_bps=_get(entry, "sbgt_bps", int, "revenue"),
-    )
+    entry = mapping(raw, "revenue")
+    values = scalars(entry, RevenueShares, "revenue")
     for name in ("platform_bps", "treasury_bps", "sbgt_bps"):
-        _positive(getattr(shares, name), f"revenue.{name}", allow_zero=True)
+        if name not in entry:
+            raise bad(f"revenue.{name}", "missing")
+    for name, value in values.items():
+        if not 0 <= value <= 10_000:
+            raise bad(f"revenue.{name}", f"must lie in [0, 10000], got {value}")
+    shares = RevenueShares(**values)
+    if not shares.min_treasury_bps <= shares.treasury_bps <= shares.max_treasury_bps:
+        raise bad(
+            "revenue.treasury_bps",
+            f"must lie in [min_treasury_bps, max_treasury_bps] = "
+            f"[{shares.min_treasury_bps}, {shares.max_treasury_bps}]",
+        )
     if shares.platform_bps + shares.treasury_bps + shares.sbgt_bps > 10_000:
-        raise ConfigError("revenue", "platform_bps + treasury_bps + sbgt_bps exceeds 10000")
+        raise bad("revenue", "platform_bps + treasury_bps + sbgt_bps exceeds 10000")
     return shares
 
 
+def _check_tag(value: str, where: str) -> None:
+    if not value or len(value.encode()) > 32:
+        raise bad(where, "must be 1..32 bytes (a bytes32 tag)")
+
+
+def _rfm_plan(raw: Mapping[str, Any], path: str, *, extra: Sequence[str] = ()) -> RFMPlan:
+    plan = RFMPlan(**scalars(raw, RFMPlan, path, extra=extra))
+    for tag in ("domain", "model_class", "data_schema", "metric_id", "fork_domain"):
+        _check_tag(getattr(plan, tag), at(path, tag))
+    if not 0 < plan.metric_threshold <= 1:
+        raise bad(at(path, "metric_threshold"), "must be in (0, 1]")
+    if not 0 < plan.quorum_bps <= 10_000:
+        raise bad(at(path, "quorum_bps"), "must be in (0, 10000]")
+    for name in ("epoch_length", "crowdfund_days", "sdt_per_payment_unit", "sdt_cap"):
+        positive(getattr(plan, name), at(path, name))
+    positive(plan.fork_goal, at(path, "fork_goal"))
+    return plan
+
+
+def _governance(raw: Any) -> GovernancePlan:
+    plan = GovernancePlan(**scalars(mapping(raw, "governance"), GovernancePlan, "governance"))
+    for name in ("members", "member_stake", "chamber_voting_period"):
+        positive(getattr(plan, name), f"governance.{name}")
+    for name in ("commit_window", "vote_window"):
+        positive(getattr(plan, name), f"governance.{name}")
+    if not 0 < plan.tolerance <= 1:
+        raise bad("governance.tolerance", "must be in (0, 1]")
+    if not 0 <= plan.slash_bps <= 10_000:
+        raise bad("governance.slash_bps", "must be in [0, 10000]")
+    return plan
+
+
+def _onboarding(raw: Any) -> OnboardingPlan:
+    plan = OnboardingPlan(**scalars(mapping(raw, "onboarding"), OnboardingPlan, "onboarding"))
+    for name in ("collateral", "founding_points", "funds"):
+        positive(getattr(plan, name), f"onboarding.{name}", allow_zero=name != "funds")
+    return plan
+
+
+_SECTIONS = ("compute", "training", "inference", "analytics", "revenue")
+_OPTIONAL = ("rfm", "governance", "onboarding")
 _TOP = (
     "name",
     "network",
@@ -345,14 +449,11 @@ _TOP = (
     "requester",
     "hospitals",
     "validators",
-    "compute",
-    "training",
-    "inference",
-    "analytics",
-    "revenue",
     "backers",
     "points_per_round",
     "points_decay",
+    *_SECTIONS,
+    *_OPTIONAL,
 )
 
 
@@ -365,52 +466,87 @@ def parse_config(raw: Any) -> ScenarioConfig:
         Naming the first bad field: missing, wrong type, out of range, unknown network,
         unknown behaviour, duplicate party name, unknown field.
     """
-    top = _mapping(raw, "")
-    _check_keys(top, _TOP, "")
-    network = _get(top, "network", str, "")
+    top = mapping(raw, "")
+    check_keys(top, _TOP, "")
+    network = get(top, "network", str, "")
     if network not in KNOWN_NETWORKS:
-        raise ConfigError("network", f"unknown network {network!r} (one of {KNOWN_NETWORKS})")
-    rounds = _get(top, "rounds", int, "")
-    _positive(rounds, "rounds")
+        raise bad("network", f"unknown network {network!r} (one of {KNOWN_NETWORKS})")
+    rounds = get(top, "rounds", int, "")
+    positive(rounds, "rounds")
     hospitals = _hospitals(top.get("hospitals"))
     validators = _validators(top.get("validators"))
-    requester = _get(top, "requester", str, "")
+    requester = get(top, "requester", str, "")
+    for section in _SECTIONS:
+        if section not in top:
+            raise bad(section, "missing")
+    inference = _inference(top["inference"])
     names = [h.name for h in hospitals] + [v.name for v in validators] + [requester]
+    names += list(inference.external_users)
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError("hospitals", f"party name {name!r} is used twice")
-    backers_raw = _mapping(_get(top, "backers", dict, "", {}), "backers")
+            raise bad("hospitals", f"party name {name!r} is used twice")
+    backers_raw = mapping(get(top, "backers", dict, "", {}), "backers")
     backers: dict[str, int] = {}
     for key, amount in backers_raw.items():
         where = f"backers.{key}"
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise ConfigError(where, "expected a positive integer SDT amount")
+            raise bad(where, "expected a positive integer SDT amount")
+        if key not in names:
+            raise bad(where, "not a party of the scenario")
         backers[str(key)] = amount
-    decay = _get(top, "points_decay", float, "", 0.9)
+    decay = get(top, "points_decay", float, "", 0.9)
     if not 0.0 < decay <= 1.0:
-        raise ConfigError("points_decay", f"must lie in (0, 1], got {decay}")
-    points = _get(top, "points_per_round", int, "", 100)
-    _positive(points, "points_per_round")
-    for section in ("compute", "training", "inference", "analytics", "revenue"):
-        if section not in top:
-            raise ConfigError(section, "missing")
+        raise bad("points_decay", f"must lie in (0, 1], got {decay}")
+    points = get(top, "points_per_round", int, "", 100)
+    positive(points, "points_per_round")
     return ScenarioConfig(
         name=_name(top, ""),
         network=network,
-        seed=_get(top, "seed", int, ""),
+        seed=get(top, "seed", int, ""),
         rounds=rounds,
         requester=requester,
         hospitals=hospitals,
         validators=validators,
         compute=_compute(top["compute"]),
         training=_training(top["training"]),
-        inference=_inference(top["inference"]),
+        inference=inference,
         analytics=_analytics(top["analytics"]),
         revenue=_revenue(top["revenue"]),
         backers=backers,
         points_per_round=points,
         points_decay=decay,
+        rfm=_rfm_plan(mapping(top.get("rfm", {}), "rfm"), "rfm"),
+        governance=_governance(top.get("governance", {})),
+        onboarding=_onboarding(top.get("onboarding", {})),
     )
+
+
+_SPEC_NUMBERS = ("min_validators", "price_per_inference", "crowdfund_goal")
+
+
+def parse_rfm_spec(document: Any) -> RFMSpec:
+    """Validate a decoded RFM spec document (the fields of :class:`RFMPlan` without the fork,
+    plus ``min_validators``, ``price_per_inference`` and ``crowdfund_goal``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad field (missing, wrong type, out of range, longer than a
+        bytes32 tag).
+    """
+    raw = mapping(document, "")
+    for name in ("fork_domain", "fork_goal"):
+        if name in raw:
+            raise bad(name, "not a field of an RFM spec")
+    required = ("objective", "domain", "model_class", "data_schema", "metric_id")
+    for name in (*required, "metric_threshold", "crowdfund_days"):
+        if name not in raw:
+            raise bad(name, "missing")
+    plan = _rfm_plan(raw, "", extra=_SPEC_NUMBERS)
+    numbers = {name: get(raw, name, int, "") for name in _SPEC_NUMBERS}
+    for name, value in numbers.items():
+        positive(value, name)
+    return RFMSpec(plan=plan, **numbers)
 
 
 def load_config(path: str | Path) -> ScenarioConfig:
@@ -421,13 +557,9 @@ def load_config(path: str | Path) -> ScenarioConfig:
     ConfigError
         The file is unreadable or unparsable (field ``"<file>"``), or a field is invalid.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError("<file>", f"cannot read {p}: {exc}") from exc
-    try:
-        raw = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError("<file>", f"cannot parse {p}: {exc}") from exc
-    return parse_config(raw)
+    return parse_config(read(path))
+
+
+def load_rfm_spec(path: str | Path) -> RFMSpec:
+    """Load and validate an RFM spec file (``.json``, ``.yaml``/``.yml``)."""
+    return parse_rfm_spec(read(path))

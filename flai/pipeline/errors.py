@@ -1,14 +1,15 @@
 """Exceptions raised by :mod:`flai.pipeline`.
 
 Every failure the orchestrator expects is a :class:`PipelineError` (a
-:class:`flai.errors.FlaiError`); each subclass carries the failing value as an attribute
-(the config field, the IPFS address, the ledger rule and its arguments) so callers and
-scripts need not parse messages.
+:class:`flai.errors.FlaiError`) or, for a bad scenario field, the library's
+:class:`flai.errors.ConfigError` (re-exported here); each carries the failing value as an
+attribute (the config field, the IPFS address, the ledger rule and its arguments) so
+callers and scripts need not parse messages.
 """
 
 from __future__ import annotations
 
-from flai.errors import FlaiError
+from flai.errors import ConfigError, FlaiError
 
 __all__ = [
     "ConfigError",
@@ -23,23 +24,6 @@ __all__ = [
 
 class PipelineError(FlaiError):
     """Base class of every orchestrator failure."""
-
-
-class ConfigError(PipelineError, ValueError):
-    """A scenario configuration is invalid; raised before anything runs.
-
-    Parameters
-    ----------
-    field
-        Dotted path of the offending field (``"hospitals[2].behaviour"``).
-    problem
-        What is wrong with it.
-    """
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"config field {field!r}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 class StorageUnavailableError(PipelineError):

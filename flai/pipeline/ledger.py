@@ -12,13 +12,20 @@ the contracts' error names (raised as :class:`~flai.pipeline.errors.LedgerRuleEr
   submitter (``RoundsScoreLengthMismatch``), each in ``[0, 1e18]``
   (``RoundsScoreOutOfRange``);
 - consensus is the lower stake-weighted median and deviators are slashed
-  (:mod:`flai.pipeline.consensus`, the contract's rule); aggregate votes once per scoring
+  (:mod:`flai.fl.consensus`, the contract's rule); aggregate votes once per scoring
   validator (``RoundsAlreadyVoted``), settled when all voted (``RoundsVotingOpen``),
   accepted iff aggVote ≥ 0; SBGT points ``π ← λ·π + φ·M`` on acceptance (001 eq. 12);
 - a paid request charges the tier price (``Marketplace._priceOf``: top-ranked member
   free, member ``x·rank/(n−1)``, requester ``3x``, external ``10x``) every time it is
   made — the ledger does not deduplicate, so a double post would be paid twice and show
-  up in :attr:`InMemoryLedger.log` — and is fulfilled once (``MarketRequestNotPending``).
+  up in :attr:`InMemoryLedger.log` — and is fulfilled once (``MarketRequestNotPending``);
+  the revenue is what inference requests paid (query fees go to the analytics SubDAO);
+- a contributor revoked for malice loses its points and collateral and cannot commit
+  (``RoundsNotWhitelisted``); a fork records the parent's version and retires it: no new
+  round (``SubDAOWrongState``) and no new inference (``MarketListingRetired``);
+- claims pay :func:`~flai.pipeline.revenue.split_revenue` of the revenue by the accepted
+  version's consensus φ and the backers' SDT, the SBGT side once the SubDAO is retired
+  (its pool is over), each owed amount once.
 
 Every successful write is appended to :attr:`InMemoryLedger.log`, so tests can assert
 that a resumed run posted nothing twice. :class:`FileLedger` persists the state to a JSON
@@ -34,9 +41,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flai.pipeline.consensus import PHI_ONE, slash_amounts, stake_weighted_median
+from flai.fl.consensus import PHI_ONE, slash_amounts, stake_weighted_median
+from flai.pipeline.config import WAD, ScenarioConfig
 from flai.pipeline.errors import LedgerRuleError
-from flai.pipeline.ports import PaidRequest, RoundPhase, Tier
+from flai.pipeline.ports import (
+    ForkRecord,
+    LedgerCosts,
+    PaidRequest,
+    RevenueClaims,
+    RoundPhase,
+    Tier,
+)
+from flai.pipeline.revenue import RevenueShares, RevenueSplit, split_revenue
 
 __all__ = ["FileLedger", "InMemoryLedger"]
 
@@ -65,6 +81,10 @@ class InMemoryLedger:
         ``M`` of eq. 12 in whole points.
     decay_wad
         ``λ`` in 1e18 fixed point.
+    collateral
+        Collateral each contributor posted (confiscated on revocation).
+    shares, backers
+        Revenue split and SDT holdings for claims.
     """
 
     def __init__(
@@ -78,7 +98,11 @@ class InMemoryLedger:
         slash_bps: int = 1000,
         points_per_round: int = 100,
         decay_wad: int = 9 * PHI_ONE // 10,
+        collateral: int = 0,
+        shares: RevenueShares | None = None,
+        backers: Mapping[str, int] | None = None,
     ) -> None:
+        split = shares or RevenueShares()
         self._state: dict[str, Any] = {
             "custodians": list(custodians),
             "stakes": dict(stakes),
@@ -96,8 +120,32 @@ class InMemoryLedger:
             "ranks": [],
             "requests": [],
             "revenue": 0,
+            "collateral": collateral,
+            "shares": list(split.as_tuple()),
+            "backers": dict(backers or {}),
+            "revoked": {},
+            "fork": None,
+            "claimed": {"sbgt": {}, "sdt": {}},
             "log": [],
         }
+
+    @classmethod
+    def from_config(cls, config: ScenarioConfig, **extra: Any) -> InMemoryLedger:
+        """The ledger of ``config``'s parties and rules, amounts in wei as on chain."""
+        return cls(
+            custodians=config.hospital_names,
+            stakes={v.name: v.stake * WAD for v in config.validators},
+            requester=config.requester,
+            base_price=config.inference.base_price,
+            tolerance=config.governance.tolerance_wad,
+            slash_bps=config.governance.slash_bps,
+            points_per_round=config.points_per_round,
+            decay_wad=config.decay_wad,
+            collateral=config.onboarding.collateral * WAD,
+            shares=config.revenue,
+            backers={n: a * WAD for n, a in config.backers.items()},
+            **extra,
+        )
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -140,7 +188,12 @@ class InMemoryLedger:
             return RoundPhase.NONE
         return RoundPhase(self._state["rounds"][round_id - 1]["phase"])
 
+    def _require_live(self) -> None:
+        if self._state["fork"] is not None:
+            raise LedgerRuleError("SubDAOWrongState", "retired")
+
     def open_round(self, *, global_model_cid: str) -> int:
+        self._require_live()
         last = len(self._state["rounds"])
         if last and self.round_phase(last) not in (RoundPhase.ACCEPTED, RoundPhase.REJECTED):
             raise LedgerRuleError("RoundsPreviousRoundOpen", last, self.round_phase(last).value)
@@ -163,7 +216,7 @@ class InMemoryLedger:
         r = self._round(round_id)
         if r["phase"] != RoundPhase.COMMIT.value:
             raise LedgerRuleError("RoundsCommitClosed", round_id, r["phase"])
-        if custodian not in self._state["custodians"]:
+        if custodian not in self._state["custodians"] or custodian in self._state["revoked"]:
             raise LedgerRuleError("RoundsNotWhitelisted", custodian)
         if custodian in r["commits"]:
             raise LedgerRuleError("RoundsAlreadyCommitted", round_id, custodian)
@@ -323,11 +376,14 @@ class InMemoryLedger:
                 "output": None,
             }
         )
-        self._state["revenue"] += fee
+        if kind == "inference":
+            self._state["revenue"] += fee
         self._written(f"request_{kind}", request_id, user, input_cid, fee)
         return self.request(request_id)
 
     def request_inference(self, *, user: str, input_cid: str) -> PaidRequest:
+        if self._state["fork"] is not None:
+            raise LedgerRuleError("MarketListingRetired", 1)
         fee, tier = self.price_of(user)
         return self._new_request("inference", user, input_cid, fee, tier)
 
@@ -364,6 +420,78 @@ class InMemoryLedger:
 
     def revenue(self) -> int:
         return int(self._state["revenue"])
+
+    # ------------------------------------------------------------------ revocation, fork, claims
+    def revoke(self, *, names: Sequence[str]) -> None:
+        for name in names:
+            if name not in self._state["custodians"]:
+                raise LedgerRuleError("RoundsNotWhitelisted", name)
+            if name in self._state["revoked"]:
+                continue
+            self._state["revoked"][name] = self._state["collateral"]
+            self._state["points"][name] = 0
+            self._written("revoke", name)
+
+    def revoked(self) -> Mapping[str, int]:
+        return dict(self._state["revoked"])
+
+    def fork_and_retire(self, *, domain: str) -> None:
+        if self._state["fork"] is not None:
+            return
+        self._state["fork"] = {"version": self._state["version"], "domain": domain}
+        self._written("fork_and_retire", domain)
+
+    def fork(self) -> ForkRecord | None:
+        fork = self._state["fork"]
+        if fork is None:
+            return None
+        return ForkRecord(
+            child="subdao-2",
+            parent="subdao-1",
+            parent_model_version=int(fork["version"]),
+            domain=str(fork["domain"]),
+            parent_state="Retired",
+        )
+
+    def _split(self) -> RevenueSplit:
+        version = self._state["version"]
+        accepted = [r for r in self._state["rounds"] if version and r["version"] == version]
+        phi = dict(zip(*accepted[0]["consensus"], strict=True)) if accepted else {}
+        return split_revenue(
+            self._state["revenue"],
+            shares=RevenueShares.from_tuple(self._state["shares"]),
+            phi=phi,
+            sdt=self._state["backers"],
+        )
+
+    def claim_revenue(self, *, backers: Sequence[str]) -> None:
+        split = self._split()
+        sbgt = dict(split.sbgt) if self._state["fork"] is not None else {}
+        claimed = self._state["claimed"]
+        sides = (("sbgt", sbgt, self._state["custodians"]), ("sdt", split.sdt, backers))
+        for side, owed, parties in sides:
+            for name in parties:
+                due = owed.get(name, 0) - claimed[side].get(name, 0)
+                if due > 0:
+                    claimed[side][name] = claimed[side].get(name, 0) + due
+                    self._written(f"claim_{side}", name, due)
+
+    def claimed(self) -> RevenueClaims:
+        split = self._split()
+        claimed = self._state["claimed"]
+        return RevenueClaims(
+            sbgt={c: claimed["sbgt"].get(c, 0) for c in self._state["custodians"]},
+            sdt={b: claimed["sdt"].get(b, 0) for b in self._state["backers"]},
+            platform=split.platform,
+            treasury=split.treasury,
+            received=split.total,
+        )
+
+    def costs(self) -> LedgerCosts:
+        writes: dict[str, int] = {}
+        for entry in self._state["log"]:
+            writes[entry[0]] = writes.get(entry[0], 0) + 1
+        return LedgerCosts(writes=writes, gas={})
 
 
 class FileLedger(InMemoryLedger):

@@ -1,10 +1,11 @@
 """The chain port: the exact ledger calls the orchestrator makes, as a typed Protocol.
 
 The orchestrator never talks to a chain directly. It drives a :class:`ChainPort`, which
-the chain adapter (``flai/chain.py``) implements over the contracts — ``TrainingRounds``
-(rounds, commits, scores, consensus, aggregate votes, SBGT points), ``Marketplace``
-(tiered paid requests) and ``RevenueSplitter`` — and which
-:class:`~flai.pipeline.ledger.InMemoryLedger` implements as the test double. Parties are
+the chain adapter (``flai.chain.port``) implements over the contracts — ``TrainingRounds``
+(rounds, commits, scores, consensus, aggregate votes, SBGT points, revocation),
+``Marketplace`` (tiered paid requests), ``RevenueSplitter`` (claims) and the SubDAO hub
+(fork, retirement) — and which :class:`~flai.pipeline.ledger.InMemoryLedger` implements
+as the test double. Parties are
 named by the scenario's names; the adapter maps names to accounts.
 
 Every write has a read that tells whether it already happened, so the journal can
@@ -24,6 +25,9 @@ write                             read used to reconcile
 ``set_member_ranks``              ``member_ranks``
 ``request_inference``/``query``   ``find_request`` (by user and input CID)
 ``fulfil``                        ``request`` (``output_cid`` set)
+``revoke``                        ``revoked``
+``fork_and_retire``               ``fork`` (``parent_state`` ``"Retired"``)
+``claim_revenue``                 ``claimed`` (claims only what is owed: idempotent)
 ================================  ===================================================
 
 Fixed point: scores are ``uint64`` in ``[0, 10¹⁸]`` (φ·1e18, floored), metrics
@@ -37,7 +41,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ChainPort", "PaidRequest", "RoundPhase", "Tier"]
+__all__ = [
+    "ChainPort",
+    "ForkRecord",
+    "LedgerCosts",
+    "PaidRequest",
+    "RevenueClaims",
+    "RoundPhase",
+    "Tier",
+]
 
 
 class RoundPhase(enum.Enum):
@@ -74,6 +86,54 @@ class PaidRequest:
     fee: int
     tier: Tier
     output_cid: str | None = None
+
+
+@dataclass(frozen=True)
+class RevenueClaims:
+    """What the parties claimed from the revenue splitter (001 eq. 10/11), and its books."""
+
+    sbgt: Mapping[str, int]
+    """Contributor → SBGT-side revenue claimed."""
+    sdt: Mapping[str, int]
+    """SDT holder → SDT-side revenue claimed."""
+    platform: int
+    """Platform share accrued (paid out or not)."""
+    treasury: int
+    """SubDAO-treasury share accrued (paid out or not)."""
+    received: int
+    """Everything the splitter received."""
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        """A JSON-compatible dict."""
+        return {
+            "sbgt": dict(self.sbgt),
+            "sdt": dict(self.sdt),
+            "platform": {"accrued": self.platform},
+            "treasury": {"accrued": self.treasury},
+            "received": {"total": self.received},
+        }
+
+
+@dataclass(frozen=True)
+class ForkRecord:
+    """A child SubDAO forked for a narrower task from the parent's model (001 §2.4)."""
+
+    child: str
+    """The child's SubDAO address (a ledger id on a test ledger)."""
+    parent: str
+    parent_model_version: int
+    """The parent's model version the child starts from (its ``lineage()``)."""
+    domain: str
+    parent_state: str
+    """The parent's state afterwards (``"Retired"``)."""
+
+
+@dataclass(frozen=True)
+class LedgerCosts:
+    """What the ledger writes cost, by step: transactions and gas (no gas on a test ledger)."""
+
+    writes: Mapping[str, int]
+    gas: Mapping[str, int]
 
 
 @runtime_checkable
@@ -194,4 +254,37 @@ class ChainPort(Protocol):
 
     def revenue(self) -> int:
         """Fees received by the revenue splitter so far."""
+        ...
+
+    # -- revocation, fork, retirement, claims ------------------------------------------
+    def revoke(self, *, names: Sequence[str]) -> None:
+        """Revoke contributors for malice: points burned, collateral confiscated (skips
+        those already revoked)."""
+        ...
+
+    def revoked(self) -> Mapping[str, int]:
+        """Revoked contributor → collateral slashed."""
+        ...
+
+    def fork_and_retire(self, *, domain: str) -> None:
+        """Fork a ``domain`` child from the current model version and retire the parent
+        (no new rounds, no new paid requests; the last SBGT pool ends)."""
+        ...
+
+    def fork(self) -> ForkRecord | None:
+        """The child forked from the SubDAO, or None."""
+        ...
+
+    def claim_revenue(self, *, backers: Sequence[str]) -> None:
+        """Every contributor claims its SBGT side of every finished pool (eq. 10) and every
+        backer its SDT side (eq. 11); claims only what is owed."""
+        ...
+
+    def claimed(self) -> RevenueClaims:
+        """What has been claimed, and the splitter's books."""
+        ...
+
+    # -- reporting -----------------------------------------------------------------------
+    def costs(self) -> LedgerCosts:
+        """Writes (transactions) and gas by step so far."""
         ...

@@ -1,8 +1,9 @@
-"""The demo report: ``reports/<run>/report.json``, ``report.md``, PNG charts, text tables.
+"""The lifecycle report: ``reports/<run>/report.json``, ``report.md``, PNG charts, tables.
 
-Input is the result document of :func:`flai.pipeline.scenario.run_scenario` (optionally
-extended by the on-chain half with gas per step under ``"gas"``). Charts use
-matplotlib's non-interactive Agg backend: AUC by round, φ and SBGT points by hospital,
+Input is the :class:`~flai.pipeline.lifecycle.LifecycleResult` of
+:func:`flai.pipeline.run_lifecycle`; ``report.json`` is its
+:meth:`~flai.pipeline.lifecycle.LifecycleResult.to_json`. Charts use matplotlib's
+object API (no pyplot, no global backend): AUC by round, φ and SBGT points by hospital,
 revenue by party.
 """
 
@@ -12,6 +13,10 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from matplotlib.figure import Figure
+
+from flai.pipeline.lifecycle import LifecycleResult
 
 __all__ = ["format_tables", "table", "write_report"]
 
@@ -63,9 +68,11 @@ def _hospital_rows(result: Mapping[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def format_tables(result: Mapping[str, Any]) -> str:
+def format_tables(lifecycle: LifecycleResult) -> str:
     """The report's tables as text: rounds and AUC; φ, points, flags and revenue per
-    hospital; validators' stake and slashing; inference by tier; revenue by party; gas."""
+    hospital; validators' stake and slashing; inference by tier; revenue by party, expected
+    and claimed; revocations, the fork; gas per step."""
+    result = lifecycle.to_json()
     parts = [
         f"FLAI scenario {result['scenario']} (run {result['run']}, network {result['network']})"
     ]
@@ -135,6 +142,21 @@ def format_tables(result: Mapping[str, Any]) -> str:
     rev = result["revenue"]
     parts.append(f"\nRevenue (total {rev['total']}, expected split per 001 eq. 10/11)")
     parts.append(table(["party", "amount"], _revenue_rows(result)))
+    claimed = result["revenue"]["claimed"]
+    rows = [
+        [name, side, expected, claimed[key].get(name, 0), claimed[key].get(name, 0) - expected]
+        for key, side in (("sbgt", "SBGT φ (eq. 10)"), ("sdt", "SDT (eq. 11)"))
+        for name, expected in result["revenue"][key].items()
+    ]
+    parts.append("\nRevenue claimed vs expected (diff in wei)")
+    parts.append(table(["party", "side", "expected", "claimed", "diff"], rows))
+    for name, amount in result["revoked"].items():
+        parts.append(f"\n{name}: revoked for malice, collateral slashed {amount}")
+    fork = result["fork"]
+    parts.append(
+        f"\nfork: child {fork['child']} ({fork['domain']}) from model version "
+        f"{fork['parent_model_version']}; parent {fork['parent_state']}"
+    )
     if result.get("gas"):
         parts.append("\nGas per step")
         parts.append(table(["step", "gas"], sorted(result["gas"].items())))
@@ -154,14 +176,10 @@ def _revenue_rows(result: Mapping[str, Any]) -> list[list[Any]]:
 
 
 def _charts(result: Mapping[str, Any], directory: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     paths = []
     rounds = result["rounds"]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     xs = [r["round_index"] for r in rounds]
     ax.plot(
         xs,
@@ -178,10 +196,10 @@ def _charts(result: Mapping[str, Any], directory: Path) -> list[Path]:
     fig.tight_layout()
     paths.append(directory / "auc_by_round.png")
     fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
 
     rows = _hospital_rows(result)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    a1, a2 = fig.subplots(1, 2)
     names = [r[0] for r in rows]
     a1.bar(names, [r[4] for r in rows])
     a1.set_title("mean consensus φ by hospital")
@@ -192,10 +210,10 @@ def _charts(result: Mapping[str, Any], directory: Path) -> list[Path]:
     fig.tight_layout()
     paths.append(directory / "phi_points_by_hospital.png")
     fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
 
     rev = _revenue_rows(result)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
     ax.bar([r[0] for r in rev], [r[1] / 1e18 for r in rev], color="tab:green")
     ax.set_title("revenue by party")
     ax.set_ylabel("tokens (amount / 1e18)")
@@ -203,18 +221,18 @@ def _charts(result: Mapping[str, Any], directory: Path) -> list[Path]:
     fig.tight_layout()
     paths.append(directory / "revenue_by_party.png")
     fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
     return paths
 
 
-def write_report(result: Mapping[str, Any], *, directory: str | Path) -> dict[str, Path]:
+def write_report(lifecycle: LifecycleResult, *, directory: str | Path) -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` and the PNG charts into ``directory``."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    result = lifecycle.to_json()
     json_path = out / "report.json"
     json_path.write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
     charts = _charts(result, out)
-    md = ["# FLAI scenario report", "", "```", format_tables(result).rstrip(), "```", ""]
+    md = ["# FLAI scenario report", "", "```", format_tables(lifecycle).rstrip(), "```", ""]
     md += [f"![{p.stem}]({p.name})" for p in charts]
     md_path = out / "report.md"
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")

@@ -15,13 +15,95 @@ holder; integration tests compare claims with this within dust.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from flai.pipeline.config import RevenueShares
-
-__all__ = ["split_revenue"]
+__all__ = ["RevenueShares", "RevenueSplit", "split_revenue"]
 
 _BPS = 10_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevenueShares:
+    """A SubDAO's revenue split in basis points (001 §6.3, 000 §6.5.1); the SDT side gets
+    what the platform, SubDAO-treasury and SBGT shares leave.
+
+    The mirror of ``IRevenueSplitter.Shares``: ``min_treasury_bps``/``max_treasury_bps``
+    bound the treasury share the SubDAO's financial chamber may set. A scenario's shares
+    are checked when the config is loaded, as ``RevenueSplitter._checkShares`` checks them.
+    """
+
+    platform_bps: int = 3_000
+    treasury_bps: int = 1_000
+    sbgt_bps: int = 3_000
+    min_treasury_bps: int = 1_000
+    max_treasury_bps: int = 1_500
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        """The ``IRevenueSplitter.Shares`` struct in member order."""
+        return (
+            self.platform_bps,
+            self.treasury_bps,
+            self.sbgt_bps,
+            self.min_treasury_bps,
+            self.max_treasury_bps,
+        )
+
+    @classmethod
+    def from_tuple(cls, values: Sequence[Any]) -> RevenueShares:
+        """The shares from an ``IRevenueSplitter.Shares`` value returned by the chain."""
+        platform, treasury, sbgt, low, high = (int(v) for v in values)
+        return cls(
+            platform_bps=platform,
+            treasury_bps=treasury,
+            sbgt_bps=sbgt,
+            min_treasury_bps=low,
+            max_treasury_bps=high,
+        )
+
+
+@dataclass(frozen=True)
+class RevenueSplit:
+    """The expected split of ``total`` (001 eq. 10/11).
+
+    Attributes
+    ----------
+    total
+        Revenue received.
+    platform, treasury, sbgt_side, sdt_side
+        The sides: platform and SubDAO-treasury shares, the SBGT pool, the SDT rest.
+    dust
+        What the floors leave unpaid.
+    sbgt
+        Contributor → ``⌊R_SBGT·φ_k/Σφ⌋``.
+    sdt
+        SDT holder → ``⌊R_SDT·T_i/ΣT⌋``.
+    """
+
+    total: int
+    platform: int
+    treasury: int
+    sbgt_side: int
+    sdt_side: int
+    dust: int
+    sbgt: Mapping[str, int]
+    sdt: Mapping[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-compatible dict."""
+        return {
+            "total": self.total,
+            "sides": {
+                "platform": self.platform,
+                "treasury": self.treasury,
+                "sbgt": self.sbgt_side,
+                "sdt": self.sdt_side,
+                "dust": self.dust,
+            },
+            "sbgt": dict(self.sbgt),
+            "sdt": dict(self.sdt),
+        }
 
 
 def split_revenue(
@@ -30,15 +112,10 @@ def split_revenue(
     shares: RevenueShares,
     phi: Mapping[str, int],
     sdt: Mapping[str, int],
-) -> dict[str, dict[str, int]]:
-    """Split ``total`` into ``{"platform", "treasury", "sbgt", "sdt", "dust"}`` parts.
-
-    Returns
-    -------
-    dict
-        ``"sides"`` (platform, treasury, sbgt, sdt, dust totals), ``"sbgt"`` (per
-        contributor) and ``"sdt"`` (per SDT holder).
-    """
+) -> RevenueSplit:
+    """Split ``total`` by ``shares``: the SBGT side by consensus ``phi`` (eq. 10), the SDT
+    side by SDT balances ``sdt`` (eq. 11); with no scored contributor the SBGT side goes to
+    the treasury, as on chain."""
     platform = total * shares.platform_bps // _BPS
     treasury = total * shares.treasury_bps // _BPS
     sbgt_pool = total * shares.sbgt_bps // _BPS
@@ -51,14 +128,13 @@ def split_revenue(
     sdt_sum = sum(sdt.values())
     by_sdt = {k: sdt_pool * v // sdt_sum for k, v in sdt.items()} if sdt_sum else {}
     paid = platform + treasury + sum(by_phi.values()) + sum(by_sdt.values())
-    return {
-        "sides": {
-            "platform": platform,
-            "treasury": treasury,
-            "sbgt": sbgt_pool,
-            "sdt": sdt_pool,
-            "dust": total - paid,
-        },
-        "sbgt": by_phi,
-        "sdt": by_sdt,
-    }
+    return RevenueSplit(
+        total=total,
+        platform=platform,
+        treasury=treasury,
+        sbgt_side=sbgt_pool,
+        sdt_side=sdt_pool,
+        dust=total - paid,
+        sbgt=by_phi,
+        sdt=by_sdt,
+    )

@@ -1,7 +1,9 @@
-"""The parties of a scenario and the keys they hold.
+"""The parties of a scenario, the keys they hold, and the federation they form.
 
-Each party that receives encrypted material holds an X25519 key pair
-(:class:`flai.mpc.KeyPair`): validators (custodians seal their updates to them), compute
+Custodians are :class:`Hospital` (an :class:`flai.fl.Custodian` with its index), validators
+are the engine's :class:`flai.fl.Validator`; :class:`Federation` holds them with the compute
+nodes and the round settings. Each party that receives encrypted material holds an X25519
+key pair (:class:`flai.mpc.KeyPair`): validators (custodians seal their updates to them), compute
 nodes (custodians and model users send them replicated shares) and model users (nodes
 seal logit shares back to them). Private keys live in a :class:`KeyStore` directory, one
 32-byte file per party with mode 0600, created from the OS CSPRNG on first use and
@@ -12,14 +14,15 @@ Only public keys are ever shared (on chain they would sit in the party's registr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from flai.fl import Custodian, Dataset
-from flai.mpc import KeyPair
+from flai.fl import Custodian, Dataset, RoundConfig, Validator
+from flai.mpc import AggregationConfig, KeyPair
 from flai.storage.blockstore import atomic_write
 
-__all__ = ["ComputeNode", "Hospital", "KeyStore", "ModelUser", "Validator"]
+__all__ = ["ComputeNode", "Federation", "Hospital", "KeyStore", "ModelUser"]
 
 
 class KeyStore:
@@ -62,22 +65,6 @@ class Hospital:
 
 
 @dataclass(frozen=True, eq=False)
-class Validator:
-    """A validator: a private labelled holdout and the key updates are sealed to.
-
-    ``behaviour`` is ``"honest"`` or ``"lazy"``: a lazy validator submits equal shares
-    for every submitter without opening anything — the deviating party the consensus
-    rule slashes (004 §5.2, 003 §VI), used in tests and demos.
-    """
-
-    name: str
-    index: int
-    holdout: Dataset
-    keypair: KeyPair
-    behaviour: str = "honest"
-
-
-@dataclass(frozen=True, eq=False)
 class ComputeNode:
     """A compute node of the replicated-sharing layer (index ``j`` of ``n``)."""
 
@@ -92,3 +79,24 @@ class ModelUser:
 
     name: str
     keypair: KeyPair
+
+
+@dataclass(frozen=True, eq=False)
+class Federation:
+    """The parties and protocol settings of a training federation: validator ``v`` is
+    ``validators[v]`` and holds the key pair ``validator_keys[validator_id]``."""
+
+    hospitals: tuple[Hospital, ...]
+    validators: tuple[Validator, ...]
+    validator_keys: Mapping[str, KeyPair]
+    compute_nodes: tuple[ComputeNode, ...]
+    round_config: RoundConfig
+    aggregation: AggregationConfig = field(default_factory=AggregationConfig)
+    vote_tolerance: float = 0.0
+
+    def hospital(self, name: str) -> Hospital:
+        """A hospital by name."""
+        for h in self.hospitals:
+            if h.name == name:
+                return h
+        raise KeyError(name)

@@ -18,7 +18,7 @@ from flai.chain import (
     load_subdao_suite,
     queue_and_execute,
 )
-from tests.fixtures.platform import pass_proposal
+from tests.fixtures.platform import SCENARIO, pass_proposal
 from tests.helpers import bytes32, custom_error
 
 WAD = 10**18
@@ -67,8 +67,8 @@ def test_approved_rfm_becomes_a_launched_subdao(
     factory = suite_factory.factory
     assert factory.subDAOOf(rfm_id) == subdao_address
     assert factory.isSubDAO(subdao_address)
-    assert subdao_address in factory.subDAOsByDomain(bytes32("healthcare.oncology"))
-    assert subdao_address in factory.subDAOsByModelClass(bytes32("binary-classifier"))
+    assert subdao_address in factory.subDAOsByDomain(bytes32(SCENARIO.rfm.domain))
+    assert subdao_address in factory.subDAOsByModelClass(bytes32(SCENARIO.rfm.model_class))
 
     suite = load_subdao_suite(subdao_address)
     hub = suite.subdao

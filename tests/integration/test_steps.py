@@ -1,8 +1,10 @@
-"""The step functions behind the issue-8 step scripts, and fork-and-retire, on Anvil.
+"""The step functions behind the step scripts, and fork-and-retire, on Anvil.
 
-One minimal real deployment per module (:func:`flai.chain.setup_lifecycle`: protocol, RFM
-approved by the SuperDAO with its splitter, crowdfund, onboarding — no rounds yet), then
-each step on it in the order a user would script them: submit another RFM from a spec
+One minimal real deployment per module, made by the steps themselves
+(:func:`flai.chain.deploy_all`, ``fund_parties``, :func:`flai.chain.submit_rfm`,
+:func:`flai.chain.approve_rfm`: protocol and market, RFM approved by the SuperDAO with its
+splitter, crowdfund, onboarding, launch — no rounds yet) and recorded in a deployment file,
+then each step on it in the order a user would script them: submit another RFM from a spec
 file, run one training round through :mod:`flai.pipeline`, serve paid inferences through
 the secret-shared model, distribute revenue, fork a subtype child and retire the parent.
 Each later stage is a module fixture built on the previous one, so every test can run alone.
@@ -19,32 +21,34 @@ import numpy as np
 import pytest
 
 from flai.chain import (
-    FORK_DOMAIN,
     ChainError,
     ConfigError,
     GasMeter,
+    RequestStatus,
+    RFMParams,
     RFMStatus,
+    Round,
+    RoundStatus,
+    SubDAOState,
+    approve_rfm,
+    deploy_all,
     distribute_revenue,
-    fork_and_retire,
     lifecycle_roles,
-    load_deployment,
-    load_rfm_spec,
-    parse_rfm_spec,
-    rfm_spec,
+    read_deployment,
     run_one_round,
     serve_requests,
-    setup_lifecycle,
     step_port,
     step_storage,
     submit_rfm,
+    write_deployment,
 )
-from flai.pipeline.config import load_config
-from tests.helpers import bytes32, custom_error
+from flai.chain.steps import fund_parties
+from flai.pipeline import load_config, load_rfm_spec, parse_rfm_spec
+from tests.helpers import custom_error
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "scenario.yaml"
 SPEC = ROOT / "configs" / "steps" / "rfm_spec.json"
-ACCEPTED, FULFILLED, RETIRED = 3, 2, 4
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +60,19 @@ def scenario():
 def world(module_isolation, accounts, scenario, tmp_path_factory):
     work = tmp_path_factory.mktemp("steps")
     roles = lifecycle_roles(scenario, list(accounts))
+    gas = GasMeter()
     with step_storage(work) as storage:
-        d = setup_lifecycle(
-            config=scenario,
-            roles=roles,
-            gas=GasMeter(),
-            spec_cid=storage.put_json(rfm_spec(scenario)),
+        d = deploy_all(deployer=roles.deployer, config=scenario)
+        fund_parties(deployment=d, roles=roles, config=scenario, gas=gas)
+        rfm = submit_rfm(
+            deployment=d, roles=roles, spec=scenario.rfm_spec(), storage=storage, gas=gas
         )
-        addresses = d.addresses() | {"network": brownie.network.show_active()}
-        path = work / "deployment.json"
-        path.write_text(json.dumps(addresses))
+        d = approve_rfm(deployment=d, roles=roles, config=scenario, rfm_id=rfm.rfm_id, gas=gas)
+        path = write_deployment(
+            work / "deployment.json", d.record(network=brownie.network.show_active())
+        )
         port = step_port(
-            config=scenario,
-            accounts=list(accounts),
-            addresses=load_deployment(path, network=addresses["network"]),
-            gas=GasMeter(),
+            config=scenario, accounts=list(accounts), record=read_deployment(path), gas=GasMeter()
         )
         yield SimpleNamespace(work=work, d=d, roles=roles, port=port, storage=storage, path=path)
 
@@ -95,10 +97,10 @@ def distributed(world, scenario, served):
 
 
 @pytest.fixture(scope="module")
-def forked(world, distributed):
+def forked(world, scenario, distributed):
     before = len(brownie.history)
-    out = fork_and_retire(port=world.port)
-    return out, list(brownie.history)[before:]
+    world.port.fork_and_retire(domain=scenario.rfm.fork_domain)
+    return world.port.fork(), list(brownie.history)[before:]
 
 
 def _events(txs, name):
@@ -111,17 +113,18 @@ def test_submit_rfm_stores_the_spec_on_ipfs_and_submits_its_params(world):
     out = submit_rfm(
         deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
     )
-    registry = world.d.protocol.platform.registry
-    assert out["rfm_id"] == world.d.rfm_id + 1 and out["status"] == RFMStatus.PENDING
+    registry = world.d.platform.registry
+    assert out.rfm_id == world.d.rfm_id + 1 and out.status is RFMStatus.PENDING
     txs = list(brownie.history)[before:]
     ev = _events(txs, "RFMSubmitted")
-    assert len(ev) == 1 and ev[0]["rfmId"] == out["rfm_id"]
+    assert len(ev) == 1 and ev[0]["rfmId"] == out.rfm_id
     assert ev[0]["requester"] == world.roles.account(world.roles.requester)
-    params = registry.getParams(out["rfm_id"])
-    assert params[0] == out["spec_cid"]
-    assert params[1] == "0x" + bytes32(spec["domain"]).hex()
-    assert params[5] == 850_000 and params[11] == spec["price_per_inference"]
-    assert world.storage.get_json(out["spec_cid"])["objective"] == spec["objective"]
+    params = RFMParams.from_tuple(registry.getParams(out.rfm_id))
+    assert params.spec_cid == out.spec_cid
+    assert params.domain == spec.plan.domain and params.model_class == spec.plan.model_class
+    assert params.metric_threshold == 850_000
+    assert params.price_per_inference == spec.price_per_inference
+    assert world.storage.get_json(out.spec_cid)["objective"] == spec.plan.objective
     # idempotent: the same spec is found on chain, nothing is sent again
     again = submit_rfm(
         deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
@@ -132,10 +135,10 @@ def test_submit_rfm_stores_the_spec_on_ipfs_and_submits_its_params(world):
 def test_run_round_accepts_the_aggregate_the_engine_computed(world, round1):
     rounds = world.d.suite.rounds
     assert round1["round_id"] == 1 and round1["phase"] == "accepted"
-    assert rounds.round(1)[1] == ACCEPTED
+    assert Round.from_tuple(rounds.round(1)).status is RoundStatus.ACCEPTED
     assert world.port.model_version() == (1, round1["aggregate_cid"])
     assert tuple(rounds.aggregate(1)) == (round1["aggregate_cid"], round1["metric_fixed"])
-    logs = world.port._logs(world.d.suite.subdao, "ModelVersionAccepted")
+    logs = world.port.logs(world.d.suite.subdao, "ModelVersionAccepted")
     assert [(int(g["args"]["version"]), int(g["args"]["roundId"])) for g in logs] == [(1, 1)]
 
 
@@ -146,10 +149,10 @@ def test_serve_inference_pays_and_fulfils_through_the_secret_shared_model(world,
         [o["probability"] for o in served], [o["plaintext"] for o in served], rtol=0, atol=1e-4
     )
     for o in served:
-        assert market.requestStatus(o["request_id"]) == FULFILLED
-        logs = world.port._logs(market, "Fulfilled", requestId=o["request_id"])
+        assert RequestStatus(market.requestStatus(o["request_id"])) is RequestStatus.FULFILLED
+        logs = world.port.logs(market, "Fulfilled", requestId=o["request_id"])
         assert [str(g["args"]["outputCid"]) for g in logs] == [o["output_cid"]]
-    assert world.d.splitter.totals()[0] == sum(o["fee"] for o in served)
+    assert world.d.suite.splitter.totals()["received"] == sum(o["fee"] for o in served)
 
 
 def test_serve_inference_rerun_sends_nothing(world, scenario, served):
@@ -162,7 +165,7 @@ def test_serve_inference_rerun_sends_nothing(world, scenario, served):
 
 
 def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, served, distributed):
-    splitter = world.d.splitter
+    splitter = world.d.suite.splitter
     received, platform_paid, treasury_paid = splitter.totals()
     assert received == sum(o["fee"] for o in served)
     assert tuple(splitter.accrued()) == (0, 0)
@@ -181,26 +184,27 @@ def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, serv
     assert len(brownie.history) == before
 
 
-def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, round1, forked):
+def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, scenario, round1, forked):
     out, txs = forked
     parent = world.d.suite.subdao
     ev = _events(txs, "Forked")
-    assert len(ev) == 1 and ev[0]["child"] == out["child"] and ev[0]["parentModelVersion"] == 1
-    child = brownie.project.get_loaded_projects()[0].SubDAO.at(out["child"])
+    assert len(ev) == 1 and ev[0]["child"] == out.child and ev[0]["parentModelVersion"] == 1
+    child = brownie.project.get_loaded_projects()[0].SubDAO.at(out.child)
     assert tuple(child.lineage()) == (parent.address, 1)
-    assert child.state() == 0 and child.rfmId() == world.d.rfm_id  # a new crowdfund
-    assert out["parent_model_version"] == 1 and out["lineage_parent"] == parent.address
-    assert parent.state() == RETIRED and out["parent_state"] == "Retired"
-    assert _events(txs, "StateChanged")[-1]["next"] == RETIRED
-    lid = out["listing"]
+    assert SubDAOState(child.state()) is SubDAOState.CROWDFUNDING  # a new crowdfund
+    assert child.rfmId() == world.d.rfm_id
+    assert out.parent_model_version == 1 and out.parent == parent.address
+    assert SubDAOState(parent.state()) is SubDAOState.RETIRED and out.parent_state == "Retired"
+    assert _events(txs, "StateChanged")[-1]["next"] == SubDAOState.RETIRED
+    lid = world.port.listing_id()
     user = world.roles.account("external-0")
     with brownie.reverts(custom_error("MarketListingRetired", lid)):
         world.d.marketplace.requestInference(lid, "bafy-after-retire", 10**30, {"from": user})
-    assert out["domain"] == FORK_DOMAIN
+    assert out.domain == scenario.rfm.fork_domain
 
 
 def test_retirement_ends_the_pool_and_distribute_pays_the_sbgt_side(world, scenario, forked):
-    splitter = world.d.splitter
+    splitter = world.d.suite.splitter
     assert splitter.retired()
     owed = {
         n: int(splitter.claimableSBGT(1, world.roles.account(n))) for n in world.roles.hospitals
@@ -214,10 +218,11 @@ def test_retirement_ends_the_pool_and_distribute_pays_the_sbgt_side(world, scena
     assert len(brownie.history) == before
 
 
-def test_fork_and_retire_rerun_reconciles_from_chain_and_sends_nothing(world, forked):
+def test_fork_and_retire_rerun_reconciles_from_chain_and_sends_nothing(world, scenario, forked):
     out, _ = forked
     before = len(brownie.history)
-    assert fork_and_retire(port=world.port) == out
+    world.port.fork_and_retire(domain=scenario.rfm.fork_domain)
+    assert world.port.fork() == out
     assert len(brownie.history) == before
 
 
@@ -243,37 +248,36 @@ def test_a_retired_subdao_refuses_a_new_round_before_any_transaction(world, scen
         ({"quorum_bps": 20_000}, "quorum_bps"),
     ],
 )
-def test_bad_rfm_spec_names_the_field_before_any_transaction(world, change, field):
+def test_bad_rfm_spec_names_the_field(change, field):
     spec = json.loads(SPEC.read_text())
     spec.update(change)
     if change.get("domain", 1) is None:
         del spec["domain"]
-    before = len(brownie.history)
-    with pytest.raises(ConfigError, match=f"^{field}: "):
+    with pytest.raises(ConfigError) as info:
         parse_rfm_spec(spec)
-    with pytest.raises(ConfigError, match=f"^{field}: "):
-        submit_rfm(
-            deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
-        )
-    assert len(brownie.history) == before
+    assert info.value.field == field
 
 
 def test_bad_step_inputs_name_the_problem(world, scenario, tmp_path):
     bad = tmp_path / "spec.json"
     bad.write_text("{not json")
-    with pytest.raises(ConfigError, match="^<file>: "):
+    with pytest.raises(ConfigError) as info:
         load_rfm_spec(bad)
-    addresses = json.loads(world.path.read_text())
-    del addresses["Marketplace"]
+    assert info.value.field == "<file>"
+    document = json.loads(world.path.read_text())
+    del document["market"]["Marketplace"]
     partial = tmp_path / "deployment.json"
-    partial.write_text(json.dumps(addresses))
-    with pytest.raises(ConfigError, match="^Marketplace: missing"):
-        load_deployment(partial, network="anvil")
-    with pytest.raises(ConfigError, match="^<deployment>: "):
-        load_deployment(tmp_path / "absent.json", network="anvil")
+    partial.write_text(json.dumps(document))
+    with pytest.raises(ConfigError) as info:
+        read_deployment(partial)
+    assert info.value.field == "market.Marketplace"
+    with pytest.raises(ConfigError) as info:
+        read_deployment(tmp_path / "absent.json")
+    assert info.value.field == "<deployment>"
     before = len(brownie.history)
-    with pytest.raises(ConfigError, match="^count: "):
+    with pytest.raises(ConfigError) as info:
         serve_requests(
             config=scenario, port=world.port, storage=world.storage, workdir=tmp_path, count=0
         )
+    assert info.value.field == "count"
     assert len(brownie.history) == before

@@ -1,4 +1,4 @@
-"""RFM fee refund on success (000 §6.3, issue 4 item 6) on the real protocol.
+"""RFM fee refund on success (000 §6.3) on the real protocol.
 
 :func:`flai.chain.deploy_protocol` wires the real SubDAO factory, so the RFM is approved by a
 real SuperDAO proposal and its suite (SubDAO, SDT, SBGT, TrainingRounds, chambers) comes from

@@ -1,25 +1,27 @@
-"""flai.chain without a chain: config validation, RFM encoding, lazy brownie import."""
+"""flai.chain without a chain: config validation, struct encoding, lazy brownie import."""
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from flai.chain import ConfigError, PlatformConfig, RFMRequest
+from flai.chain import ConfigError, PlatformConfig, RFMParams, Tag
+from flai.chain.abi import Address
 from flai.errors import FlaiError
 
-REQUEST = RFMRequest(
+REQUEST = RFMParams(
     spec_cid="bafkreia2heewwaqwhbxlp4nu77bx5uv7orepbing36qzuci2a67qglchca",
-    domain="healthcare.oncology",
-    model_class="binary-classifier",
-    data_schema="HL7-FHIR-R4",
-    metric_id="AUC",
-    metric_threshold=0.85,
+    domain=Tag("healthcare.oncology"),
+    model_class=Tag("binary-classifier"),
+    data_schema=Tag("HL7-FHIR-R4"),
+    metric_id=Tag("AUC"),
+    metric_threshold=850_000,
     min_validators=3,
     quorum_bps=5_000,
     epoch_length=604_800,
     crowdfund_deadline=2_000_000_000,
-    payment_token="0x" + "11" * 20,
+    payment_token=Address("0x" + "11" * 20),
     price_per_inference=5 * 10**17,
     crowdfund_goal=10**22,
     sdt_per_payment_unit=10**18,
@@ -66,16 +68,17 @@ def test_config_from_mapping():
         PlatformConfig.from_mapping({"votingPeriod": 50})
 
 
-def test_rfm_request_encodes_tags_and_fixed_point_metric():
+def test_rfm_params_encode_tags_and_round_trip():
     encoded = REQUEST.as_tuple()
     assert encoded[1] == b"healthcare.oncology".ljust(32, b"\0")
     assert encoded[4] == b"AUC".ljust(32, b"\0")
     assert encoded[5] == 850_000
     assert len(encoded) == 15
+    # what brownie returns for bytes32 members is 0x-hex: decoded back to the tag
+    returned = tuple("0x" + v.hex() if isinstance(v, bytes) else v for v in encoded)
+    assert RFMParams.from_tuple(returned) == REQUEST
 
 
 def test_rfm_tag_longer_than_32_bytes_is_rejected():
-    from dataclasses import replace
-
     with pytest.raises(ConfigError, match="longer than 32 bytes"):
-        replace(REQUEST, domain="x" * 33).as_tuple()
+        replace(REQUEST, domain=Tag("x" * 33)).as_tuple()

@@ -30,6 +30,7 @@ from flai.fl import (
     run_round,
     run_training,
     split_federated,
+    stake_weighted_median,
 )
 from flai.fl.model import LogisticModel as Model
 
@@ -229,9 +230,49 @@ def test_several_validators_reach_median_consensus(breast_cancer):
     )
     per_validator = np.array(r.validator_phi)
     assert per_validator.shape == (3, 4)
+    # three equal stakes: the lower stake-weighted median is the middle score
     np.testing.assert_array_equal(np.array(r.phi), np.median(per_validator, axis=0))
+    assert r.phi_fixed == stake_weighted_median(r.validator_phi_fixed, [1, 1, 1])
     assert r.coalition_evaluations == 3 * 2**4
     assert Flag.POISONER in r.outcome("custodian-3").flags
+
+
+@pytest.mark.parametrize("stakes", [(1, 1), (1, 3), (3, 1)])
+def test_consensus_is_the_contracts_lower_stake_weighted_median(breast_cancer, stakes):
+    """Two validators: equal stakes take the lower score (not the mean); a majority stake
+    decides alone; the fixed-point consensus is what TrainingRounds would store."""
+    split = split_federated(breast_cancer, SplitConfig(num_custodians=4, num_validators=2, seed=4))
+    custodians, plain = federation_from_split(split)
+    validators = [
+        Validator(validator_id=v.validator_id, holdout=v.holdout, stake=w)
+        for v, w in zip(plain, stakes, strict=True)
+    ]
+    r = run_round(
+        custodians=custodians, validators=validators, global_model=ZERO, config=RoundConfig()
+    )
+    a, b = r.validator_phi_fixed
+    assert a != b
+    expected = {
+        (1, 1): tuple(min(x, y) for x, y in zip(a, b, strict=True)),
+        (1, 3): b,
+        (3, 1): a,
+    }[stakes]
+    assert r.phi_fixed == expected == stake_weighted_median([a, b], list(stakes))
+    assert r.phi_fixed == tuple(phi_to_fixed(p) for p in r.phi)
+
+
+def test_a_lazy_validator_does_not_move_the_consensus(breast_cancer):
+    split = split_federated(breast_cancer, SplitConfig(num_custodians=4, num_validators=3, seed=2))
+    custodians, honest = federation_from_split(split, behaviours={3: LabelFlipper()})
+    lazy = [
+        *honest[:2],
+        Validator(validator_id="lazy", holdout=honest[2].holdout, behaviour="lazy"),
+    ]
+    r = run_round(custodians=custodians, validators=lazy, global_model=ZERO, config=RoundConfig())
+    assert set(r.validator_phi_fixed[2]) == {phi_to_fixed(1 / 4)}
+    assert r.outcome("custodian-3").phi == 0.0  # two honest validators of three still decide
+    with pytest.raises(ConfigError, match="unknown behaviour 'sleepy'"):
+        Validator(validator_id="v", holdout=honest[0].holdout, behaviour="sleepy")
 
 
 def test_same_seed_gives_identical_bytes_and_phi(split5):

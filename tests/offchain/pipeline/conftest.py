@@ -15,15 +15,8 @@ SCENARIO = ROOT / "configs" / "scenario.yaml"
 
 
 def make_ledger(config: ScenarioConfig) -> InMemoryLedger:
-    """The test ledger for ``config``'s parties."""
-    return InMemoryLedger(
-        custodians=config.hospital_names,
-        stakes={v.name: v.stake for v in config.validators},
-        requester=config.requester,
-        base_price=config.inference.base_price,
-        points_per_round=config.points_per_round,
-        decay_wad=round(config.points_decay * 10**18),
-    )
+    """The test ledger for ``config``'s parties and rules."""
+    return InMemoryLedger.from_config(config)
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,9 @@ from flai.pipeline import (
     build_setting,
     load_config,
     run_id,
-    run_scenario,
+    run_lifecycle,
 )
-from flai.pipeline.round_flow import secure_aggregate
+from flai.pipeline.aggregation import secure_aggregate
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore, Storage
 from tests.offchain.pipeline.conftest import ROOT, SCENARIO, make_ledger
 
@@ -81,9 +81,9 @@ def reference(scenario, tmp_path_factory):
     """An uninterrupted run on a local store."""
     base = tmp_path_factory.mktemp("reference")
     ledger = make_ledger(scenario)
-    result = run_scenario(
+    result = run_lifecycle(
         config=scenario, port=ledger, storage=LocalStore(root=base / "store"), workdir=base / "work"
-    )
+    ).to_json()
     return result, ledger
 
 
@@ -95,7 +95,7 @@ def test_ipfs_stopped_mid_round_then_rerun_completes(scenario, reference, tmp_pa
     ledger = make_ledger(scenario)
     work = tmp_path / "work"
     with pytest.raises(StorageUnavailableError) as info:
-        run_scenario(
+        run_lifecycle(
             config=scenario, port=ledger, storage=_StopNodeAt(client, node, at=10), workdir=work
         )
     err = info.value
@@ -107,7 +107,9 @@ def test_ipfs_stopped_mid_round_then_rerun_completes(scenario, reference, tmp_pa
     restarted = IpfsNode(repo=repo).start()  # same repository, new port
     try:
         with IpfsHttpStorage(address=restarted.address, timeout=5) as storage:
-            result = run_scenario(config=scenario, port=ledger, storage=storage, workdir=work)
+            result = run_lifecycle(
+                config=scenario, port=ledger, storage=storage, workdir=work
+            ).to_json()
     finally:
         restarted.stop()
     ref_result, ref_ledger = reference

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from flai.fl import LogisticModel, run_round
-from flai.fl import Validator as EngineValidator
 from flai.mpc import InferenceClient, InferenceConfig
 from flai.pipeline import (
     ChainPort,
@@ -17,7 +16,7 @@ from flai.pipeline import (
     ThresholdUnavailableError,
     build_setting,
     parse_config,
-    run_scenario,
+    run_lifecycle,
 )
 from flai.pipeline.codec import decode_outputs, encode_sealed_shares
 from flai.pipeline.inference import SecretSharedService
@@ -53,9 +52,9 @@ def test_ledger_double_is_a_chain_port(scenario):
 
 def test_update_failing_a_check_is_rejected_with_phi_zero(small, tmp_path):
     ledger = make_ledger(small)
-    result = run_scenario(
+    result = run_lifecycle(
         config=small, port=ledger, storage=LocalStore(root=tmp_path / "s"), workdir=tmp_path / "w"
-    )
+    ).to_json()
     rec = result["rounds"][0]
     phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
     assert phi["booster"] == 0 and "rejected" in rec["flags"]["booster"]
@@ -64,9 +63,7 @@ def test_update_failing_a_check_is_rejected_with_phi_zero(small, tmp_path):
     fed = setting.federation
     engine = run_round(
         custodians=[h.custodian for h in fed.hospitals],
-        validators=[
-            EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators
-        ],
+        validators=list(fed.validators),  # the pipeline's validators are the engine's
         global_model=LogisticModel.zeros(30),
         config=fed.round_config,
         round_index=0,
@@ -138,18 +135,18 @@ def test_lazy_validator_is_slashed_and_does_not_move_consensus(small, tmp_path):
         small, name="lazy", validators=tuple(ValidatorConfig(**v) for v in raw_validators)
     )
     ledger = make_ledger(lazy)
-    result = run_scenario(
+    result = run_lifecycle(
         config=lazy, port=ledger, storage=LocalStore(root=tmp_path / "s"), workdir=tmp_path / "w"
-    )
+    ).to_json()
     rec = result["rounds"][0]
     lazy_name = small.validators[2].name
     assert set(rec["validator_scores"][lazy_name]) == {ONE // 4}
     assert ledger.slashed() == {
-        v.name: (v.stake // 10 if v.name == lazy_name else 0) for v in small.validators
+        v.name: (v.stake * ONE // 10 if v.name == lazy_name else 0) for v in small.validators
     }
     assert result["validators"][lazy_name] == {
-        "stake": small.validators[2].stake - small.validators[2].stake // 10,
-        "slashed": small.validators[2].stake // 10,
+        "stake": small.validators[2].stake * ONE - small.validators[2].stake * ONE // 10,
+        "slashed": small.validators[2].stake * ONE // 10,
     }
     phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
     assert phi["booster"] == 0  # two honest validators out of three still decide
@@ -171,7 +168,7 @@ def test_ledger_consensus_differing_from_the_local_one_stops_the_round(small, tm
         base_price=small.inference.base_price,
     )
     with pytest.raises(ConsensusMismatchError) as info:
-        run_scenario(
+        run_lifecycle(
             config=small,
             port=ledger,
             storage=LocalStore(root=tmp_path / "s"),
@@ -186,8 +183,8 @@ def test_journal_of_another_scenario_is_refused(small, scenario, tmp_path):
     from flai.pipeline import JournalError
 
     storage = LocalStore(root=tmp_path / "s")
-    run_scenario(config=small, port=make_ledger(small), storage=storage, workdir=tmp_path / "w")
+    run_lifecycle(config=small, port=make_ledger(small), storage=storage, workdir=tmp_path / "w")
     with pytest.raises(JournalError, match="written for run 'small:"):
-        run_scenario(
+        run_lifecycle(
             config=scenario, port=make_ledger(scenario), storage=storage, workdir=tmp_path / "w"
         )

@@ -1,4 +1,4 @@
-"""The whole off-chain scenario through the pipeline, the test ledger and the embedded IPFS node."""
+"""The whole lifecycle offline: the pipeline over the test ledger and the embedded IPFS node."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from flai.fl import LogisticModel, run_round
-from flai.fl import Validator as EngineValidator
-from flai.pipeline import KeyStore, build_setting, run_scenario, write_report
+from flai.pipeline import KeyStore, build_setting, run_lifecycle, write_report
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore
 from tests.offchain.pipeline.conftest import make_ledger
 
@@ -24,8 +23,16 @@ def run(scenario, tmp_path_factory):
     storage = IpfsHttpStorage(address=node.address, timeout=10)
     ledger = make_ledger(scenario)
     try:
-        result = run_scenario(config=scenario, port=ledger, storage=storage, workdir=base / "work")
-        yield {"result": result, "ledger": ledger, "storage": storage, "base": base}
+        lifecycle = run_lifecycle(
+            config=scenario, port=ledger, storage=storage, workdir=base / "work"
+        )
+        yield {
+            "lifecycle": lifecycle,
+            "result": lifecycle.to_json(),
+            "ledger": ledger,
+            "storage": storage,
+            "base": base,
+        }
     finally:
         storage.close()
         node.stop()
@@ -35,7 +42,7 @@ def _engine(scenario, base):
     setting = build_setting(scenario, keys=KeyStore(directory=base / "work" / "keys"))
     fed = setting.federation
     custodians = [h.custodian for h in fed.hospitals]
-    validators = [EngineValidator(validator_id=v.name, holdout=v.holdout) for v in fed.validators]
+    validators = list(fed.validators)  # the engine's own Validator type
     return fed, custodians, validators
 
 
@@ -154,8 +161,26 @@ def test_revenue_split_follows_eq_10_11(run, scenario):
     assert 0 <= rev["sides"]["dust"] < len(rev["sbgt"]) + len(rev["sdt"])
 
 
+def test_revocation_fork_and_claims_close_the_lifecycle(run, scenario):
+    lifecycle, ledger = run["lifecycle"], run["ledger"]
+    assert lifecycle.revoked == {"rogue-lab": scenario.onboarding.collateral * ONE}
+    assert ledger.points()["rogue-lab"] == 0
+    assert lifecycle.fork.parent_model_version == scenario.rounds
+    assert lifecycle.fork.domain == scenario.rfm.fork_domain
+    assert lifecycle.fork.parent_state == "Retired"
+    # the offline ledger pays exactly the expected split: claims == eq. 10/11, to the wei
+    assert dict(lifecycle.claimed.sbgt) == {
+        h: lifecycle.revenue.sbgt.get(h, 0) for h in scenario.hospital_names
+    }
+    assert dict(lifecycle.claimed.sdt) == dict(lifecycle.revenue.sdt)
+    assert lifecycle.claimed.received == lifecycle.revenue.total
+    ops = Counter(entry[0] for entry in ledger.log)
+    assert ops["revoke"] == 1 and ops["fork_and_retire"] == 1
+    assert dict(lifecycle.costs.writes) == dict(ops)
+
+
 def test_report_files(run, tmp_path):
-    paths = write_report(run["result"], directory=tmp_path / "reports" / "demo")
+    paths = write_report(run["lifecycle"], directory=tmp_path / "reports" / "demo")
     import json
 
     assert json.loads(paths["json"].read_text()) == run["result"]
@@ -166,12 +191,12 @@ def test_report_files(run, tmp_path):
 
 
 def test_same_seed_same_cids(run, scenario, tmp_path):
-    again = run_scenario(
+    again = run_lifecycle(
         config=scenario,
         port=make_ledger(scenario),
         storage=LocalStore(root=tmp_path / "store"),
         workdir=tmp_path / "work",
-    )
+    ).to_json()
     first = run["result"]["rounds"]
     for a, b in zip(first, again["rounds"], strict=True):
         assert a["global_cid"] == b["global_cid"]

@@ -45,7 +45,7 @@ def test_reenter_claim_sdt(
     from tests.fixtures.market import EPOCH_LENGTH, SHARES
 
     impl = SDT.deploy({"from": deployer})
-    tx = market_cloner.clone(
+    tx = market_cloner.cloner.clone(
         impl, impl.initialize.encode_input(sdt_minter, 2**96 - 1), {"from": deployer}
     )
     sdt = SDT.at(tx.events["ModuleCloned"]["clone"])

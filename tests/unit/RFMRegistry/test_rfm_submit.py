@@ -60,7 +60,7 @@ def test_submit_escrows_fee_and_records_request(
         ("model_class", ""),
         ("data_schema", ""),
         ("metric_id", ""),
-        ("metric_threshold", 1.5),
+        ("metric_threshold", 1_500_000),
         ("min_validators", 0),
         ("quorum_bps", 10_001),
         ("epoch_length", 0),

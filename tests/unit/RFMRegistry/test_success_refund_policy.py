@@ -84,7 +84,7 @@ def stand_in(
     """An approved RFM whose SubDAO is a stand-in at model version 1, the genuine splitter
     implementation set by governance, and a cloner for splitters of any SubDAO."""
     cloner = deploy_market_cloner(deployer=deployer)
-    registry.setSplitterImplementation(brownie.RevenueSplitter[-1], {"from": as_timelock})
+    registry.setSplitterImplementation(cloner.splitter_impl, {"from": as_timelock})
 
     def subdao():
         s = MarketTestSubDAO.deploy(pharma, registry.flai(), {"from": deployer})
@@ -106,7 +106,7 @@ def stand_in(
         data = implementation.initialize.encode_input(
             s, registry.flai(), deployer, deployer, SHARES.as_tuple(), EPOCH_LENGTH
         )
-        tx = cloner.clone(implementation, data, {"from": deployer})
+        tx = cloner.cloner.clone(implementation, data, {"from": deployer})
         return brownie.RevenueSplitter.at(tx.events["ModuleCloned"]["clone"])
 
     s = subdao()

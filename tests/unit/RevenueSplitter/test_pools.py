@@ -42,12 +42,12 @@ def _opened(tx, pool_id, version, epoch, phi_sum):
 def test_zero_epoch_length_is_rejected(
     RevenueSplitter, market_cloner, tsubdao, usd, platform_treasury, treasury_admin, deployer
 ):
-    impl = RevenueSplitter[-1]
+    impl = market_cloner.splitter_impl
     data = impl.initialize.encode_input(
         tsubdao, usd, platform_treasury, treasury_admin, SHARES.as_tuple(), 0
     )
     with brownie.reverts(custom_error("SplitterInvalidEpochLength", 0)):
-        market_cloner.clone(impl, data, {"from": deployer})
+        market_cloner.cloner.clone(impl, data, {"from": deployer})
 
 
 def test_pool_opens_on_first_scored_deposit_and_ends_with_the_version(

@@ -157,9 +157,9 @@ def test_zero_epoch_length_is_rejected_by_the_splitter(
 def test_constructor_rejects_bad_revenue_defaults(
     deployer, rfm_registry, flai_token, treasury_admin
 ):
-    from flai.chain import MarketShares
+    from flai.chain import RevenueShares
 
-    too_much = MarketShares(platform_bps=5_000, treasury_bps=1_000, sbgt_bps=4_001)
+    too_much = RevenueShares(platform_bps=5_000, treasury_bps=1_000, sbgt_bps=4_001)
     with brownie.reverts(custom_error("SplitterInvalidShares", too_much.as_tuple())):
         deploy_subdao_factory(
             deployer=deployer,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flai.pipeline import mean_abs_deviation, slash_amounts, stake_weighted_median
+from flai.fl import ConsensusError, mean_abs_deviation, slash_amounts, stake_weighted_median
 
 ONE = 10**18
 
@@ -67,9 +67,9 @@ def test_deviation_and_slashing():
 
 
 def test_rejects_malformed_inputs():
-    with pytest.raises(ValueError, match="every validator"):
+    with pytest.raises(ConsensusError, match="every validator"):
         stake_weighted_median([[1, 2], [1]], [1, 1])
-    with pytest.raises(ValueError, match="lie in"):
+    with pytest.raises(ConsensusError, match="lie in"):
         stake_weighted_median([[ONE + 1]], [1])
-    with pytest.raises(ValueError, match="one stake per validator"):
+    with pytest.raises(ConsensusError, match="one stake per validator"):
         stake_weighted_median([], [])

@@ -24,26 +24,22 @@ from flai.chain.abi import (
     ListingParams,
     MemberStatus,
     Module,
-    PriceTier,
     ProposalKind,
     RequestStatus,
     RevocationReason,
     RFMParams,
-    RFMRecord,
     RFMStatus,
     Round,
     RoundParams,
     RoundStatus,
     SubDAOState,
     Tag,
-    VoteType,
 )
 from flai.chain.deploy import (
     ClonerDeployment,
     PlatformConfig,
     SubDAOSuite,
     deploy_bounty_pool,
-    deploy_market,
     deploy_market_cloner,
     deploy_marketplace,
     deploy_platform,
@@ -65,7 +61,7 @@ from flai.chain.deployments import (
 )
 from flai.chain.errors import ChainError, ConfigError
 from flai.chain.governance import Action, action, chamber_execute, propose, queue_and_execute
-from flai.chain.lifecycle import deploy_all, open_lifecycle, setup_lifecycle, step_port
+from flai.chain.lifecycle import deploy_all, open_lifecycle, step_port
 from flai.chain.plumbing import GasMeter, harden_receipt_wait
 from flai.chain.port import BrownieChainPort
 from flai.chain.roles import LifecycleRoles, check_funded, lifecycle_roles
@@ -95,10 +91,8 @@ __all__ = [
     "MemberStatus",
     "Module",
     "PlatformConfig",
-    "PriceTier",
     "ProposalKind",
     "RFMParams",
-    "RFMRecord",
     "RFMStatus",
     "RequestStatus",
     "RevenueShares",
@@ -110,14 +104,12 @@ __all__ = [
     "SubDAOState",
     "SubDAOSuite",
     "Tag",
-    "VoteType",
     "action",
     "approve_rfm",
     "chamber_execute",
     "check_funded",
     "deploy_all",
     "deploy_bounty_pool",
-    "deploy_market",
     "deploy_market_cloner",
     "deploy_marketplace",
     "deploy_platform",
@@ -136,7 +128,6 @@ __all__ = [
     "read_deployment",
     "run_one_round",
     "serve_requests",
-    "setup_lifecycle",
     "step_port",
     "step_storage",
     "step_workdir",

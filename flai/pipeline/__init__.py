@@ -13,9 +13,8 @@ goes through a resumable journal (:mod:`~flai.pipeline.journal`).
 """
 
 from flai.fl.consensus import mean_abs_deviation, slash_amounts, stake_weighted_median
-from flai.pipeline.analytics import AnalyticsOutcome, run_fa_query
+from flai.pipeline.analytics import AnalyticsOutcome
 from flai.pipeline.config import (
-    KNOWN_NETWORKS,
     RFMSpec,
     ScenarioConfig,
     load_config,
@@ -58,7 +57,6 @@ from flai.pipeline.scenario import build_setting, run_id
 
 __all__ = [
     "FAULT_ENV",
-    "KNOWN_NETWORKS",
     "AnalyticsOutcome",
     "ChainPort",
     "ComputeNode",
@@ -97,7 +95,6 @@ __all__ = [
     "mean_abs_deviation",
     "parse_config",
     "parse_rfm_spec",
-    "run_fa_query",
     "run_id",
     "run_lifecycle",
     "run_next_round",

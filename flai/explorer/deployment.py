@@ -2,13 +2,10 @@
 
 The explorer needs only the platform contracts (FLAI token, staking, governor, timelock, RFM
 registry, SubDAO factory, and the marketplace when one is deployed); every SubDAO suite is
-discovered from the factory's ``SubDAOCreated`` events. Two document layouts exist today:
-
-- ``scripts/deploy.py``: ``{"network": ..., "platform": {"FLAIToken": ..., ...}}``;
-- ``scripts/rfm_lifecycle.py``: the platform names at the top level, beside ``Marketplace``,
-  ``startBlock``, ``suite`` and ``rfmId``.
-
-:func:`platform_section` is the one place that knows where the names live.
+discovered from the factory's ``SubDAOCreated`` events. The file's schema is
+:mod:`flai.chain.deployments`' (read here as plain JSON, without brownie): the platform
+contracts under ``platform``, the factory under ``subdaoFactory``, the marketplace under
+``market`` and the first block worth indexing in ``startBlock``.
 """
 
 from __future__ import annotations
@@ -23,18 +20,18 @@ from eth_utils import is_address, to_checksum_address
 
 from flai.explorer.errors import DeploymentError
 
-__all__ = ["PlatformAddresses", "load_deployment", "platform_addresses", "platform_section"]
+__all__ = ["PlatformAddresses", "load_deployment", "platform_addresses"]
 
-#: PlatformAddresses attribute -> deployment key (the contract name).
+#: PlatformAddresses attribute -> (section of the file, contract name).
 _REQUIRED = {
-    "token": "FLAIToken",
-    "staking": "SuperDAOStaking",
-    "timelock": "TimelockController",
-    "governor": "SuperDAOGovernor",
-    "registry": "RFMRegistry",
-    "factory": "SubDAOFactory",
+    "token": ("platform", "FLAIToken"),
+    "staking": ("platform", "SuperDAOStaking"),
+    "timelock": ("platform", "TimelockController"),
+    "governor": ("platform", "SuperDAOGovernor"),
+    "registry": ("platform", "RFMRegistry"),
+    "factory": ("subdaoFactory", "SubDAOFactory"),
 }
-_OPTIONAL = {"marketplace": "Marketplace"}
+_OPTIONAL = {"marketplace": ("market", "Marketplace")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,17 +60,18 @@ class PlatformAddresses:
 
     def named(self) -> dict[str, str]:
         """Contract name -> address of every platform contract present."""
-        out = {key: getattr(self, attr) for attr, key in _REQUIRED.items()}
+        out = {key: getattr(self, attr) for attr, (_, key) in _REQUIRED.items()}
         if self.marketplace is not None:
             out["Marketplace"] = self.marketplace
         return out
 
 
-def platform_section(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The mapping holding the platform contract names (``platform`` if present, else the top)."""
-    section = document.get("platform", document)
+def _section(document: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any]:
+    section = document.get(name)
+    if section is None and not required:
+        return {}
     if not isinstance(section, Mapping):
-        raise DeploymentError("platform", f"expected an object, got {type(section).__name__}")
+        raise DeploymentError(name, f"expected an object, got {type(section).__name__}")
     return section
 
 
@@ -85,7 +83,7 @@ def _address(section: Mapping[str, Any], key: str) -> str:
 
 
 def platform_addresses(document: Mapping[str, Any]) -> PlatformAddresses:
-    """The :class:`PlatformAddresses` of a deployment document (either layout).
+    """The :class:`PlatformAddresses` of a deployment document.
 
     Raises
     ------
@@ -94,13 +92,15 @@ def platform_addresses(document: Mapping[str, Any]) -> PlatformAddresses:
     """
     if not isinstance(document, Mapping):
         raise DeploymentError("<document>", f"expected an object, got {type(document).__name__}")
-    section = platform_section(document)
-    found = {attr: _address(section, key) for attr, key in _REQUIRED.items()}
-    for attr, key in _OPTIONAL.items():
-        source = section if key in section else document
-        if key in source:
-            found[attr] = _address(source, key)
-    start = section.get("startBlock", document.get("startBlock"))
+    found = {
+        attr: _address(_section(document, name, required=True), key)
+        for attr, (name, key) in _REQUIRED.items()
+    }
+    for attr, (name, key) in _OPTIONAL.items():
+        section = _section(document, name, required=False)
+        if key in section:
+            found[attr] = _address(section, key)
+    start = document.get("startBlock")
     if start is not None and (not isinstance(start, int) or isinstance(start, bool) or start < 0):
         raise DeploymentError("startBlock", f"expected a block number, got {start!r}")
     return PlatformAddresses(**found, start_block=start)

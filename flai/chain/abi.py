@@ -360,7 +360,8 @@ class RoundParams(Struct):
 
 @dataclass(frozen=True, kw_only=True)
 class Round(Struct):
-    """``ITrainingRounds.Round``: deadline, status, counts, tally, version and Σφ of a round."""
+    """``ITrainingRounds.Round``: deadline, status, counts, tally, version and Σφ of a round,
+    and whether the FLock vote decides it (fixed at finalization)."""
 
     SOLIDITY: ClassVar[str] = "ITrainingRounds.Round"
     deadline: int
@@ -370,13 +371,14 @@ class Round(Struct):
     agg_vote: int
     version: int
     phi_sum: int
+    auto_accept: bool
 
 
 @dataclass(frozen=True, kw_only=True)
 class Member(Struct):
-    """``TrainingRounds.Member``: a contributor's or validator's status, index and FLAI."""
+    """``TrainingOnboarding.Member``: a contributor's or validator's status, index and FLAI."""
 
-    SOLIDITY: ClassVar[str] = "TrainingRounds.Member"
+    SOLIDITY: ClassVar[str] = "TrainingOnboarding.Member"
     status: MemberStatus
     index: int
     amount: int

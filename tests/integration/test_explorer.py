@@ -1,9 +1,11 @@
 """FLAI Explorer against a chain populated by the lifecycle.
 
 The pharma/hospitals scenario (shortened: two rounds, a dozen inferences) runs once for the
-module through :func:`flai.chain.run_lifecycle` with a real IPFS node; the explorer then
-indexes this suite's Anvil over plain HTTP JSON-RPC (its own read-only web3 connection, never
-brownie) and serves its pages with uvicorn on loopback. The tests read every page over HTTP,
+module through :func:`flai.pipeline.run_lifecycle` over the port
+:func:`flai.chain.open_lifecycle` builds, with a real IPFS node; the explorer then indexes
+this suite's Anvil over plain HTTP JSON-RPC (its own read-only web3 connection, never
+brownie) from the deployment file the lifecycle wrote and serves its pages with uvicorn on
+loopback. The tests read every page over HTTP,
 cross-check the figures against contract reads, crawl every link, count the JSON-RPC
 requests pages make (none), undo a reorg, and drive a real headless Chromium through the
 SubDAO page to a round.
@@ -32,11 +34,12 @@ import pytest
 import yaml
 from brownie import web3
 
-from flai.chain import lifecycle_roles, load_lifecycle, run_lifecycle
+from flai.chain import lifecycle_roles, load_deployment, open_lifecycle, read_deployment
 from flai.explorer import fmt
 from flai.explorer.errors import ReadOnlyViolationError
 from flai.explorer.queries import Reader
 from flai.explorer.service import Explorer, ExplorerConfig, url
+from flai.pipeline import run_lifecycle
 from flai.pipeline.config import parse_config
 from flai.storage import IpfsHttpStorage, IpfsNode
 
@@ -57,18 +60,22 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def run(module_isolation, accounts, scenario, tmp_path_factory):
-    """(result, deployment contracts, storage, workdir) of one lifecycle on this chain."""
+    """(result, deployment contracts, storage, IPFS address, deployment file, port) of one
+    lifecycle on this chain; the deployment file is the one the lifecycle wrote."""
     work = tmp_path_factory.mktemp("explorer-lifecycle")
     with IpfsNode(repo=work / "ipfs") as node:
         storage = IpfsHttpStorage(address=node.address)
-        result = run_lifecycle(
+        port = open_lifecycle(
             config=scenario,
             accounts=list(accounts),
             storage=storage,
             workdir=work,
             network=brownie.network.show_active(),
         )
-        yield result, load_lifecycle(result["deployment"]), storage, node.address, work
+        result = run_lifecycle(config=scenario, port=port, storage=storage, workdir=work)
+        record = work / "deployment.json"
+        deployment = load_deployment(read_deployment(record))
+        yield result.to_json(), deployment, storage, node.address, record, port
         storage.close()
 
 
@@ -90,10 +97,8 @@ def names(roles):
 @pytest.fixture(scope="module")
 def served(run, names, tmp_path_factory):
     """(explorer, base URL): indexed once, served by uvicorn in a thread, no background sync."""
-    result, _, _, ipfs, _ = run
+    _, _, _, ipfs, deployment, _ = run
     folder = tmp_path_factory.mktemp("explorer")
-    deployment = folder / "development.json"
-    deployment.write_text(json.dumps(result["deployment"]))
     names_file = folder / "names.json"
     names_file.write_text(json.dumps(names))
     config = ExplorerConfig(
@@ -243,7 +248,7 @@ def test_unknown_ids_are_404_and_writes_are_refused(served):
 def test_platform_members_proposals_and_treasury_match_the_contracts(served, run):
     explorer, base = served
     _resync(explorer)
-    _, d, _, _, _ = run
+    _, d, _, _, _, _ = run
     platform = d.protocol.platform
     page = _page(base, "/")
     assert _by_id(page, "total-staked") == fmt.amount(platform.staking.totalStaked())
@@ -285,7 +290,7 @@ def test_platform_members_proposals_and_treasury_match_the_contracts(served, run
 def test_rfm_registry_figures_spec_and_filters(served, run):
     explorer, base = served
     _resync(explorer)
-    _, d, storage, _, _ = run
+    _, d, storage, _, _, _ = run
     registry = d.protocol.platform.registry
     count = registry.rfmCount()
     listing = _page(base, "/rfms")
@@ -332,7 +337,7 @@ def test_rfm_registry_figures_spec_and_filters(served, run):
 def test_subdao_page_matches_the_suite(served, run, names):
     explorer, base = served
     _resync(explorer)
-    result, d, _, _, _ = run
+    result, d, _, _, _, _ = run
     suite = d.suite
     hub = suite.subdao.address
     page = _page(base, f"/subdao/{hub}")
@@ -397,7 +402,7 @@ def test_subdao_page_matches_the_suite(served, run, names):
 def test_round_pages_show_scores_consensus_and_outcome(served, run, roles):
     explorer, base = served
     _resync(explorer)
-    result, d, _, _, _ = run
+    result, d, _, _, _, _ = run
     rounds = d.suite.rounds
     for r in result["rounds"]:
         rid = r["round_id"]
@@ -428,7 +433,7 @@ def test_round_pages_show_scores_consensus_and_outcome(served, run, roles):
 def test_marketplace_listings_tiers_and_requests(served, run, roles):
     explorer, base = served
     _resync(explorer)
-    result, d, _, _, _ = run
+    _, d, _, _, _, port = run
     market = d.marketplace
     page = _page(base, "/market")
     data = _reader(explorer).market_page()
@@ -446,7 +451,7 @@ def test_marketplace_listings_tiers_and_requests(served, run, roles):
         for req in listing["requests"]:
             status = ("None", "Pending", "Fulfilled", "Refunded")[market.requestStatus(req["id"])]
             assert req["status"] == status
-    inference = next(x for x in listings if x["id"] == result["listing"]["inference"])
+    inference = next(x for x in listings if x["id"] == port.listing_id())
     requester, tier = market.priceOf(inference["id"], roles.account(roles.requester))
     assert tier == 1 and inference["prices"]["Requester"] == requester
     assert inference["counts"]["Fulfilled"] == len(inference["requests"]) > 0
@@ -457,10 +462,10 @@ def test_marketplace_listings_tiers_and_requests(served, run, roles):
 def test_revenue_received_split_claimed_and_claimable(served, run, accounts, roles):
     explorer, base = served
     _resync(explorer)
-    result, d, _, _, _ = run
+    result, d, _, _, _, _ = run
     for hub, splitter in (
-        (d.suite.subdao.address, d.splitter),
-        (d.analytics.subdao.address, d.analytics_splitter),
+        (d.suite.subdao.address, d.suite.splitter),
+        (d.analytics.subdao.address, d.analytics.splitter),
     ):
         data = _reader(explorer).revenue(hub)
         received = splitter.totals()[0]
@@ -487,8 +492,8 @@ def test_new_revenue_is_indexed_incrementally(served, run, accounts):
     """A deposit after the first index shows up after one more sync (and only then)."""
     explorer, base = served
     _resync(explorer)
-    _, d, _, _, _ = run
-    splitter, token = d.analytics_splitter, d.protocol.platform.token
+    _, d, _, _, _, _ = run
+    splitter, token = d.analytics.splitter, d.protocol.platform.token
     payer = accounts[0]
     before = _reader(explorer).revenue(d.analytics.subdao.address)["received"]["amount"]
     token.approve(splitter, 3 * WAD, {"from": payer})
@@ -509,7 +514,7 @@ def test_new_revenue_is_indexed_incrementally(served, run, accounts):
 def test_reorg_rolls_back_to_the_fork_point_and_reindexes(served, run, accounts):
     explorer, base = served
     _resync(explorer)
-    _, d, _, _, _ = run
+    _, d, _, _, _, _ = run
     staking, token = d.protocol.platform.staking, d.protocol.platform.token
     newcomer = accounts[19]
     head = explorer.index.head
@@ -600,24 +605,23 @@ def test_the_explorer_never_sends_a_transaction(served, run, accounts):
     assert not any("sign" in str(m).lower() for m in w3.middleware_onion.middleware)
 
 
-def test_deploy_script_layout_finds_the_same_suites(served, run, tmp_path):
-    """The platform-only layout of scripts/deploy.py: every suite is discovered from events."""
+def test_platform_and_factory_alone_find_the_same_suites(served, run, tmp_path):
+    """A deployment file with only the platform and factory sections (no market, no start
+    block, no RFM): every suite is discovered from events."""
     explorer, _ = served
     _resync(explorer)
-    result, d, _, _, _ = run
-    platform_only = {
-        key: result["deployment"][key]
-        for key in (
-            "FLAIToken",
-            "SuperDAOStaking",
-            "TimelockController",
-            "SuperDAOGovernor",
-            "RFMRegistry",
-            "SubDAOFactory",
-        )
-    }
+    _, d, _, _, record, _ = run
+    written = json.loads(record.read_text())
     document = tmp_path / "deploy.json"
-    document.write_text(json.dumps({"network": "development", "platform": platform_only}))
+    document.write_text(
+        json.dumps(
+            {
+                "network": written["network"],
+                "platform": written["platform"],
+                "subdaoFactory": written["subdaoFactory"],
+            }
+        )
+    )
     other = Explorer(
         config=ExplorerConfig(
             rpc=web3.provider.endpoint_uri,
@@ -629,14 +633,16 @@ def test_deploy_script_layout_finds_the_same_suites(served, run, tmp_path):
     )
     try:
         other.sync()
-        assert other.index.start > 0  # found the registry's deployment block by itself
+        # found the registry's deployment block by itself
+        assert other.index.start >= d.start_block > 0
+        assert other.platform.marketplace is None
         mine = _reader(explorer)
         theirs = Reader(conn=other.index.conn, abis=other.index.abis)
         assert theirs.suites() == mine.suites()
         assert {h: theirs.suite(h) for h in theirs.suites()} == {
             h: mine.suite(h) for h in mine.suites()
         }
-        assert d.suite.subdao.address in theirs.suites()
+        assert {d.suite.subdao.address, d.analytics.subdao.address} <= set(theirs.suites())
     finally:
         other.stop()
 
@@ -651,7 +657,7 @@ def test_browser_follows_the_subdao_page_to_a_round(served, run, tmp_path):
 
     explorer, base = served
     _resync(explorer)
-    _, d, _, _, _ = run
+    _, d, _, _, _, _ = run
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -704,9 +710,7 @@ def test_browser_follows_the_subdao_page_to_a_round(served, run, tmp_path):
 def test_cli_serves_the_explorer_until_interrupted(served, run, tmp_path):
     explorer, _ = served
     _resync(explorer)
-    result = run[0]
-    deployment = tmp_path / "development.json"
-    deployment.write_text(json.dumps(result["deployment"]))
+    deployment = run[4]
     flai_cli = Path(sys.executable).with_name("flai")
     started = time.perf_counter()
     proc = subprocess.Popen(

@@ -8,7 +8,8 @@
 - :class:`Explorer` / :class:`ExplorerConfig` — the running service: read-only chain
   connection, background sync, uvicorn on loopback (``flai explorer``);
 - :func:`platform_addresses` / :func:`load_deployment` — the platform addresses of a
-  ``deployments/<network>.json`` (either layout).
+  ``deployments/<network>.json`` (its ``platform``, ``subdaoFactory`` and ``market``
+  sections).
 
 Heavy modules (web3, Starlette) load on first use, so ``import flai.explorer`` stays cheap
 for the ``flai`` command line.

@@ -53,7 +53,7 @@ class ExplorerConfig:
     rpc
         HTTP JSON-RPC URL of the chain.
     deployment
-        A ``deployments/<network>.json`` (either layout, see :mod:`flai.explorer.deployment`).
+        A ``deployments/<network>.json`` (see :mod:`flai.explorer.deployment`).
     database
         SQLite index file.
     build_dir

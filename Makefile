@@ -64,16 +64,19 @@ compile: setup
 	$(BROWNIE) compile
 
 # brownie compiles whatever changed when it loads the project, so test and demo need no
-# separate compile step.
+# separate compile step. TESTS narrows the run (`make test TESTS=tests/unit/SDT`); pytest
+# options go in PYTEST_ARGS.
+TESTS ?= tests
+PYTEST_ARGS ?=
 test: setup
-	$(BROWNIE) test tests
+	$(BROWNIE) test $(TESTS) $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/flai run scripts/demo.py
 
 # `make explore`: a chain of its own (`flai chain`), the demo run against it (`flai run --rpc`),
-# then the explorer over that chain and the demo's IPFS repository until Ctrl-C (which also
-# stops the chain). EXPLORE_PORT picks the web port.
+# then the explorer over that chain and the demo's IPFS repository (the deployment file's
+# work directory) until Ctrl-C (which also stops the chain). EXPLORE_PORT picks the web port.
 EXPLORE_PORT ?= 8800
 explore: setup
 	@log=$$(mktemp); chain=; \
@@ -84,9 +87,10 @@ explore: setup
 	  kill -0 $$chain 2>/dev/null || { cat "$$log" >&2; exit 1; }; sleep 0.1; done; \
 	rpc=$$(sed -n 's/^FLAI_CHAIN_RPC=//p' "$$log"); echo "chain: $$rpc"; \
 	$(BIN)/flai run --rpc "$$rpc" scripts/demo.py; \
-	work=$$($(BIN)/python -c 'import json; print(json.load(open("deployments/development.json"))["workdir"])'); \
+	dep=$$($(BIN)/python -c 'from flai.chain import deployment_path; print(deployment_path("development"))'); \
+	work=$$($(BIN)/python -c 'import sys; from flai.chain import read_deployment, step_workdir; print(step_workdir(read_deployment(sys.argv[1])))' "$$dep"); \
 	$(BIN)/flai run --rpc "$$rpc" scripts/explorer_names.py main configs/scenario.yaml "$$work/names.json" >/dev/null; \
-	$(BIN)/flai explorer --rpc "$$rpc" --deployment deployments/development.json \
+	$(BIN)/flai explorer --rpc "$$rpc" --deployment "$$dep" \
 	  --ipfs-repo "$$work/ipfs" --names "$$work/names.json" --db "$$work/explorer.sqlite" \
 	  --port $(EXPLORE_PORT)
 

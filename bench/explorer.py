@@ -1,9 +1,10 @@
 """Explorer bench: index 1,000 training rounds of a real TrainingRounds on Anvil, time the pages.
 
 Usage: ``python bench/explorer.py [ROUNDS]`` with the Makefile's environment (``make bench``
-runs it). Sets one suite up the way the lifecycle does (:func:`flai.chain.setup_lifecycle`:
-platform, RFM approved by a SuperDAO vote, crowdfund, onboarding, FLock auto-accept, here
-with λ = 0.99 so 1,000 accepted rounds stay within the SBGT index horizon), then drives the
+runs it). Sets the suites up the way the lifecycle does
+(:func:`flai.chain.lifecycle.setup_lifecycle`: platform, RFM approved by a SuperDAO vote,
+crowdfund, onboarding, FLock auto-accept, the analytics SubDAO beside it, here with λ = 0.99
+so 1,000 accepted rounds stay within the SBGT index horizon), then drives the training
 suite's TrainingRounds through ``ROUNDS`` rounds with plain ``eth_sendTransaction`` (Anvil's
 automine off, one block per phase: open, commits, scores, finalize, votes, settle). Every
 twentieth round one validator deviates and is slashed; every fiftieth round the validators
@@ -51,9 +52,10 @@ def _setup() -> tuple[Any, Any, Any]:
     import yaml
     from brownie import accounts
 
-    from flai.chain import GasMeter, harden_receipt_wait, lifecycle_roles, setup_lifecycle
+    from flai.chain import GasMeter, harden_receipt_wait, lifecycle_roles
+    from flai.chain.lifecycle import setup_lifecycle
     from flai.pipeline.config import parse_config
-    from flai.storage import import_bytes
+    from flai.storage import LocalStore
 
     harden_receipt_wait()
     raw = yaml.safe_load((ROOT / "configs" / "scenario.yaml").read_text())
@@ -66,9 +68,13 @@ def _setup() -> tuple[Any, Any, Any]:
     raw["points_decay"] = 0.99
     config = parse_config(raw)
     roles = lifecycle_roles(config, list(accounts))
-    spec = str(import_bytes(b'{"bench": "explorer"}').cid)
-    with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction lines
-        deployment = setup_lifecycle(config=config, roles=roles, gas=GasMeter(), spec_cid=spec)
+    with (
+        tempfile.TemporaryDirectory() as ipfs,  # the RFM spec and the FA pipeline documents
+        contextlib.redirect_stdout(io.StringIO()),  # brownie's per-transaction lines
+    ):
+        deployment = setup_lifecycle(
+            config=config, roles=roles, gas=GasMeter(), storage=LocalStore(root=ipfs)
+        )
     return deployment, roles, config
 
 
@@ -196,7 +202,7 @@ def main(rounds: int = 1000) -> None:
     print(f"setting up a suite (lifecycle set-up), then {rounds} rounds on Anvil …", flush=True)
     deployment, roles, _ = _setup()
 
-    from brownie import web3
+    from brownie import network, web3
 
     from flai.explorer.deployment import platform_addresses
     from flai.explorer.index import ExplorerIndex
@@ -208,7 +214,7 @@ def main(rounds: int = 1000) -> None:
     head = web3.eth.block_number
     print(f"drove {rounds} rounds: {sent} transactions, chain head {head}, {drive_s:.1f} s")
 
-    platform = platform_addresses(deployment.addresses())
+    platform = platform_addresses(deployment.record(network=network.show_active()).to_json())
     w3 = connect(web3.provider.endpoint_uri)
     keep = os.environ.get("FLAI_BENCH_KEEP")  # a folder to keep the index in, for profiling
     with tempfile.TemporaryDirectory() as tmp:
@@ -273,7 +279,7 @@ def main(rounds: int = 1000) -> None:
     print()
     print(
         f"index from scratch: {best:.2f} s (best of 3: {', '.join(f'{r[0]:.2f}' for r in runs)})"
-        f" for {logs} logs over {head - platform_addresses(deployment.addresses()).start_block + 1}"
+        f" for {logs} logs over {head - int(deployment.start_block) + 1}"
         f" blocks, {requests} JSON-RPC requests, database {size / 1e6:.1f} MB"
     )
     print(

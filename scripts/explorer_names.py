@@ -12,9 +12,12 @@ an address. Names are a display aid only; the explorer reads everything else fro
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from brownie import accounts
 
-from flai.chain import lifecycle_roles, write_json
+from flai.chain import lifecycle_roles
 from flai.pipeline.config import load_config
 
 
@@ -25,6 +28,8 @@ def main(config_path: str = "configs/scenario.yaml", out: str = "names.json") ->
     names[str(roles.operator.address)] = "operator"
     for i, member in enumerate(roles.members):
         names[str(member.address)] = f"member-{i}"
-    write_json(out, names)
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(names, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(names)} names to {out}")
     return names

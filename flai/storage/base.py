@@ -14,7 +14,10 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any, BinaryIO, Self
 
-__all__ = ["ByteSource", "Storage", "canonical_json", "iter_source"]
+__all__ = ["ByteSource", "BytesLike", "Storage", "canonical_json", "iter_source"]
+
+BytesLike = bytes | bytearray | memoryview
+"""A contiguous byte buffer."""
 
 ByteSource = bytes | bytearray | memoryview | Iterable[bytes] | BinaryIO
 """What ``put_stream`` accepts: bytes, an iterable of byte chunks, or a binary file."""

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from multiformats import CID, multihash
 
+from flai.storage.base import BytesLike
+from flai.storage.cid import cid_string, verify_block
 from flai.storage.errors import CIDNotFoundError
-from flai.storage.unixfs import BytesLike, cid_string, verify_block
 
 __all__ = ["TEMP_PREFIX", "TEMP_SUFFIX", "Blockstore", "atomic_write", "remove_temp_files"]
 

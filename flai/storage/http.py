@@ -20,6 +20,7 @@ from ipfshttpclient import exceptions as ipfs_errors
 from multiformats import CID
 
 from flai.storage.base import ByteSource, Storage, iter_source
+from flai.storage.cid import parse_cid, verify_block
 from flai.storage.config import to_multiaddr
 from flai.storage.errors import (
     CIDNotFoundError,
@@ -29,7 +30,7 @@ from flai.storage.errors import (
     StorageError,
     UnreachableError,
 )
-from flai.storage.unixfs import DagBuilder, ImportOptions, iter_file, parse_cid, verify_block
+from flai.storage.unixfs import DagBuilder, ImportOptions, iter_file
 
 __all__ = ["IpfsHttpStorage"]
 

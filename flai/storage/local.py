@@ -31,23 +31,13 @@ from typing import Literal
 
 from multiformats import CID
 
-from flai.storage.base import ByteSource, Storage
+from flai.storage.base import BytesLike, ByteSource, Storage
 from flai.storage.blockstore import Blockstore, atomic_write, remove_temp_files
+from flai.storage.cid import block_cid, cid_codec, cid_multihash, cid_string, parse_cid
+from flai.storage.dagpb import link_cids
 from flai.storage.errors import CIDNotFoundError, IntegrityError, NotPinnedError
 from flai.storage.lock import GCLock
-from flai.storage.unixfs import (
-    BytesLike,
-    DagBuilder,
-    ImportOptions,
-    ImportResult,
-    block_cid,
-    cid_codec,
-    cid_multihash,
-    cid_string,
-    iter_file,
-    link_cids,
-    parse_cid,
-)
+from flai.storage.unixfs import DagBuilder, ImportOptions, ImportResult, iter_file
 
 __all__ = [
     "PIN_DIRECT",

@@ -62,6 +62,8 @@ from multiformats import CID, multihash
 
 from flai import __version__
 from flai.storage.blockstore import Blockstore, atomic_write
+from flai.storage.cid import parse_cid
+from flai.storage.dagpb import decode_dag_pb
 from flai.storage.errors import (
     BadRequestBodyError,
     BodyTooLargeError,
@@ -76,12 +78,7 @@ from flai.storage.errors import (
     UnsupportedOptionError,
 )
 from flai.storage.local import LocalStore
-from flai.storage.unixfs import (
-    DEFAULT_CHUNK_SIZE,
-    ImportOptions,
-    decode_dag_pb,
-    parse_cid,
-)
+from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, ImportOptions
 
 __all__ = ["DEFAULT_API_PORT", "DEFAULT_MAX_BODY_SIZE", "IpfsNode", "main"]
 

@@ -8,18 +8,11 @@ size. A file of a single chunk is that chunk's leaf. This reproduces, byte for b
 blocks of Kubo's ``ipfs add`` (CIDv0) and ``ipfs add --cid-version=1`` (CIDv1, raw leaves)
 with default settings, and of the npm ``ipfs-unixfs-importer`` configured the same way.
 
-The two protobuf schemas involved are small enough to encode by hand here:
-
-- dag-pb ``PBNode { repeated PBLink Links = 2; optional bytes Data = 1; }`` written
-  links first (its canonical form), ``PBLink { bytes Hash = 1; string Name = 2;
-  uint64 Tsize = 3; }``;
-- UnixFS ``Data { Type = 1; bytes Data = 2; uint64 filesize = 3;
-  repeated uint64 blocksizes = 4 (unpacked); ... }``.
-
-The importer (:class:`DagBuilder`) writes these bytes and the binary CIDs (multihash
-prefix, varints) itself and hashes every chunk in place, so importing runs at close to
-the speed of sha2-256 over the content; ``multiformats`` CID objects are made only at the
-API edge (the root of an import, the readers, the ``(CID, bytes)`` sink).
+The importer (:class:`DagBuilder`) writes the dag-pb and UnixFS bytes (the layout
+:mod:`flai.storage.dagpb` decodes) and the binary CIDs (:mod:`flai.storage.cid`: multihash
+prefix, varints) itself and hashes every chunk in place, so importing runs at close to the
+speed of sha2-256 over the content; ``multiformats`` CID objects are made only at the API
+edge (the root of an import, the readers, the ``(CID, bytes)`` sink).
 
 References
 ----------
@@ -30,14 +23,21 @@ and boxo ``ipld/unixfs/importer/balanced``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from multiformats import CID, multihash
+from multiformats import CID
 
-from flai.storage.base import ByteSource
+from flai.storage.base import BytesLike, ByteSource
+from flai.storage.cid import (
+    CIDV0_PREFIX,
+    CIDV1_DAG_PB_PREFIX,
+    CIDV1_RAW_PREFIX,
+    canonical_cid,
+    varint,
+)
+from flai.storage.dagpb import FILE_TYPES, decode_dag_pb, decode_unixfs
 from flai.storage.errors import IntegrityError, InvalidCIDError, UnsupportedOptionError
 
 __all__ = [
@@ -45,25 +45,13 @@ __all__ = [
     "DEFAULT_MAX_LINKS",
     "MAX_CHUNK_SIZE",
     "BlockSink",
-    "BytesLike",
     "DagBuilder",
-    "FileNode",
     "ImportOptions",
     "ImportResult",
-    "PBLink",
     "RawBlockSink",
-    "block_cid",
-    "cid_codec",
-    "cid_multihash",
-    "cid_string",
-    "decode_dag_pb",
-    "decode_unixfs",
     "import_bytes",
     "import_stream",
     "iter_file",
-    "link_cids",
-    "parse_cid",
-    "verify_block",
 ]
 
 DEFAULT_CHUNK_SIZE = 262_144
@@ -75,308 +63,10 @@ DEFAULT_MAX_LINKS = 174
 MAX_CHUNK_SIZE = 1_048_576
 """Kubo's ``chunk.ChunkSizeLimit``: larger chunks make blocks peers refuse to exchange."""
 
-_UNIXFS_RAW = 0
-_UNIXFS_FILE = 2
-_FILE_TYPES = (_UNIXFS_RAW, _UNIXFS_FILE)
 _RAW = "raw"
 _DAG_PB = "dag-pb"
-
-BytesLike = bytes | bytearray | memoryview
-
 _sha256 = hashlib.sha256
-_SHA2_256 = b"\x12\x20"  # multihash prefix: sha2-256 (0x12), 32-byte digest
-_PREFIX_RAW_V1 = b"\x01\x55" + _SHA2_256  # CIDv1, codec raw (0x55)
-_PREFIX_PB_V1 = b"\x01\x70" + _SHA2_256  # CIDv1, codec dag-pb (0x70)
-_PREFIX_PB_V0 = _SHA2_256  # CIDv0 is the bare multihash (dag-pb implied)
 _READ_SIZE = 1 << 20
-
-
-# --------------------------------------------------------------------------- protobuf
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _len_field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _int_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
-
-
-def _read_varint(buf: BytesLike, pos: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("truncated or overlong varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-
-
-def _fields(buf: BytesLike) -> Iterator[tuple[int, int | BytesLike]]:
-    """Yield ``(field number, value)`` for varint and length-delimited fields."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(buf, pos)
-            yield number, value
-        elif wire == 2:
-            length, pos = _read_varint(buf, pos)
-            if pos + length > len(buf):
-                raise ValueError("length-delimited field runs past the end")
-            yield number, buf[pos : pos + length]
-            pos += length
-        else:
-            raise ValueError(f"unexpected protobuf wire type {wire}")
-
-
-@dataclass(frozen=True, slots=True)
-class PBLink:
-    """One dag-pb link: target CID, name and cumulative DAG size (``Tsize``)."""
-
-    cid: CID
-    name: str
-    tsize: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FileNode:
-    """The UnixFS header of a dag-pb node (only the fields files use)."""
-
-    type: int
-    data: bytes
-    filesize: int | None
-    blocksizes: tuple[int, ...]
-
-
-def encode_unixfs_file(*, data: bytes, blocksizes: Iterable[int] = ()) -> bytes:
-    """Encode a UnixFS ``File`` header as ipfs-unixfs/boxo do (default mode omitted)."""
-    sizes = tuple(blocksizes)
-    out = _int_field(1, _UNIXFS_FILE)
-    if data:
-        out += _len_field(2, data)
-    out += _int_field(3, len(data) + sum(sizes))
-    for size in sizes:
-        out += _int_field(4, size)
-    return out
-
-
-def encode_dag_pb(*, links: Iterable[tuple[CID, int]], data: bytes | None) -> bytes:
-    """Encode a dag-pb node in canonical form (links, then data); link names are empty."""
-    out = bytearray()
-    for cid, tsize in links:
-        link = _len_field(1, bytes(cid)) + _len_field(2, b"") + _int_field(3, tsize)
-        out += _len_field(2, link)
-    if data is not None:
-        out += _len_field(1, data)
-    return bytes(out)
-
-
-def decode_dag_pb(block: bytes) -> tuple[list[PBLink], bytes | None]:
-    """Decode a dag-pb node into its links and data.
-
-    Raises
-    ------
-    ValueError
-        If the bytes are not a dag-pb node.
-    """
-    links: list[PBLink] = []
-    data: bytes | None = None
-    for number, value in _fields(block):
-        if number == 2 and isinstance(value, bytes):
-            target: CID | None = None
-            name = ""
-            tsize: int | None = None
-            for sub, sub_value in _fields(value):
-                if sub == 1 and isinstance(sub_value, bytes):
-                    target = _canonical(CID.decode(bytes(sub_value)))
-                elif sub == 2 and isinstance(sub_value, bytes):
-                    name = sub_value.decode("utf-8")
-                elif sub == 3 and isinstance(sub_value, int):
-                    tsize = sub_value
-                else:
-                    raise ValueError(f"unexpected PBLink field {sub}")
-            if target is None:
-                raise ValueError("PBLink without Hash")
-            links.append(PBLink(target, name, tsize))
-        elif number == 1 and isinstance(value, bytes):
-            data = bytes(value)
-        else:
-            raise ValueError(f"unexpected PBNode field {number}")
-    return links, data
-
-
-def link_cids(block: BytesLike) -> list[bytes]:
-    """The binary CIDs a dag-pb node links to, in order, without building CID objects.
-
-    Raises
-    ------
-    ValueError
-        If the bytes are not a dag-pb node.
-    """
-    targets: list[bytes] = []
-    for number, value in _fields(block):
-        if number == 2 and not isinstance(value, int):
-            target: bytes | None = None
-            for sub, sub_value in _fields(value):
-                if sub == 1 and not isinstance(sub_value, int):
-                    target = bytes(sub_value)
-            if target is None:
-                raise ValueError("PBLink without Hash")
-            cid_multihash(target)
-            targets.append(target)
-        elif number != 1:
-            raise ValueError(f"unexpected PBNode field {number}")
-    return targets
-
-
-def decode_unixfs(data: bytes) -> FileNode:
-    """Decode a UnixFS ``Data`` message (fields other than files' are skipped).
-
-    Raises
-    ------
-    ValueError
-        If the bytes are not a UnixFS message.
-    """
-    kind: int | None = None
-    payload = b""
-    filesize: int | None = None
-    blocksizes: list[int] = []
-    for number, value in _fields(data):
-        if number == 1 and isinstance(value, int):
-            kind = value
-        elif number == 2 and isinstance(value, bytes):
-            payload = bytes(value)
-        elif number == 3 and isinstance(value, int):
-            filesize = value
-        elif number == 4 and isinstance(value, int):
-            blocksizes.append(value)
-    if kind is None:
-        raise ValueError("UnixFS message without Type")
-    return FileNode(kind, payload, filesize, tuple(blocksizes))
-
-
-# --------------------------------------------------------------------------- CIDs
-
-
-def _canonical(cid: CID) -> CID:
-    """Binary CIDs carry no multibase: print v1 in base32, as Kubo does (v0 is base58)."""
-    return cid if cid.version == 0 else cid.set(base="base32")
-
-
-def parse_cid(value: str | CID) -> CID:
-    """Parse a CID string (an ``/ipfs/`` prefix is accepted).
-
-    Raises
-    ------
-    InvalidCIDError
-        If ``value`` is not a CID.
-    """
-    if isinstance(value, CID):
-        return value
-    if not isinstance(value, str):
-        raise InvalidCIDError(value, "expected a CID string")
-    text = value.strip()
-    text = text.removeprefix("/ipfs/")
-    if not text or "/" in text:
-        raise InvalidCIDError(value, "expected a bare CID (paths are not supported)")
-    try:
-        return CID.decode(text)
-    except Exception as exc:  # multiformats raises several unrelated error types
-        raise InvalidCIDError(value, str(exc) or type(exc).__name__) from exc
-
-
-_CODEC_RAW = 0x55
-_CODEC_DAG_PB = 0x70
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def cid_codec(cid: bytes) -> int:
-    """The multicodec code of a binary CID (0x70 dag-pb for CIDv0)."""
-    if cid[:2] == _SHA2_256 and len(cid) == 34:
-        return _CODEC_DAG_PB
-    try:
-        _version, position = _read_varint(cid, 0)
-        return _read_varint(cid, position)[0]
-    except ValueError as exc:
-        raise InvalidCIDError(cid.hex(), f"not a binary CID: {exc}") from None
-
-
-def cid_string(cid: bytes) -> str:
-    """A binary CID in Kubo's text form: base58btc for CIDv0, base32 (``b...``) for v1."""
-    if cid[:2] == _SHA2_256 and len(cid) == 34:
-        number = int.from_bytes(cid, "big")
-        digits = []
-        while number:
-            number, remainder = divmod(number, 58)
-            digits.append(_BASE58[remainder])
-        return "".join(reversed(digits))
-    return "b" + base64.b32encode(cid).decode("ascii").rstrip("=").lower()
-
-
-def block_cid(data: BytesLike, *, version: int, codec: str) -> CID:
-    """The CID of ``data`` under sha2-256 (base58btc for v0, base32 for v1)."""
-    digest = _SHA2_256 + _sha256(data).digest()
-    return CID("base58btc" if version == 0 else "base32", version, codec, digest)
-
-
-def cid_multihash(cid: bytes) -> bytes:
-    """The multihash inside a binary CID (a CIDv0 is its multihash).
-
-    Raises
-    ------
-    InvalidCIDError
-        If ``cid`` is not a binary CID.
-    """
-    if cid[:2] == _SHA2_256 and len(cid) == 34:
-        return cid
-    try:
-        version, position = _read_varint(cid, 0)
-        if version != 1:
-            raise ValueError(f"CID version {version}")
-        _codec, position = _read_varint(cid, position)
-        _code, end = _read_varint(cid, position)
-        length, end = _read_varint(cid, end)
-    except ValueError as exc:
-        raise InvalidCIDError(cid.hex(), f"not a binary CID: {exc}") from None
-    if end + length != len(cid):
-        raise InvalidCIDError(cid.hex(), "multihash length does not match the CID")
-    return cid[position:]
-
-
-def verify_block(cid: CID, data: bytes) -> None:
-    """Check that ``data`` hashes to ``cid``'s multihash.
-
-    Raises
-    ------
-    IntegrityError
-        On a mismatch (or a hash function this library cannot compute).
-    """
-    digest = bytes(cid.digest)
-    if digest[:2] == _SHA2_256:
-        matches = _sha256(data).digest() == digest[2:]
-    else:
-        try:
-            expected = multihash.digest(data, cid.hashfun)
-        except Exception as exc:
-            raise IntegrityError(str(cid), f"cannot verify hash {cid.hashfun.name}: {exc}") from exc
-        matches = bytes(expected) == digest
-    if not matches:
-        raise IntegrityError(str(cid), "block bytes do not hash to the CID")
 
 
 # --------------------------------------------------------------------------- import
@@ -493,7 +183,7 @@ class DagBuilder:
         self._view = memoryview(self._buffer)
         self._fill = 0
         self._raw_leaves = self._options.use_raw_leaves
-        self._node_prefix = _PREFIX_PB_V0 if self._options.cid_version == 0 else _PREFIX_PB_V1
+        self._node_prefix = CIDV0_PREFIX if self._options.cid_version == 0 else CIDV1_DAG_PB_PREFIX
         self._frames: dict[int, tuple[bytes, bytes]] = {}
         self._levels: list[list[_Entry]] = [[]]
         self._counts: list[int] = [0]
@@ -569,7 +259,7 @@ class DagBuilder:
         while True:
             if level == len(self._levels) - 1 and self._counts[level] == 1:
                 cid, tsize, file_size = self._levels[level][0]
-                return ImportResult(_canonical(CID.decode(cid)), tsize, file_size)
+                return ImportResult(canonical_cid(CID.decode(cid)), tsize, file_size)
             if self._levels[level]:
                 self._reduce(level)
             level += 1
@@ -595,7 +285,7 @@ class DagBuilder:
         length = len(chunk)
         sink = self._sink
         if self._raw_leaves:
-            cid = _PREFIX_RAW_V1 + _sha256(chunk).digest()
+            cid = CIDV1_RAW_PREFIX + _sha256(chunk).digest()
             if sink is not None:
                 sink(cid, (chunk,))
             entry = (cid, length, length)
@@ -631,23 +321,23 @@ class DagBuilder:
         tsize = 0
         file_size = 0
         for cid, child_tsize, child_size in children:
-            encoded_tsize = _varint(child_tsize)
+            encoded_tsize = varint(child_tsize)
             # PBLink{Hash = 1: cid, Name = 2: "", Tsize = 3}, as a PBNode Links (2) entry.
             parts.append(
                 b"\x12"
-                + _varint(len(cid) + len(encoded_tsize) + 5)
+                + varint(len(cid) + len(encoded_tsize) + 5)
                 + b"\x0a"
-                + _varint(len(cid))
+                + varint(len(cid))
                 + cid
                 + b"\x12\x00\x18"
                 + encoded_tsize
             )
-            sizes.append(_varint(child_size))
+            sizes.append(varint(child_size))
             tsize += child_tsize
             file_size += child_size
         # UnixFS Data{Type = 1: File, filesize = 3, blocksizes = 4...} as PBNode Data (1).
-        data = b"\x08\x02\x18" + _varint(file_size) + b"\x20".join(sizes)
-        parts.append(b"\x0a" + _varint(len(data)) + data)
+        data = b"\x08\x02\x18" + varint(file_size) + b"\x20".join(sizes)
+        parts.append(b"\x0a" + varint(len(data)) + data)
         block = b"".join(parts)
         cid = self._node_prefix + _sha256(block).digest()
         if self._sink is not None:
@@ -659,18 +349,18 @@ def _leaf_frame(length: int) -> tuple[bytes, bytes]:
     """The dag-pb bytes before and after a chunk of ``length`` bytes in a CIDv0 leaf:
     ``PBNode{Data = 1: UnixFS{Type = File, Data = chunk, filesize = length}}``."""
     if length:
-        unixfs_head = b"\x08\x02\x12" + _varint(length)
-        unixfs_tail = b"\x18" + _varint(length)
+        unixfs_head = b"\x08\x02\x12" + varint(length)
+        unixfs_tail = b"\x18" + varint(length)
     else:
         unixfs_head = b"\x08\x02"
         unixfs_tail = b"\x18\x00"
     unixfs_length = len(unixfs_head) + length + len(unixfs_tail)
-    return b"\x0a" + _varint(unixfs_length) + unixfs_head, unixfs_tail
+    return b"\x0a" + varint(unixfs_length) + unixfs_head, unixfs_tail
 
 
 def _object_sink(sink: BlockSink) -> RawBlockSink:
     def deliver(cid: bytes, pieces: tuple[BytesLike, ...]) -> None:
-        sink(_canonical(CID.decode(cid)), b"".join(pieces))
+        sink(canonical_cid(CID.decode(cid)), b"".join(pieces))
 
     return deliver
 
@@ -744,7 +434,7 @@ def _iter_node(
         node = decode_unixfs(data or b"")
     except ValueError as exc:
         raise IntegrityError(str(cid), f"undecodable dag-pb/UnixFS node: {exc}") from exc
-    if node.type not in _FILE_TYPES:
+    if node.type not in FILE_TYPES:
         raise IntegrityError(str(cid), f"UnixFS type {node.type} is not a file")
     if links and len(node.blocksizes) != len(links):
         raise IntegrityError(str(cid), "blocksizes do not match the links")

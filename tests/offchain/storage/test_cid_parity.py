@@ -19,14 +19,9 @@ import ipfshttpclient
 import pytest
 
 from flai.storage import ImportOptions, IpfsNode, LocalStore
-from flai.storage.unixfs import (
-    DEFAULT_CHUNK_SIZE,
-    decode_dag_pb,
-    decode_unixfs,
-    import_bytes,
-    import_stream,
-    parse_cid,
-)
+from flai.storage.cid import parse_cid
+from flai.storage.dagpb import decode_dag_pb, decode_unixfs
+from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, import_bytes, import_stream
 
 from .conftest import REPO_ROOT
 

@@ -18,7 +18,9 @@ from flai.storage import (
     UnreachableError,
 )
 from flai.storage import blockstore as blockstore_module
-from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, decode_dag_pb, parse_cid
+from flai.storage.cid import parse_cid
+from flai.storage.dagpb import decode_dag_pb
+from flai.storage.unixfs import DEFAULT_CHUNK_SIZE
 
 
 def _corrupt(store: LocalStore, cid: str) -> None:

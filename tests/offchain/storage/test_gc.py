@@ -21,7 +21,9 @@ import pytest
 
 from flai.storage import IntegrityError, IpfsHttpStorage, IpfsNode, LocalStore
 from flai.storage.blockstore import TEMP_PREFIX, TEMP_SUFFIX
-from flai.storage.unixfs import DEFAULT_CHUNK_SIZE, decode_dag_pb, parse_cid
+from flai.storage.cid import parse_cid
+from flai.storage.dagpb import decode_dag_pb
+from flai.storage.unixfs import DEFAULT_CHUNK_SIZE
 
 from .conftest import REPO_ROOT
 from .noderaw import MIB, child_env, exchange, parse_response, request_head, start_node_process

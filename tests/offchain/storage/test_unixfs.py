@@ -12,23 +12,22 @@ from hypothesis import strategies as st
 from multiformats import CID
 
 from flai.storage import ImportOptions, IntegrityError, InvalidCIDError, UnsupportedOptionError
-from flai.storage.unixfs import (
-    DagBuilder,
+from flai.storage.cid import (
     block_cid,
     cid_codec,
     cid_multihash,
     cid_string,
+    parse_cid,
+    verify_block,
+)
+from flai.storage.dagpb import (
     decode_dag_pb,
     decode_unixfs,
     encode_dag_pb,
     encode_unixfs_file,
-    import_bytes,
-    import_stream,
-    iter_file,
     link_cids,
-    parse_cid,
-    verify_block,
 )
+from flai.storage.unixfs import DagBuilder, import_bytes, import_stream, iter_file
 
 
 def _import(data: bytes, options: ImportOptions) -> tuple[CID, dict[bytes, bytes]]:

@@ -25,6 +25,8 @@ snapshots) and indexes again from there. A range is read between two reads of it
 block's header; if that hash moved meanwhile the range is read again, so no range mixes
 two forks.
 
+The tables are in :mod:`flai.explorer.schema`, the choice of view calls a pass reads in
+:mod:`flai.explorer.snapshots` and the document fetching in :mod:`flai.explorer.documents`.
 Pages read this database only; nothing here runs on a page request.
 """
 
@@ -35,7 +37,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,51 +47,18 @@ from web3 import Web3
 from flai.explorer.abi import CONTRACT_KINDS, EventCodec, load_abi
 from flai.explorer.calls import Call, CallBook
 from flai.explorer.deployment import PlatformAddresses
+from flai.explorer.documents import fetch_documents
 from flai.explorer.errors import ChainReadError, ExplorerError
-from flai.storage import Storage, StorageError
+from flai.explorer.schema import SCHEMA, SCHEMA_VERSION, TABLES
+from flai.explorer.snapshots import SnapshotPlanner, Touched
+from flai.storage import Storage
 
-__all__ = ["SCHEMA", "ExplorerIndex", "SyncReport", "connect_reader"]
+__all__ = ["KEY_FIELDS", "ExplorerIndex", "SyncReport"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks(number INTEGER PRIMARY KEY, hash TEXT NOT NULL,
-    time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS contracts(address TEXT PRIMARY KEY, kind TEXT NOT NULL,
-    role TEXT NOT NULL, suite TEXT, block INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS contracts_by_suite ON contracts(suite);
-CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, block INTEGER NOT NULL,
-    log_index INTEGER NOT NULL, tx TEXT NOT NULL, address TEXT NOT NULL, event TEXT NOT NULL,
-    key TEXT, args TEXT NOT NULL, UNIQUE(block, log_index));
-CREATE INDEX IF NOT EXISTS logs_by_event ON logs(address, event, key);
-CREATE INDEX IF NOT EXISTS logs_by_key ON logs(address, key);
-CREATE INDEX IF NOT EXISTS logs_by_tx ON logs(tx);
-CREATE TABLE IF NOT EXISTS mentions(address TEXT NOT NULL, log INTEGER NOT NULL,
-    block INTEGER NOT NULL, field TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS mentions_by_address ON mentions(address, log);
-CREATE INDEX IF NOT EXISTS mentions_by_log ON mentions(log);
-CREATE INDEX IF NOT EXISTS mentions_by_block ON mentions(block);
-CREATE TABLE IF NOT EXISTS cids(cid TEXT NOT NULL, log INTEGER NOT NULL,
-    block INTEGER NOT NULL, field TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS cids_by_cid ON cids(cid);
-CREATE INDEX IF NOT EXISTS cids_by_block ON cids(block);
-CREATE TABLE IF NOT EXISTS snapshots(address TEXT NOT NULL, name TEXT NOT NULL,
-    key TEXT NOT NULL, block INTEGER NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY(address, name, key));
-CREATE TABLE IF NOT EXISTS documents(cid TEXT PRIMARY KEY, status TEXT NOT NULL,
-    size INTEGER, body BLOB, detail TEXT, checked REAL NOT NULL);
-"""
-
-_TABLES = ("meta", "blocks", "contracts", "logs", "mentions", "cids", "snapshots", "documents")
-
 #: Argument names that identify what an event is about, first match wins (the ``key`` column).
 KEY_FIELDS = ("roundId", "proposalId", "rfmId", "listingId", "requestId", "poolId", "planId")
-
-#: OpenZeppelin Governor states after which nothing changes any more.
-_FINAL_PROPOSAL_STATES = frozenset({2, 3, 6, 7})  # Canceled, Defeated, Expired, Executed
 
 #: Suite struct field of SubDAOCreated -> (contract kind, role).
 _SUITE_MEMBERS = {
@@ -103,9 +72,6 @@ _SUITE_MEMBERS = {
 }
 _MARKETPLACE_MODULE = 6  # ISubDAO.Module.Marketplace
 _ZERO = "0x0000000000000000000000000000000000000000"
-#: Seconds before a CID that was not available is asked for again.
-_DOCUMENT_RETRY = 60.0
-_MAX_POOL_ID = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -134,26 +100,6 @@ class SyncReport:
     rolled_back_to: int | None
     calls: int
     seconds: float
-
-
-@dataclass
-class _Touched:
-    """What the logs of one pass touched (drives the snapshot refresh)."""
-
-    addresses: set[str] = field(default_factory=set)
-    keys: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-
-    def add(self, address: str, event: str, key: str | None) -> None:
-        self.addresses.add(address)
-        if key is not None:
-            self.keys.setdefault((address, event), set()).add(key)
-
-
-def connect_reader(database: Path) -> sqlite3.Connection:
-    """A read-only connection to the index at ``database`` (rows as :class:`sqlite3.Row`)."""
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -229,6 +175,7 @@ class ExplorerIndex:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._planner = SnapshotPlanner(conn=self.conn, platform=platform)
         self._full_refresh = False
         self._ensure_identity()
 
@@ -264,7 +211,7 @@ class ExplorerIndex:
 
     def _reset(self, identity: Mapping[str, str]) -> None:
         with self.conn:
-            for table in _TABLES:
+            for table in TABLES:
                 self.conn.execute(f"DELETE FROM {table}")
             for key, value in identity.items():
                 self._set_meta(key, value)
@@ -331,7 +278,7 @@ class ExplorerIndex:
             raise ChainReadError("eth_blockNumber", str(exc)) from exc
         target = chain_head if to_block is None else min(to_block, chain_head)
         begin = self.head + 1
-        touched = _Touched()
+        touched = Touched()
         stored = 0
         position = begin
         step = self.batch_blocks
@@ -350,7 +297,8 @@ class ExplorerIndex:
         calls = 0
         if target >= begin or rolled is not None or self._full_refresh:
             calls = self._refresh(touched, block=self.head)
-        self._fetch_documents()
+        if self.storage is not None:
+            fetch_documents(self.conn, self.storage, limit=self.document_limit)
         done = getattr(self.w3.provider, "request_count", 0)
         log.debug("sync to %s: %s logs, %s requests", self.head, stored, done - counter)
         return SyncReport(
@@ -448,7 +396,7 @@ class ExplorerIndex:
             raise ChainReadError("eth_getBlockByNumber", f"block {number} not found")
         return dict(block)
 
-    def _index_range(self, start: int, end: int, touched: _Touched) -> int:
+    def _index_range(self, start: int, end: int, touched: Touched) -> int:
         """Store the logs of blocks [start, end]; returns how many. One transaction."""
         for _ in range(5):
             before = self._header(end)
@@ -466,7 +414,7 @@ class ExplorerIndex:
             return stored
         raise ChainReadError("eth_getLogs", f"blocks {start}-{end} kept changing (reorgs)")
 
-    def _store_range(self, start: int, end: int, touched: _Touched) -> int:
+    def _store_range(self, start: int, end: int, touched: Touched) -> int:
         known = self._known()
         pending = self._get_logs(sorted(known), start, end)
         seen: set[tuple[int, int]] = set()
@@ -506,7 +454,7 @@ class ExplorerIndex:
         return int(self._header(number)["timestamp"], 16)
 
     def _store_log(
-        self, raw: Mapping[str, Any], address: str, kind: str, touched: _Touched
+        self, raw: Mapping[str, Any], address: str, kind: str, touched: Touched
     ) -> list[tuple[str, str]] | None:
         topics = [bytes.fromhex(t[2:]) for t in raw["topics"]]
         decoded = self.codecs[kind].decode(topics, bytes.fromhex(raw["data"][2:]))
@@ -579,184 +527,6 @@ class ExplorerIndex:
 
     # -- snapshots ----------------------------------------------------------------------
 
-    def _rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        return list(self.conn.execute(sql, params))
-
-    def _args_of(self, address: str, event: str) -> Iterator[dict[str, Any]]:
-        for row in self._rows(
-            "SELECT args FROM logs WHERE address = ? AND event = ? ORDER BY block, log_index",
-            address,
-            event,
-        ):
-            yield json.loads(row[0])
-
-    def _snapshot(self, address: str, name: str, key: str = "") -> Any:
-        row = self.conn.execute(
-            "SELECT value FROM snapshots WHERE address = ? AND name = ? AND key = ?",
-            (address, name, key),
-        ).fetchone()
-        return None if row is None else json.loads(row[0])
-
-    def _contracts(self, kind: str) -> list[sqlite3.Row]:
-        return self._rows("SELECT * FROM contracts WHERE kind = ? ORDER BY block, address", kind)
-
-    def _plan(self, touched: _Touched, full: bool) -> list[Call]:
-        p = self.platform
-        calls: list[Call] = []
-        add = calls.append
-        # platform figures (cheap: read on every pass that moved the head)
-        for fn in ("symbol", "decimals", "totalSupply"):
-            add(Call(p.token, "FLAIToken", fn))
-        for holder in (p.timelock, p.registry, p.staking):
-            add(Call(p.token, "FLAIToken", "balanceOf", (holder,), key=holder))
-        for fn in ("totalStaked", "totalCredentials", "pendingFees", "minimumStake", "exitFeeBps"):
-            add(Call(p.staking, "SuperDAOStaking", fn))
-        for fn in (
-            "rfmCount",
-            "creationFee",
-            "treasuryAccrued",
-            "endorsementThresholdBps",
-            "rejectionRefundBps",
-            "successRefundBps",
-            "submissionTTL",
-        ):
-            add(Call(p.registry, "RFMRegistry", fn))
-        for fn in ("name", "votingDelay", "votingPeriod", "quorumNumerator"):
-            add(Call(p.governor, "SuperDAOGovernor", fn))
-        add(Call(p.timelock, "TimelockController", "getMinDelay"))
-        # proposals of the governor and of every chamber: state until final
-        governors = [(p.governor, "SuperDAOGovernor")] + [
-            (str(r["address"]), "SubDAOChamber") for r in self._contracts("SubDAOChamber")
-        ]
-        head = self.head
-        for address, kind in governors:
-            for args in self._args_of(address, "ProposalCreated"):
-                pid = int(args["proposalId"])
-                key = str(pid)
-                state = self._snapshot(address, "state", key)
-                if full or state is None or int(state) not in _FINAL_PROPOSAL_STATES:
-                    add(Call(address, kind, "state", (pid,), key=key))
-                if kind == "SuperDAOGovernor" and (
-                    full or self._snapshot(address, "kindOf", key) is None
-                ):
-                    add(Call(address, kind, "proposalApprovalThresholdBps", (pid,), key=key))
-                    targets = list(args["targets"])
-                    datas = [bytes.fromhex(d[2:]) for d in args["calldatas"]]
-                    add(Call(address, kind, "kindOf", (targets, datas), key=key))
-                start = int(args["voteStart"])
-                if start < head and (full or self._snapshot(address, "quorum", key) is None):
-                    add(Call(address, kind, "quorum", (start,), key=key))
-        # RFM records touched by registry logs
-        registry_keys: set[str] = set()
-        for (address, _event), keys in touched.keys.items():
-            if address == p.registry:
-                registry_keys |= keys
-        if full:
-            registry_keys |= {str(a["rfmId"]) for a in self._args_of(p.registry, "RFMSubmitted")}
-        for key in sorted(registry_keys, key=int):
-            add(Call(p.registry, "RFMRegistry", "getRFM", (int(key),), key=key))
-            add(Call(p.registry, "RFMRegistry", "endorsementRequired", (int(key),), key=key))
-        # suites touched by any of their contracts' logs
-        for hub in self._rows("SELECT address FROM contracts WHERE kind = 'SubDAO'"):
-            suite = str(hub[0])
-            members = {
-                r["role"]: str(r["address"])
-                for r in self._rows("SELECT role, address FROM contracts WHERE suite = ?", suite)
-            }
-            pools_open = any(
-                self._snapshot(members.get("RevenueSplitter", ""), "poolOver", str(a["poolId"]))
-                is not True
-                for a in self._args_of(members.get("RevenueSplitter", ""), "PoolOpened")
-            )
-            if full or pools_open or touched.addresses & set(members.values()):
-                calls.extend(self._suite_calls(members, full=full))
-        # marketplace listings touched by its logs
-        for market in self._contracts("Marketplace"):
-            address = str(market["address"])
-            keys = set()
-            for (source, event), found in touched.keys.items():
-                if source == address and event not in ("Requested", "Fulfilled", "Refunded"):
-                    keys |= found
-            if full or address in touched.addresses:
-                keys |= {str(a["listingId"]) for a in self._args_of(address, "Listed")}
-                add(Call(address, "Marketplace", "listingCount"))
-            for key in sorted(keys, key=int):
-                lid = int(key)
-                for fn in ("listing", "listingInfo", "plans", "modelVersionOf"):
-                    add(Call(address, "Marketplace", fn, (lid,), key=key))
-        return calls
-
-    def _suite_calls(self, members: Mapping[str, str], *, full: bool) -> list[Call]:
-        calls: list[Call] = []
-        add = calls.append
-        hub = members["SubDAO"]
-        for fn in ("state", "crowdfund", "modelVersion", "coordinator", "paymentToken", "lineage"):
-            add(Call(hub, "SubDAO", fn))
-        if "SBGT" in members:
-            for fn in ("totalPoints", "decay", "index"):
-                add(Call(members["SBGT"], "SBGT", fn))
-        if "SDT" in members:
-            for fn in ("totalSupply", "symbol"):
-                add(Call(members["SDT"], "SDT", fn))
-        for role in ("TechnicalChamber", "FinancialChamber"):
-            if role in members:
-                for fn in ("quorumBps", "votingDelay", "votingPeriod"):
-                    add(Call(members[role], "SubDAOChamber", fn))
-        rounds = members.get("TrainingRounds")
-        if rounds:
-            for fn in ("params", "totalSlashed", "activeValidators", "roundCount"):
-                add(Call(rounds, "TrainingRounds", fn))
-        splitter = members.get("RevenueSplitter")
-        if splitter:
-            for fn in (
-                "totals",
-                "accrued",
-                "shares",
-                "currentPoolId",
-                "sdtCarry",
-                "retired",
-                "epochLength",
-                "firstRevenueAt",
-            ):
-                add(Call(splitter, "RevenueSplitter", fn))
-            holders: set[str] = set()
-            for args in self._args_of(members.get("SDT", ""), "Transfer"):
-                holders |= {str(args["from"]), str(args["to"])}
-            for args in self._args_of(splitter, "SDTRevenueClaimed"):
-                holders.add(str(args["account"]))
-            holders.discard(_ZERO)
-            for account in sorted(holders):
-                add(Call(splitter, "RevenueSplitter", "claimableSDT", (account,), key=account))
-            contributors = {
-                str(a["account"]) for a in self._args_of(rounds or "", "ContributorWhitelisted")
-            }
-            for account in sorted(contributors):
-                add(
-                    Call(
-                        splitter,
-                        "RevenueSplitter",
-                        "claimablePools",
-                        (account, 1, _MAX_POOL_ID),
-                        key=account,
-                    )
-                )
-            for args in self._args_of(splitter, "PoolOpened"):
-                pool = int(args["poolId"])
-                key = str(pool)
-                if full or self._snapshot(splitter, "poolOver", key) is not True:
-                    add(Call(splitter, "RevenueSplitter", "epochPool", (pool,), key=key))
-                    add(Call(splitter, "RevenueSplitter", "poolOver", (pool,), key=key))
-        return calls
-
-    def _token_calls(self) -> list[Call]:
-        """symbol/decimals of payment tokens named by a hub snapshot but not read yet."""
-        calls = []
-        for hub in self._contracts("SubDAO"):
-            token = self._snapshot(str(hub["address"]), "paymentToken")
-            if token is not None and self._snapshot(token, "symbol") is None:
-                calls += [Call(token, "ERC20", "symbol"), Call(token, "ERC20", "decimals")]
-        return list({(c.address, c.function): c for c in calls}.values())
-
     def _store_snapshots(self, calls: Sequence[Call], *, block: int) -> None:
         results = self.calls.run(self.w3, calls, block=block)
         rows = [
@@ -771,11 +541,11 @@ class ExplorerIndex:
                 rows,
             )
 
-    def _refresh(self, touched: _Touched, *, block: int) -> int:
+    def _refresh(self, touched: Touched, *, block: int) -> int:
         """Read the planned views at ``block``; returns the number of calls made."""
         if block < 0:
             return 0
-        calls = self._plan(touched, self._full_refresh)
+        calls = self._planner.plan(touched, full=self._full_refresh, head=self.head)
         self._store_snapshots(calls, block=block)
         balance = self.w3.eth.get_balance(to_checksum_address(self.platform.timelock), block)
         with self.conn:
@@ -784,50 +554,11 @@ class ExplorerIndex:
                 "VALUES (?,?,?,?,?)",
                 (self.platform.timelock, "ethBalance", "", block, json.dumps(int(balance))),
             )
-        tokens = self._token_calls()  # needs the hubs' paymentToken snapshots just stored
+        tokens = self._planner.token_calls()  # needs the paymentToken snapshots just stored
         if tokens:
             self._store_snapshots(tokens, block=block)
         self._full_refresh = False
         return len(calls) + len(tokens) + 1
-
-    # -- documents ----------------------------------------------------------------------
-
-    def _fetch_documents(self) -> None:
-        if self.storage is None:
-            return
-        now = time.time()
-        rows = self._rows(
-            "SELECT DISTINCT c.cid FROM cids c LEFT JOIN documents d ON d.cid = c.cid "
-            "WHERE d.cid IS NULL OR (d.status = 'missing' AND d.checked < ?)",
-            now - _DOCUMENT_RETRY,
-        )
-        for row in rows:
-            cid = str(row[0])
-            status, size, body, detail = self._fetch(cid)
-            with self.conn:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO documents(cid, status, size, body, detail, checked) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (cid, status, size, body, detail, now),
-                )
-
-    def _fetch(self, cid: str) -> tuple[str, int | None, bytes | None, str | None]:
-        assert self.storage is not None
-        try:
-            if not self.storage.has(cid):
-                return "missing", None, None, "not on the IPFS node"
-            kept = bytearray()
-            size = 0
-            for chunk in self.storage.get_stream(cid):
-                size += len(chunk)
-                if len(kept) < self.document_limit:
-                    kept += chunk[: self.document_limit - len(kept)]
-            status = "ok" if size <= self.document_limit else "truncated"
-            return status, size, bytes(kept), None
-        except StorageError as exc:
-            name = type(exc).__name__
-            status = "invalid" if name == "InvalidCIDError" else "missing"
-            return status, None, None, str(exc)
 
 
 class _RangeTooLarge(Exception):

@@ -30,8 +30,8 @@ from starlette.routing import Route
 
 from flai.explorer import charts, fmt
 from flai.explorer.abi import selector_names
-from flai.explorer.index import connect_reader
 from flai.explorer.queries import NotFound, Reader
+from flai.explorer.schema import connect_reader
 
 __all__ = ["create_app"]
 

@@ -166,7 +166,7 @@ def _by_id(text: str, element_id: str) -> str:
 
 
 def _reader(explorer: Explorer) -> Reader:
-    from flai.explorer.index import connect_reader
+    from flai.explorer.schema import connect_reader
 
     return Reader(conn=connect_reader(explorer.config.database), abis=explorer.index.abis)
 

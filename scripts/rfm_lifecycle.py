@@ -5,8 +5,9 @@ Usage::
     flai run scripts/rfm_lifecycle.py --rpc http://127.0.0.1:PORT
     flai run scripts/rfm_lifecycle.py main configs/scenario.yaml <workdir> --rpc http://127.0.0.1:PORT
 
-Loads and validates the scenario (a bad field is an error naming it, before any
-transaction), starts the embedded IPFS node on an ephemeral loopback port, deploys (or
+Loads and validates the scenario and checks the fault hook, the data split and the engine
+settings (:func:`flai.pipeline.preflight`): a bad field is an error naming it, before any
+transaction. Then starts the embedded IPFS node on an ephemeral loopback port, deploys (or
 finds) the scenario's contracts and builds the port (:func:`flai.chain.open_lifecycle`),
 and runs :func:`flai.pipeline.run_lifecycle` over it: rounds, paid inference, FA query,
 revocation, fork and retirement, claims. Writes ``deployments/<network>.json`` and
@@ -24,7 +25,14 @@ from brownie import accounts, network
 
 from flai.chain import BrownieChainPort, deployment_path, open_lifecycle, write_deployment
 from flai.errors import FlaiError
-from flai.pipeline import LifecycleResult, format_tables, load_config, run_lifecycle, write_report
+from flai.pipeline import (
+    LifecycleResult,
+    format_tables,
+    load_config,
+    preflight,
+    run_lifecycle,
+    write_report,
+)
 from flai.storage import IpfsHttpStorage, IpfsNode
 
 
@@ -33,6 +41,7 @@ def lifecycle(
 ) -> tuple[LifecycleResult, BrownieChainPort, Path]:
     """Run (or resume) the lifecycle; returns the result, the port and the report directory."""
     config = load_config(config_path)
+    preflight(config)  # fault hook, data split, engine settings: before any transaction
     net = network.show_active()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     work = Path(workdir) if workdir else Path("reports") / f"{config.name}-{net}-{stamp}" / "work"

@@ -28,13 +28,14 @@ from flai.chain import (
     step_workdir,
 )
 from flai.errors import FlaiError
-from flai.pipeline import load_config
+from flai.pipeline import load_config, preflight
 
 
 def main(config_path: str = "configs/scenario.yaml", workdir: str | None = None) -> dict:
     net = network.show_active()
     try:
         config = load_config(config_path)
+        preflight(config)
         record = read_deployment(deployment_path(net))
         work = workdir or step_workdir(record)
         port = step_port(config=config, accounts=list(accounts), record=record, gas=GasMeter())

@@ -27,7 +27,7 @@ from flai.chain import (
     step_workdir,
 )
 from flai.errors import FlaiError
-from flai.pipeline import load_config
+from flai.pipeline import load_config, preflight
 
 
 def main(
@@ -36,6 +36,7 @@ def main(
     net = network.show_active()
     try:
         config = load_config(config_path)
+        preflight(config)
         record = read_deployment(deployment_path(net))
         work = workdir or step_workdir(record)
         port = step_port(config=config, accounts=list(accounts), record=record, gas=GasMeter())

@@ -32,7 +32,7 @@ from flai.pipeline.errors import (
     ThresholdUnavailableError,
 )
 from flai.pipeline.inference import InferenceOutcome, SecretSharedService, serve_inference
-from flai.pipeline.journal import FAULT_ENV, Journal
+from flai.pipeline.journal import FAULT_ENV, Journal, check_fault_hook
 from flai.pipeline.ledger import FileLedger, InMemoryLedger
 from flai.pipeline.lifecycle import (
     LifecycleResult,
@@ -53,7 +53,7 @@ from flai.pipeline.report import format_tables, write_report
 from flai.pipeline.revenue import RevenueShares, RevenueSplit, split_revenue
 from flai.pipeline.roles import ComputeNode, Federation, Hospital, KeyStore, ModelUser
 from flai.pipeline.round_flow import RoundRecord, run_round_flow
-from flai.pipeline.scenario import build_setting, run_id
+from flai.pipeline.scenario import build_setting, preflight, run_id
 
 __all__ = [
     "FAULT_ENV",
@@ -89,12 +89,14 @@ __all__ = [
     "ThresholdUnavailableError",
     "Tier",
     "build_setting",
+    "check_fault_hook",
     "format_tables",
     "load_config",
     "load_rfm_spec",
     "mean_abs_deviation",
     "parse_config",
     "parse_rfm_spec",
+    "preflight",
     "run_id",
     "run_lifecycle",
     "run_next_round",

@@ -20,6 +20,7 @@ from flai.pipeline.config import load_config
 from flai.pipeline.ledger import FileLedger
 from flai.pipeline.lifecycle import run_lifecycle
 from flai.pipeline.report import format_tables, write_report
+from flai.pipeline.scenario import preflight
 from flai.storage import open_storage
 
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        preflight(config)
         ledger = FileLedger.from_config(config, path=args.workdir / "ledger.json")
         with open_storage() as storage:
             result = run_lifecycle(

@@ -15,6 +15,7 @@ tokens (10¹⁸ wei); prices are in payment-token wei.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,42 @@ from typing import Any
 
 from flai.fl import VALIDATOR_BEHAVIOURS, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.behaviours import Behaviour
-from flai.pipeline.fields import at, bad, check_keys, get, mapping, positive, read, scalars
+from flai.pipeline.fields import (
+    UINT32_MAX,
+    UINT96_MAX,
+    at,
+    bad,
+    bounded,
+    check_keys,
+    get,
+    identifier,
+    mapping,
+    positive,
+    read,
+    scalars,
+)
 from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
+    "CREATION_FEE",
+    "DEPLOYER_FLAI",
     "KNOWN_NETWORKS",
+    "MAX_COMPUTE_NODES",
+    "MAX_CROWDFUND_DAYS",
+    "MAX_DECAY",
+    "MAX_EXTERNALS",
+    "MAX_HOSPITALS",
+    "MAX_MEMBERS",
+    "MAX_POINTS",
+    "MAX_REQUESTS",
+    "MAX_ROUNDS",
+    "MAX_SEED",
+    "MAX_SHARE_SETS",
+    "MAX_VALIDATORS",
+    "MAX_VOTING_PERIOD",
+    "MIN_DECAY",
+    "MIN_MEMBER_STAKE",
+    "RESERVED_PREFIXES",
     "AnalyticsPlan",
     "ComputePlan",
     "GovernancePlan",
@@ -53,6 +85,53 @@ BEHAVIOURS = ("honest", "free_rider", "free_rider_noise", "label_flipper", "scal
 
 WAD = 10**18
 """One whole FLAI / SDT / SBGT point in wei."""
+
+# ------------------------------------------------------------------ bounds
+# Each bound is what the contracts, the engine or the chain set-up accept, so a scenario the
+# parser accepts never fails later for a range reason; the tests pin the ones mirrored from
+# a contract or from flai.chain's PlatformConfig to their source.
+
+MAX_HOSPITALS = 63
+"""Most hospitals: the Shapley game holds at most 63 players (``flai.fl.MAX_PLAYERS``)."""
+MAX_VALIDATORS = 256
+"""Most validators: ``TrainingOnboarding.MAX_MEMBERS`` (one bit each in a round's bitmap)."""
+MAX_SHARE_SETS = 64
+"""Most share sets C(nodes, t) of replicated secret sharing (``flai.mpc.ReplicatedScheme``)."""
+MAX_COMPUTE_NODES = MAX_SHARE_SETS
+"""Most compute nodes (C(n, 1) = n share sets)."""
+MAX_ROUNDS = 256
+"""Most training rounds of a scenario; SBGT's index survives ≥ 341 rounds at λ = 0.8."""
+MAX_REQUESTS = 10_000
+"""Most paid inferences over all tiers."""
+MAX_EXTERNALS = 64
+"""Most external users."""
+MAX_MEMBERS = 64
+"""Most SuperDAO members."""
+MAX_POINTS = 2**80 // WAD
+"""Most whole SBGT points per award: ``TrainingRounds.MAX_POINTS_PER_ROUND`` and
+``SBGT.MAX_AWARD`` (2⁸⁰ wei) — the bound of ``points_per_round`` and founding points."""
+MIN_DECAY, MAX_DECAY = 0.8, 0.999
+"""The SBGT decay λ the token accepts (``SBGT.MIN_LAMBDA``, ``SBGT.MAX_LAMBDA``)."""
+MIN_MEMBER_STAKE = 100
+"""Least SuperDAO stake (whole FLAI): ``PlatformConfig.minimum_stake``."""
+DEPLOYER_FLAI = 900_000_000
+"""Whole FLAI the deployer holds to fund a scenario's parties: ``PlatformConfig``'s total
+supply less its treasury allocation."""
+CREATION_FEE = 1_000
+"""Whole FLAI the requester pays per RFM submission: ``PlatformConfig.creation_fee``."""
+MAX_CROWDFUND_DAYS = 3_650
+"""Longest crowdfund window (days)."""
+MAX_VOTING_PERIOD = 50_400
+"""Longest SubDAO chamber vote (blocks): a week of 12-second blocks, each one mined."""
+MAX_SEED = 2**63 - 1
+"""Largest seed (seeds are non-negative)."""
+RESERVED_PREFIXES = ("node-", "user-")
+"""Prefixes of key-store names (compute nodes, model users) no party name may start with,
+so no two parties share a private-key file."""
+
+_MAX_EPOCHS = 1_000
+_MAX_BATCH_SIZE = 1_000_000
+_MAX_LEARNING_RATE = 100.0
 
 
 @dataclass(frozen=True)
@@ -278,58 +357,73 @@ class ScenarioConfig:
 # --------------------------------------------------------------------------- parsing
 
 
-def _name(raw: Mapping[str, Any], path: str) -> str:
-    name = get(raw, "name", str, path)
-    if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise bad(f"{path}.name", f"must be a non-empty [A-Za-z0-9_-] name, got {name!r}")
-    return name
+def _party(name: object, where: str) -> str:
+    """A party name: a safe identifier (a key-store file name) without a reserved prefix."""
+    checked = identifier(name, where)
+    if checked.startswith(RESERVED_PREFIXES):
+        raise bad(where, f"must not start with {' or '.join(RESERVED_PREFIXES)}, got {name!r}")
+    return checked
+
+
+def _listing(raw: Any, where: str, most: int) -> list[Any]:
+    if not isinstance(raw, list) or not raw:
+        raise bad(where, "expected a non-empty list")
+    if len(raw) > most:
+        raise bad(where, f"at most {most} entries, got {len(raw)}")
+    return raw
 
 
 def _hospitals(raw: Any) -> tuple[HospitalConfig, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise bad("hospitals", "expected a non-empty list")
     out = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(_listing(raw, "hospitals", MAX_HOSPITALS)):
         path = f"hospitals[{i}]"
         values = scalars(mapping(item, path), HospitalConfig, path)
         if values["behaviour"] not in BEHAVIOURS:
             raise bad(f"{path}.behaviour", f"unknown {values['behaviour']!r} (one of {BEHAVIOURS})")
         positive(values["size"], f"{path}.size")
-        out.append(HospitalConfig(**(values | {"name": _name(item, path)})))
+        out.append(HospitalConfig(**(values | {"name": _party(item["name"], f"{path}.name")})))
     return tuple(out)
 
 
 def _validators(raw: Any) -> tuple[ValidatorConfig, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise bad("validators", "expected a non-empty list")
     out = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(_listing(raw, "validators", MAX_VALIDATORS)):
         path = f"validators[{i}]"
         values = scalars(mapping(item, path), ValidatorConfig, path)
-        positive(values["stake"], f"{path}.stake")
+        bounded(values["stake"], f"{path}.stake", 1, DEPLOYER_FLAI)
         if values["behaviour"] not in VALIDATOR_BEHAVIOURS:
             raise bad(
                 f"{path}.behaviour",
                 f"unknown {values['behaviour']!r} (one of {VALIDATOR_BEHAVIOURS})",
             )
-        out.append(ValidatorConfig(**(values | {"name": _name(item, path)})))
+        out.append(ValidatorConfig(**(values | {"name": _party(item["name"], f"{path}.name")})))
     return tuple(out)
 
 
-def _compute(raw: Any) -> ComputePlan:
+def _compute(raw: Any, rounds: int) -> ComputePlan:
     entry = mapping(raw, "compute")
     values = scalars(entry, ComputePlan, "compute", extra=("offline",))
     nodes, threshold = values["nodes"], values["threshold"]
+    # t >= 1 and t < n/2 need n >= 3; C(n, 1) = n share sets bound n
+    bounded(nodes, "compute.nodes", 3, MAX_COMPUTE_NODES)
     if not 1 <= threshold or 2 * threshold >= nodes:
         raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
+    if math.comb(nodes, threshold) > MAX_SHARE_SETS:
+        raise bad(
+            "compute.nodes",
+            f"C({nodes}, {threshold}) = {math.comb(nodes, threshold)} share sets exceed "
+            f"{MAX_SHARE_SETS}: use fewer nodes or a smaller threshold",
+        )
     offline_raw = mapping(get(entry, "offline", dict, "compute", {}), "compute.offline")
     offline: dict[int, tuple[int, ...]] = {}
     for key, value in offline_raw.items():
         where = f"compute.offline.{key}"
         try:
             round_index = int(key)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise bad(where, "round index must be an integer") from None
+        if isinstance(key, bool | float) or not 0 <= round_index < rounds:
+            raise bad(where, f"round index must be an integer in [0, rounds) = [0, {rounds})")
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 <= v < nodes for v in value
         ):
@@ -342,12 +436,15 @@ def _compute(raw: Any) -> ComputePlan:
 
 def _training(raw: Any) -> TrainingPlan:
     plan = TrainingPlan(**scalars(mapping(raw, "training"), TrainingPlan, "training"))
-    for name in ("epochs", "learning_rate", "batch_size", "max_update_norm"):
+    bounded(plan.epochs, "training.epochs", 1, _MAX_EPOCHS)
+    bounded(plan.batch_size, "training.batch_size", 1, _MAX_BATCH_SIZE)
+    for name in ("learning_rate", "max_update_norm"):
         positive(getattr(plan, name), f"training.{name}")
+    bounded(plan.learning_rate, "training.learning_rate", 0.0, _MAX_LEARNING_RATE)
     for name in ("test_fraction", "validation_fraction"):
         if not 0.0 < getattr(plan, name) < 0.5:
             raise bad(f"training.{name}", "must lie in (0, 0.5)")
-    positive(plan.vote_tolerance, "training.vote_tolerance", allow_zero=True)
+    bounded(plan.vote_tolerance, "training.vote_tolerance", 0.0, 1.0)
     return plan
 
 
@@ -355,15 +452,18 @@ def _inference(raw: Any) -> InferencePlan:
     entry = mapping(raw, "inference")
     tiers = ("external", "requester", "member")
     values = scalars(entry, InferencePlan, "inference", extra=("requests",), skip=tiers)
-    positive(values["base_price"], "inference.base_price")
-    positive(values["timeout"], "inference.timeout")
-    positive(values["externals"], "inference.externals")
+    bounded(values["base_price"], "inference.base_price", 1, UINT96_MAX)
+    bounded(values["timeout"], "inference.timeout", 1, UINT32_MAX)
+    bounded(values["externals"], "inference.externals", 1, MAX_EXTERNALS)
     requests = mapping(get(entry, "requests", dict, "inference"), "inference.requests")
     check_keys(requests, tiers, "inference.requests")
     for tier in tiers:
         values[tier] = get(requests, tier, int, "inference.requests", 0)
-        positive(values[tier], f"inference.requests.{tier}", allow_zero=True)
-    return InferencePlan(**values)
+        bounded(values[tier], f"inference.requests.{tier}", 0, MAX_REQUESTS)
+    plan = InferencePlan(**values)
+    if plan.total > MAX_REQUESTS:
+        raise bad("inference.requests", f"{plan.total} requests exceed {MAX_REQUESTS}")
+    return plan
 
 
 def _analytics(raw: Any) -> AnalyticsPlan:
@@ -374,8 +474,8 @@ def _analytics(raw: Any) -> AnalyticsPlan:
         raise bad("analytics.features", "expected a non-empty list of column indices")
     if any(f < 0 or f >= 30 for f in features) or len(set(features)) != len(features):
         raise bad("analytics.features", "column indices must be distinct, in [0, 30)")
-    positive(values["price"], "analytics.price")
-    positive(values["goal"], "analytics.goal")
+    bounded(values["price"], "analytics.price", 1, UINT96_MAX)
+    bounded(values["goal"], "analytics.goal", 1, DEPLOYER_FLAI)
     return AnalyticsPlan(features=tuple(features), **values)
 
 
@@ -413,18 +513,21 @@ def _rfm_plan(raw: Mapping[str, Any], path: str, *, extra: Sequence[str] = ()) -
         raise bad(at(path, "metric_threshold"), "must be in (0, 1]")
     if not 0 < plan.quorum_bps <= 10_000:
         raise bad(at(path, "quorum_bps"), "must be in (0, 10000]")
-    for name in ("epoch_length", "crowdfund_days", "sdt_per_payment_unit", "sdt_cap"):
-        positive(getattr(plan, name), at(path, name))
-    positive(plan.fork_goal, at(path, "fork_goal"))
+    bounded(plan.epoch_length, at(path, "epoch_length"), 1, UINT32_MAX)
+    bounded(plan.crowdfund_days, at(path, "crowdfund_days"), 1, MAX_CROWDFUND_DAYS)
+    bounded(plan.sdt_cap, at(path, "sdt_cap"), 1, UINT96_MAX)
+    bounded(plan.sdt_per_payment_unit, at(path, "sdt_per_payment_unit"), 1, plan.sdt_cap * WAD)
+    bounded(plan.fork_goal, at(path, "fork_goal"), 1, DEPLOYER_FLAI)
     return plan
 
 
 def _governance(raw: Any) -> GovernancePlan:
     plan = GovernancePlan(**scalars(mapping(raw, "governance"), GovernancePlan, "governance"))
-    for name in ("members", "member_stake", "chamber_voting_period"):
-        positive(getattr(plan, name), f"governance.{name}")
+    bounded(plan.members, "governance.members", 1, MAX_MEMBERS)
+    bounded(plan.member_stake, "governance.member_stake", MIN_MEMBER_STAKE, DEPLOYER_FLAI)
+    bounded(plan.chamber_voting_period, "governance.chamber_voting_period", 1, MAX_VOTING_PERIOD)
     for name in ("commit_window", "vote_window"):
-        positive(getattr(plan, name), f"governance.{name}")
+        bounded(getattr(plan, name), f"governance.{name}", 1, UINT32_MAX)
     if not 0 < plan.tolerance <= 1:
         raise bad("governance.tolerance", "must be in (0, 1]")
     if not 0 <= plan.slash_bps <= 10_000:
@@ -434,8 +537,10 @@ def _governance(raw: Any) -> GovernancePlan:
 
 def _onboarding(raw: Any) -> OnboardingPlan:
     plan = OnboardingPlan(**scalars(mapping(raw, "onboarding"), OnboardingPlan, "onboarding"))
-    for name in ("collateral", "founding_points", "funds"):
-        positive(getattr(plan, name), f"onboarding.{name}", allow_zero=name != "funds")
+    # TrainingOnboarding.MIN_DEPOSIT is one whole FLAI
+    bounded(plan.collateral, "onboarding.collateral", 1, DEPLOYER_FLAI)
+    bounded(plan.founding_points, "onboarding.founding_points", 0, MAX_POINTS)
+    bounded(plan.funds, "onboarding.funds", 1, DEPLOYER_FLAI)
     return plan
 
 
@@ -457,57 +562,121 @@ _TOP = (
 )
 
 
+def _funding(config: ScenarioConfig) -> None:
+    """Refuse a scenario the chain set-up cannot fund or whose payers cannot pay.
+
+    The deployer funds every party as ``flai.chain.steps.fund_parties`` does (fees,
+    collateral, deposits, contributions, member stakes) from :data:`DEPLOYER_FLAI`; each
+    model user pays its requests from ``onboarding.funds``, at most 10·x each (the
+    marketplace's external multiplier; members pay at most x), the requester also the
+    analytics query; SDT minted for the crowdfunds stays within ``rfm.sdt_cap``.
+    """
+    board = config.onboarding
+    terms: dict[str, int] = {
+        "onboarding.funds": board.funds
+        * (1 + len(config.hospitals) + len(config.validators) + config.inference.externals),
+        "onboarding.collateral": board.collateral * len(config.hospitals),
+        "analytics.goal": config.analytics.goal,
+        "governance.member_stake": config.governance.member_stake * config.governance.members,
+        "backers": sum(config.backers.values()),
+    }
+    terms |= {f"validators[{i}].stake": v.stake for i, v in enumerate(config.validators)}
+    total = sum(terms.values()) + 2 * CREATION_FEE
+    if total > DEPLOYER_FLAI:
+        largest = max(terms, key=lambda name: terms[name])
+        raise bad(
+            largest,
+            f"the scenario needs {total} FLAI, more than the {DEPLOYER_FLAI} the deployer holds",
+        )
+    plan, funds = config.inference, board.funds * WAD
+    x = plan.base_price
+    payers = {
+        "an external user": 10 * x * -(-plan.external // plan.externals),
+        "the requester": 10 * x * plan.requester + 10 * config.analytics.price,
+        "a hospital": x * -(-plan.member // len(config.hospitals)),
+    }
+    for payer, owed in payers.items():
+        if owed > funds:
+            raise bad(
+                "onboarding.funds",
+                f"{payer} pays up to {owed} wei for its requests, more than its funds "
+                f"({funds} wei): raise onboarding.funds or lower the prices",
+            )
+    rate, cap = config.rfm.sdt_per_payment_unit, config.rfm.sdt_cap
+    for where, backed in (
+        ("backers", sum(config.backers.values())),
+        ("analytics.goal", config.analytics.goal),
+    ):
+        if backed * rate > cap:
+            raise bad(
+                "rfm.sdt_cap",
+                f"{where} mint {backed * rate} SDT wei, above the cap {cap}",
+            )
+
+
 def parse_config(raw: Any) -> ScenarioConfig:
     """Validate a decoded YAML/JSON document and build the :class:`ScenarioConfig`.
+
+    Every number is bounded by what the contracts, the engine and the chain set-up accept
+    (the module's ``MAX_*``/``MIN_*`` constants), every float is finite, every party name
+    is a safe identifier, and the scenario's funding adds up; so a scenario this accepts
+    fails on the chain for no range reason.
 
     Raises
     ------
     ConfigError
         Naming the first bad field: missing, wrong type, out of range, unknown network,
-        unknown behaviour, duplicate party name, unknown field.
+        unknown behaviour, unsafe or duplicate party name, unknown field, more FLAI than
+        the deployer holds.
     """
     top = mapping(raw, "")
     check_keys(top, _TOP, "")
+    name = identifier(get(top, "name", str, ""), "name")
     network = get(top, "network", str, "")
     if network not in KNOWN_NETWORKS:
         raise bad("network", f"unknown network {network!r} (one of {KNOWN_NETWORKS})")
+    seed = get(top, "seed", int, "")
+    bounded(seed, "seed", 0, MAX_SEED)
     rounds = get(top, "rounds", int, "")
-    positive(rounds, "rounds")
+    bounded(rounds, "rounds", 1, MAX_ROUNDS)
     hospitals = _hospitals(top.get("hospitals"))
     validators = _validators(top.get("validators"))
-    requester = get(top, "requester", str, "")
+    requester = _party(get(top, "requester", str, ""), "requester")
     for section in _SECTIONS:
         if section not in top:
             raise bad(section, "missing")
     inference = _inference(top["inference"])
     names = [h.name for h in hospitals] + [v.name for v in validators] + [requester]
     names += list(inference.external_users)
-    for name in names:
-        if names.count(name) > 1:
-            raise bad("hospitals", f"party name {name!r} is used twice")
+    seen: set[str] = set()
+    for party in names:
+        if party in seen:
+            raise bad("hospitals", f"party name {party!r} is used twice")
+        seen.add(party)
     backers_raw = mapping(get(top, "backers", dict, "", {}), "backers")
+    if not backers_raw:
+        raise bad("backers", "name at least one backer: the crowdfund goal is their sum")
     backers: dict[str, int] = {}
     for key, amount in backers_raw.items():
         where = f"backers.{key}"
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise bad(where, "expected a positive integer SDT amount")
-        if key not in names:
+        if key not in seen:
             raise bad(where, "not a party of the scenario")
+        amount = get(backers_raw, key, int, "backers")
+        bounded(amount, where, 1, DEPLOYER_FLAI)
         backers[str(key)] = amount
     decay = get(top, "points_decay", float, "", 0.9)
-    if not 0.0 < decay <= 1.0:
-        raise bad("points_decay", f"must lie in (0, 1], got {decay}")
+    bounded(decay, "points_decay", MIN_DECAY, MAX_DECAY)
     points = get(top, "points_per_round", int, "", 100)
-    positive(points, "points_per_round")
-    return ScenarioConfig(
-        name=_name(top, ""),
+    bounded(points, "points_per_round", 1, MAX_POINTS)
+    config = ScenarioConfig(
+        name=name,
         network=network,
-        seed=get(top, "seed", int, ""),
+        seed=seed,
         rounds=rounds,
         requester=requester,
         hospitals=hospitals,
         validators=validators,
-        compute=_compute(top["compute"]),
+        compute=_compute(top["compute"], rounds),
         training=_training(top["training"]),
         inference=inference,
         analytics=_analytics(top["analytics"]),
@@ -519,6 +688,8 @@ def parse_config(raw: Any) -> ScenarioConfig:
         governance=_governance(top.get("governance", {})),
         onboarding=_onboarding(top.get("onboarding", {})),
     )
+    _funding(config)
+    return config
 
 
 _SPEC_NUMBERS = ("min_validators", "price_per_inference", "crowdfund_goal")
@@ -544,8 +715,9 @@ def parse_rfm_spec(document: Any) -> RFMSpec:
             raise bad(name, "missing")
     plan = _rfm_plan(raw, "", extra=_SPEC_NUMBERS)
     numbers = {name: get(raw, name, int, "") for name in _SPEC_NUMBERS}
-    for name, value in numbers.items():
-        positive(value, name)
+    bounded(numbers["min_validators"], "min_validators", 1, MAX_VALIDATORS)
+    bounded(numbers["price_per_inference"], "price_per_inference", 1, UINT96_MAX)
+    positive(numbers["crowdfund_goal"], "crowdfund_goal")
     return RFMSpec(plan=plan, **numbers)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
@@ -16,9 +18,37 @@ import yaml
 
 from flai.errors import ConfigError
 
-__all__ = ["at", "bad", "check_keys", "get", "mapping", "positive", "read", "scalars"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "UINT32_MAX",
+    "UINT96_MAX",
+    "UINT256_MAX",
+    "at",
+    "bad",
+    "bounded",
+    "check_keys",
+    "get",
+    "identifier",
+    "is_identifier",
+    "mapping",
+    "positive",
+    "read",
+    "scalars",
+]
 
 _T = TypeVar("_T")
+
+UINT32_MAX = 2**32 - 1
+"""Largest ``uint32`` (the contracts' timeouts, windows and epoch lengths)."""
+UINT96_MAX = 2**96 - 1
+"""Largest ``uint96`` (the marketplace's base prices, the SDT cap)."""
+UINT256_MAX = 2**256 - 1
+"""Largest ``uint256``: no integer of a config exceeds it."""
+
+MAX_NAME_LENGTH = 64
+"""Longest party or scenario name (characters)."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def bad(field: str, problem: str) -> ConfigError:
@@ -27,20 +57,26 @@ def bad(field: str, problem: str) -> ConfigError:
 
 
 def get(raw: Mapping[str, Any], key: str, kind: type[_T], path: str, default: Any = ...) -> _T:
-    """``raw[key]`` checked to be a ``kind`` (an int is a float; a bool is no number);
-    ``default`` when absent, or missing if there is none."""
+    """``raw[key]`` checked to be a ``kind`` (an int is a float; a bool is no number; a
+    float is finite, an int within ±(2²⁵⁶ − 1)); ``default`` when absent, or missing if
+    there is none."""
     where = f"{path}.{key}" if path else key
     if key not in raw:
         if default is ...:
             raise bad(where, "missing")
         return default  # type: ignore[no-any-return]
     value = raw[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
     if isinstance(value, bool) and kind is not bool:
         raise bad(where, f"expected {kind.__name__}, got bool")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -UINT256_MAX <= value <= UINT256_MAX:
+            raise bad(where, f"a {value.bit_length()}-bit integer is out of uint256 range")
+        if kind is float:
+            value = float(value)
     if not isinstance(value, kind):
         raise bad(where, f"expected {kind.__name__}, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise bad(where, f"must be a finite number, got {value}")
     return value
 
 
@@ -63,6 +99,34 @@ def positive(value: float, where: str, *, allow_zero: bool = False) -> None:
     """Refuse a negative ``value`` (and zero unless ``allow_zero``)."""
     if value < 0 or (value == 0 and not allow_zero):
         raise bad(where, f"must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+
+
+def bounded(value: float, where: str, low: float, high: float) -> None:
+    """Refuse a ``value`` outside ``[low, high]`` (NaN included)."""
+    if not low <= value <= high:
+        raise bad(where, f"must lie in [{low}, {high}], got {value}")
+
+
+def is_identifier(name: object) -> bool:
+    """Whether ``name`` is a safe identifier: 1..:data:`MAX_NAME_LENGTH` ASCII letters,
+    digits, ``-`` and ``_``, starting with a letter or digit (so it is a plain file name,
+    never a path, a hidden file or an option)."""
+    return (
+        isinstance(name, str)
+        and len(name) <= MAX_NAME_LENGTH
+        and _IDENTIFIER.fullmatch(name) is not None
+    )
+
+
+def identifier(name: object, where: str) -> str:
+    """``name`` checked to be a safe identifier (:func:`is_identifier`)."""
+    if not is_identifier(name):
+        raise bad(
+            where,
+            f"must be 1..{MAX_NAME_LENGTH} characters of [A-Za-z0-9_-] starting with a "
+            f"letter or digit, got {name!r}",
+        )
+    return name  # type: ignore[return-value]
 
 
 def scalars(
@@ -102,7 +166,11 @@ def read(path: str | Path) -> Any:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise bad("<file>", f"cannot read {p}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise bad("<file>", f"{p} is not UTF-8 text: {exc}") from exc
     try:
         return json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError covers json's decode errors and an integer longer than Python's
+        # int-from-text digit limit (sys.get_int_max_str_digits), raised by both parsers
         raise bad("<file>", f"cannot parse {p}: {exc}") from exc

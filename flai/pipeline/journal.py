@@ -34,10 +34,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flai.pipeline.errors import JournalError, StorageUnavailableError
+from flai.pipeline.errors import ConfigError, JournalError, StorageUnavailableError
 from flai.storage import UnreachableError
 
-__all__ = ["FAULT_ENV", "Journal"]
+__all__ = ["FAULT_ENV", "Journal", "check_fault_hook"]
 
 FAULT_ENV = "FLAI_PIPELINE_FAULT"
 """Environment variable of the fault-injection hook (``kill:<phase>:<key pattern>``)."""
@@ -55,6 +55,21 @@ def _fault(environ: Mapping[str, str]) -> tuple[str, str] | None:
     if action != "kill" or phase not in _PHASES or not pattern:
         raise JournalError("<env>", f"{FAULT_ENV}={spec!r}: expected kill:<phase>:<pattern>")
     return phase, pattern
+
+
+def check_fault_hook(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a malformed ``FLAI_PIPELINE_FAULT`` (default: in ``os.environ``), so a run
+    checks it at its start, before its first transaction, not when its journal opens.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variable.
+    """
+    try:
+        _fault(os.environ if environ is None else environ)
+    except JournalError as exc:
+        raise ConfigError(exc.detail, field=FAULT_ENV) from exc
 
 
 class Journal:

@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flai.errors import ConfigError
 from flai.fl import Custodian, Dataset, RoundConfig, Validator
 from flai.mpc import AggregationConfig, KeyPair
+from flai.pipeline.fields import is_identifier
 from flai.storage.blockstore import atomic_write
 
 __all__ = ["ComputeNode", "Federation", "Hospital", "KeyStore", "ModelUser"]
@@ -27,6 +29,10 @@ __all__ = ["ComputeNode", "Federation", "Hospital", "KeyStore", "ModelUser"]
 
 class KeyStore:
     """A directory of X25519 private keys, one file per party name.
+
+    Names are safe identifiers (:func:`flai.pipeline.fields.is_identifier`) and every key
+    file lives directly in the directory; anything else is refused before a byte is
+    written, whatever the caller validated.
 
     Parameters
     ----------
@@ -39,9 +45,27 @@ class KeyStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
 
-    def key(self, name: str) -> KeyPair:
-        """The key pair of ``name``, created on first use."""
+    def path(self, name: str) -> Path:
+        """The file of ``name``'s private key, directly inside the directory.
+
+        Raises
+        ------
+        ConfigError
+            ``name`` is no safe identifier, or its file would resolve outside the
+            directory (a path or a symbolic link): no key is read or written there.
+        """
+        if not is_identifier(name):
+            raise ConfigError(f"key name {name!r} is not a safe identifier", field="name")
         path = self.directory / f"{name}.x25519"
+        if path.resolve().parent != self.directory.resolve():
+            raise ConfigError(
+                f"key file of {name!r} resolves outside {self.directory}", field="name"
+            )
+        return path
+
+    def key(self, name: str) -> KeyPair:
+        """The key pair of ``name``, created on first use (file :meth:`path`)."""
+        path = self.path(name)
         if path.is_file():
             return KeyPair.from_private_bytes(path.read_bytes())
         pair = KeyPair.generate()

@@ -1,22 +1,29 @@
-"""The parties and data of a scenario: :func:`build_setting` and the journal identity.
+"""The parties and data of a scenario: :func:`build_setting`, :func:`preflight` and the
+journal identity.
 
 :func:`build_setting` splits the data among the hospitals and validators (001 §9), creates
-every party with its keys, and lays out the paid-inference request plan; :func:`run_id`
-names a scenario's journal, so a journal of another configuration is refused.
+every party with its keys, and lays out the paid-inference request plan; :func:`preflight`
+runs the checks a scenario needs beyond its parser (the fault hook, the data split, the
+engine's settings) so an entry point can do them before its first transaction;
+:func:`run_id` names a scenario's journal, so a journal of another configuration is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 
 import numpy as np
 
+from flai.errors import ConfigError
 from flai.fl import (
     CheckConfig,
     Custodian,
+    DataError,
     Dataset,
+    FederatedSplit,
     RoundConfig,
     SplitConfig,
     TrainConfig,
@@ -24,11 +31,12 @@ from flai.fl import (
     load_breast_cancer_dataset,
     split_federated,
 )
-from flai.mpc import AggregationConfig
+from flai.mpc import AggregationConfig, AnalyticsConfig, InferenceConfig
 from flai.pipeline.config import WAD, ScenarioConfig
+from flai.pipeline.journal import check_fault_hook
 from flai.pipeline.roles import ComputeNode, Federation, Hospital, KeyStore, ModelUser
 
-__all__ = ["Setting", "build_setting", "run_id"]
+__all__ = ["Setting", "build_setting", "preflight", "run_id"]
 
 
 class Setting:
@@ -57,9 +65,8 @@ def run_id(config: ScenarioConfig) -> str:
     return f"{config.name}:{digest}"
 
 
-def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
-    """Split the data and create every party (keys from ``keys``)."""
-    split = split_federated(
+def _split(config: ScenarioConfig) -> FederatedSplit:
+    return split_federated(
         load_breast_cancer_dataset(),
         SplitConfig(
             num_custodians=len(config.hospitals),
@@ -70,6 +77,54 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
             seed=config.seed,
         ),
     )
+
+
+def _round_config(config: ScenarioConfig) -> RoundConfig:
+    tr = config.training
+    return RoundConfig(
+        train=TrainConfig(
+            epochs=tr.epochs, learning_rate=tr.learning_rate, batch_size=tr.batch_size
+        ),
+        checks=CheckConfig(max_update_norm=tr.max_update_norm),
+        seed=config.seed,
+    )
+
+
+def preflight(config: ScenarioConfig, *, environ: Mapping[str, str] | None = None) -> None:
+    """Check what :func:`~flai.pipeline.config.parse_config` cannot, without side effects:
+    the fault-injection hook (``environ``, default ``os.environ``), the data split (every
+    hospital and validator gets rows), and the engine's training and secret-sharing
+    settings. Entry points call it before their first transaction.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field (``FLAI_PIPELINE_FAULT``, ``hospitals``, ``training``, ``compute``).
+    """
+    check_fault_hook(environ)
+    try:
+        _split(config)
+    except (DataError, ConfigError) as exc:
+        raise ConfigError(f"the data split fails: {exc}", field="hospitals") from exc
+    try:
+        _round_config(config)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), field="training") from exc
+    c = config.compute
+    try:
+        for engine in (
+            AggregationConfig(n_nodes=c.nodes, threshold=c.threshold),
+            InferenceConfig(n_nodes=c.nodes, threshold=c.threshold),
+            AnalyticsConfig(n_nodes=c.nodes, threshold=c.threshold),
+        ):
+            _ = engine.scheme
+    except ValueError as exc:
+        raise ConfigError(str(exc), field="compute") from exc
+
+
+def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
+    """Split the data and create every party (keys from ``keys``)."""
+    split = _split(config)
     hospitals = tuple(
         Hospital(
             name=h.name,
@@ -95,23 +150,16 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
         ComputeNode(name=f"node-{j}", index=j, keypair=keys.key(f"node-{j}"))
         for j in range(config.compute.nodes)
     )
-    tr = config.training
     federation = Federation(
         hospitals=hospitals,
         validators=validators,
         validator_keys={v.name: keys.key(v.name) for v in config.validators},
         compute_nodes=nodes,
-        round_config=RoundConfig(
-            train=TrainConfig(
-                epochs=tr.epochs, learning_rate=tr.learning_rate, batch_size=tr.batch_size
-            ),
-            checks=CheckConfig(max_update_norm=tr.max_update_norm),
-            seed=config.seed,
-        ),
+        round_config=_round_config(config),
         aggregation=AggregationConfig(
             n_nodes=config.compute.nodes, threshold=config.compute.threshold
         ),
-        vote_tolerance=tr.vote_tolerance,
+        vote_tolerance=config.training.vote_tolerance,
     )
     plan = config.inference
     externals = plan.external_users

@@ -61,7 +61,7 @@ def _mutated(edit) -> dict[str, Any]:
         (lambda r: r.update(colour="red"), "colour", "unknown field"),
         (lambda r: r["revenue"].update(sbgt_bps=9000), "revenue", "exceeds 10000"),
         (lambda r: r.pop("analytics"), "analytics", "missing"),
-        (lambda r: r.update(points_decay=1.5), "points_decay", "(0, 1]"),
+        (lambda r: r.update(points_decay=1.5), "points_decay", "[0.8, 0.999]"),
     ],
 )
 def test_bad_config_names_the_field(edit, field, problem):

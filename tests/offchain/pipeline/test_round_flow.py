@@ -42,7 +42,7 @@ def small():
     raw["compute"]["offline"] = {}
     raw["training"]["max_update_norm"] = 3.0  # honest updates ≈ 0.6, the booster's ≈ 6
     raw["inference"]["requests"] = {"external": 2, "requester": 1, "member": 1}
-    raw["backers"] = {}
+    raw["backers"] = {"a": 100}
     return parse_config(raw)
 
 

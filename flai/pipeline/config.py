@@ -42,6 +42,7 @@ from flai.pipeline.revenue import RevenueShares
 __all__ = [
     "CREATION_FEE",
     "DEPLOYER_FLAI",
+    "EXTERNAL_MULTIPLIER",
     "KNOWN_NETWORKS",
     "MAX_COMPUTE_NODES",
     "MAX_CROWDFUND_DAYS",
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_VOTING_PERIOD",
     "MIN_DECAY",
     "MIN_MEMBER_STAKE",
+    "REQUESTER_MULTIPLIER",
     "RESERVED_PREFIXES",
     "AnalyticsPlan",
     "ComputePlan",
@@ -119,6 +121,8 @@ DEPLOYER_FLAI = 900_000_000
 supply less its treasury allocation."""
 CREATION_FEE = 1_000
 """Whole FLAI the requester pays per RFM submission: ``PlatformConfig.creation_fee``."""
+EXTERNAL_MULTIPLIER, REQUESTER_MULTIPLIER = 10, 3
+"""The marketplace's price multipliers of the external and requester tiers (of x)."""
 MAX_CROWDFUND_DAYS = 3_650
 """Longest crowdfund window (days)."""
 MAX_VOTING_PERIOD = 50_400
@@ -567,9 +571,10 @@ def _funding(config: ScenarioConfig) -> None:
 
     The deployer funds every party as ``flai.chain.steps.fund_parties`` does (fees,
     collateral, deposits, contributions, member stakes) from :data:`DEPLOYER_FLAI`; each
-    model user pays its requests from ``onboarding.funds``, at most 10·x each (the
-    marketplace's external multiplier; members pay at most x), the requester also the
-    analytics query; SDT minted for the crowdfunds stays within ``rfm.sdt_cap``.
+    model user pays its requests from ``onboarding.funds`` at the marketplace's tier prices
+    (external 10·x, requester 3·x, member at most x), the requester also the analytics
+    query (counted at 10·its price); SDT minted for the crowdfunds stays within
+    ``rfm.sdt_cap``.
     """
     board = config.onboarding
     terms: dict[str, int] = {
@@ -591,8 +596,9 @@ def _funding(config: ScenarioConfig) -> None:
     plan, funds = config.inference, board.funds * WAD
     x = plan.base_price
     payers = {
-        "an external user": 10 * x * -(-plan.external // plan.externals),
-        "the requester": 10 * x * plan.requester + 10 * config.analytics.price,
+        "an external user": EXTERNAL_MULTIPLIER * x * -(-plan.external // plan.externals),
+        "the requester": REQUESTER_MULTIPLIER * x * plan.requester
+        + EXTERNAL_MULTIPLIER * config.analytics.price,
         "a hospital": x * -(-plan.member // len(config.hospitals)),
     }
     for payer, owed in payers.items():

@@ -2,8 +2,13 @@
 
 Everything is validated when the file is loaded, before any party trains or any ledger
 write is attempted; every problem is a :class:`flai.errors.ConfigError` naming the field by
-its dotted path (``hospitals[2].behaviour``), so a script can say exactly what to fix. The
-shipped example is ``configs/scenario.yaml`` (the pharma/hospitals scenario of 001 §9).
+its dotted path (``hospitals[2].behaviour``), so a script can say exactly what to fix. Every
+number lies within the bounds below (what the contracts, the FL/sMPC engine and the chain
+set-up accept), every float is finite, every party name is a safe identifier (it names a
+key file) and the scenario's FLAI adds up, so an accepted scenario fails on the chain for
+no range reason; :func:`flai.pipeline.preflight` adds the checks that need the data or the
+environment. The shipped example is ``configs/scenario.yaml`` (the pharma/hospitals
+scenario of 001 §9).
 
 The config is the one source of the scenario's constants: the RFM the requester submits
 (:class:`RFMPlan`), the governance and onboarding amounts (:class:`GovernancePlan`,

@@ -48,6 +48,9 @@ UINT256_MAX = 2**256 - 1
 MAX_NAME_LENGTH = 64
 """Longest party or scenario name (characters)."""
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (the same documents, ~20× faster)."""
+
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
@@ -169,7 +172,7 @@ def read(path: str | Path) -> Any:
     except UnicodeDecodeError as exc:
         raise bad("<file>", f"{p} is not UTF-8 text: {exc}") from exc
     try:
-        return json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if p.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (yaml.YAMLError, ValueError) as exc:
         # ValueError covers json's decode errors and an integer longer than Python's
         # int-from-text digit limit (sys.get_int_max_str_digits), raised by both parsers

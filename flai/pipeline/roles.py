@@ -55,12 +55,10 @@ class KeyStore:
             directory (a path or a symbolic link): no key is read or written there.
         """
         if not is_identifier(name):
-            raise ConfigError(f"key name {name!r} is not a safe identifier", field="name")
+            raise ConfigError(f"key name {name!r} is not a safe identifier")
         path = self.directory / f"{name}.x25519"
         if path.resolve().parent != self.directory.resolve():
-            raise ConfigError(
-                f"key file of {name!r} resolves outside {self.directory}", field="name"
-            )
+            raise ConfigError(f"key file of {name!r} resolves outside {self.directory}")
         return path
 
     def key(self, name: str) -> KeyPair:

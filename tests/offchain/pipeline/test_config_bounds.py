@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -131,19 +134,19 @@ def test_config_hole_is_refused_naming_the_field(raw, field):
     assert repr(field) in str(error)
 
 
-def test_200k_digit_integer_is_a_clean_error(tmp_path):
-    text = SCENARIO.read_text().replace("seed: 11", "seed: " + "9" * 200_000)
-    for suffix in (".yaml", ".json"):
-        path = tmp_path / f"huge{suffix}"
-        if suffix == ".json":
-            raw = _raw()
-            raw["seed"] = 0
-            text = json.dumps(raw).replace('"seed": 0', '"seed": ' + "9" * 200_000)
-        path.write_text(text)
-        with pytest.raises(ConfigError) as info:
-            load_config(path)
-        assert info.value.field == "<file>"
-        assert str(path) in info.value.problem
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_200k_digit_integer_is_a_clean_error(tmp_path, suffix):
+    huge = "9" * 200_000
+    raw = _raw() | {"seed": 0}
+    text = yaml.safe_dump(raw) if suffix == ".yaml" else json.dumps(raw)
+    marker = "seed: 0" if suffix == ".yaml" else '"seed": 0'
+    assert text.count(marker) == 1
+    path = tmp_path / f"huge{suffix}"
+    path.write_text(text.replace(marker, marker[:-1] + huge))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.field == "<file>"
+    assert str(path) in info.value.problem
 
 
 def test_integer_beyond_uint256_that_parses_names_its_field():
@@ -359,3 +362,19 @@ def test_key_store_writes_a_private_file_inside(tmp_path):
 
 def test_shipped_scenario_passes_preflight(scenario):
     preflight(scenario, environ={})
+
+
+def test_offline_cli_refuses_an_invalid_fault_hook_before_anything_runs(tmp_path):
+    work = tmp_path / "work"
+    proc = subprocess.run(
+        [sys.executable, "-m", "flai.pipeline", "--config", str(SCENARIO), "--workdir", str(work)],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != FAULT_ENV} | {FAULT_ENV: "kill:later"},
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert f"config field '{FAULT_ENV}'" in proc.stderr
+    assert not work.exists()  # no ledger, no journal, no keys: nothing ran

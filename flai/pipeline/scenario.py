@@ -105,7 +105,9 @@ def preflight(config: ScenarioConfig, *, environ: Mapping[str, str] | None = Non
     try:
         _split(config)
     except (DataError, ConfigError) as exc:
-        raise ConfigError(f"the data split fails: {exc}", field="hospitals") from exc
+        # the split fails on the validators' holdouts or else on the hospitals' parts
+        party = "validators" if "validators" in str(exc) else "hospitals"
+        raise ConfigError(f"the data split fails: {exc}", field=party) from exc
     try:
         _round_config(config)
     except ConfigError as exc:

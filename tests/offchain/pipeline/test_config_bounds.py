@@ -202,6 +202,14 @@ def test_preflight_refuses_a_split_that_leaves_a_hospital_without_data(scenario)
     assert "split" in info.value.problem
 
 
+def test_preflight_refuses_more_validators_than_holdout_rows():
+    validators = [{"name": f"v{i}", "stake": 1} for i in range(cfg.MAX_VALIDATORS)]
+    config = parse_config(_edit(validators=validators))
+    with pytest.raises(ConfigError) as info:
+        preflight(config, environ={})
+    assert info.value.field == "validators"
+
+
 def test_duplicate_party_names_are_found_among_the_most_hospitals():
     hospitals = [{"name": f"h{i}"} for i in range(cfg.MAX_HOSPITALS - 1)] + [{"name": "h0"}]
     error = _refused(_edit(hospitals=hospitals, backers={"h1": 10}))

@@ -61,7 +61,7 @@ def _edit(**changes: Any) -> dict[str, Any]:
     return raw
 
 
-# ------------------------------------------------------------------ the reviewed holes
+# ------------------------------------------------------------------ config holes, each refused naming its field
 
 HOLES = {
     # accepted, then failing after the first transactions

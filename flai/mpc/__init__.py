@@ -5,7 +5,7 @@ Building blocks
     :mod:`~flai.mpc.prg` (CSPRNG seeds, AES-CTR PRG, HKDF), :mod:`~flai.mpc.shamir`
     (Shamir over GF(2^521 − 1)), :mod:`~flai.mpc.replicated` (threshold replicated sharing
     with seed-compressed uploads), :mod:`~flai.mpc.envelope` (X25519 + HKDF +
-    ChaCha20-Poly1305 sealed envelopes, AES-GCM sessions).
+    ChaCha20-Poly1305 sealed envelopes), :mod:`~flai.mpc.session` (AES-GCM sessions).
     :mod:`~flai.mpc.ring128` (Z_{2^128} on uint64 pairs), :mod:`~flai.mpc.channel`
     (authenticated node-to-node channels and pair seeds), :mod:`~flai.mpc.rss3`
     (three-party multiplication and truncation), :mod:`~flai.mpc.compare` (sign of a shared
@@ -49,8 +49,6 @@ from flai.mpc.encoding import FixedPoint
 from flai.mpc.envelope import (
     KeyPair,
     MultiEnvelope,
-    SecureChannel,
-    SessionHello,
     open_body,
     open_for,
     open_key_for,
@@ -116,6 +114,7 @@ from flai.mpc.secure_scoring import (
     finalize_scores,
     secure_score_round,
 )
+from flai.mpc.session import SecureChannel, SessionHello
 from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
 from flai.mpc.verify import (
     CheckKey,

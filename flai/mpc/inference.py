@@ -18,7 +18,7 @@ per model, which is possible because θ is fixed (as SecureML, Mohassel & Zhang,
   Each node turns them into a share of r·θ = δ·r + r·b' locally and keeps one scalar per
   component.
 - Online: the user encodes x̃ = (x, 1) at f fractional bits and sends ε = x̃ − r to every
-  node over its session (:class:`~flai.mpc.envelope.SecureChannel`: AES-256-GCM under a
+  node over its session (:class:`~flai.mpc.session.SecureChannel`: AES-256-GCM under a
   key agreed once per session, a counter per query). Each node computes its share
   [z̃] = ε·[θ] + [r·θ] with no interaction with the other nodes and returns it over the
   session. The user reconstructs z̃ = x̃·θ from any t + 1 nodes and divides by the public
@@ -78,11 +78,12 @@ from itertools import count
 import numpy as np
 
 from flai.mpc.encoding import FixedPoint
-from flai.mpc.envelope import KeyPair, SecureChannel, open_sealed, seal
+from flai.mpc.envelope import KeyPair, open_sealed, seal
 from flai.mpc.errors import EncodingRangeError, ProtocolError, ReplayError, ThresholdError
 from flai.mpc.prg import random_words
 from flai.mpc.replicated import NodeShare, ReplicatedScheme, SealedShares
 from flai.mpc.ring import Ring
+from flai.mpc.session import SecureChannel
 
 __all__ = [
     "InferenceClient",

@@ -7,8 +7,8 @@ logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
 :mod:`~flai.fl.round` is the round engine (train, check, score, consensus, aggregate
 phases, and :func:`run_round` composing them), :mod:`~flai.fl.consensus` the one consensus
 rule (the contract's lower stake-weighted median), and :mod:`~flai.fl.fixed` maps floats
-to on-chain fixed point. :mod:`~flai.fl.data` loads the bundled data sets and splits them
-into a federation; :mod:`~flai.fl.baselines` scores each custodian alone and all data
+to on-chain fixed point. :mod:`~flai.fl.data` is the data-set type, :mod:`~flai.fl.datasets` loads the
+bundled data sets and :mod:`~flai.fl.partition` splits one into a federation; :mod:`~flai.fl.baselines` scores each custodian alone and all data
 pooled, the two references for a federated model.
 """
 
@@ -29,23 +29,16 @@ from flai.fl.consensus import (
     slash_amounts,
     stake_weighted_median,
 )
-from flai.fl.data import (
+from flai.fl.data import Dataset, Features, Standardizer
+from flai.fl.datasets import (
     DATASET_NAMES,
     SUPPORT2_HORIZON_DAYS,
-    Dataset,
     DatasetInfo,
-    Features,
-    FederatedSplit,
-    SplitConfig,
-    Standardizer,
     dataset_info,
-    dirichlet_partition,
     hashed_features_dataset,
     load_breast_cancer_dataset,
     load_dataset,
     load_support2_dataset,
-    size_partition,
-    split_federated,
     support2_feature_names,
 )
 from flai.fl.errors import (
@@ -64,6 +57,13 @@ from flai.fl.errors import (
 from flai.fl.fixed import METRIC_SCALE, PHI_SCALE, fixed_to_phi, metric_to_fixed, phi_to_fixed
 from flai.fl.metrics import Metric, roc_auc
 from flai.fl.model import LogisticModel, TrainConfig, train_local
+from flai.fl.partition import (
+    FederatedSplit,
+    SplitConfig,
+    dirichlet_partition,
+    size_partition,
+    split_federated,
+)
 from flai.fl.round import (
     VALIDATOR_BEHAVIOURS,
     CheckOutcome,

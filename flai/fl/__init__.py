@@ -2,14 +2,17 @@
 
 Contribution-aware federated learning (001 §3.1–3.3, §5.3; 000 §8): custodians train a
 logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
-(:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
-(:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
-:mod:`~flai.fl.round` is the round engine (train, check, score, consensus, aggregate
-phases, and :func:`run_round` composing them), :mod:`~flai.fl.consensus` the one consensus
-rule (the contract's lower stake-weighted median), and :mod:`~flai.fl.fixed` maps floats
-to on-chain fixed point. :mod:`~flai.fl.data` is the data-set type, :mod:`~flai.fl.datasets` loads the
-bundled data sets and :mod:`~flai.fl.partition` splits one into a federation; :mod:`~flai.fl.baselines` scores each custodian alone and all data
-pooled, the two references for a federated model.
+(:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts (the coalition
+game :mod:`~flai.fl.coalition`, its estimators :mod:`~flai.fl.shapley` and
+:mod:`~flai.fl.stratified`, the scores and flags :mod:`~flai.fl.scoring`) and aggregated
+by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`); :mod:`~flai.fl.round` is the round
+engine (train, check, score, consensus, aggregate phases, and :func:`run_round` composing
+them), :mod:`~flai.fl.consensus` the one consensus rule (the contract's lower
+stake-weighted median), and :mod:`~flai.fl.fixed` maps floats to on-chain fixed point.
+:mod:`~flai.fl.data` is the data-set type, :mod:`~flai.fl.datasets` loads the bundled
+data sets and :mod:`~flai.fl.partition` splits one into a federation;
+:mod:`~flai.fl.baselines` scores each custodian alone and all data pooled, the two
+references for a federated model.
 """
 
 from flai.fl.aggregate import fedavg, phi_weighted_fedavg, weighted_average
@@ -22,6 +25,7 @@ from flai.fl.baselines import (
 )
 from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.checks import CheckConfig, check_update, update_norm
+from flai.fl.coalition import CoalitionGame
 from flai.fl.consensus import (
     PHI_ONE,
     lower_weighted_median,
@@ -93,15 +97,8 @@ from flai.fl.scoring import (
     score_contributions,
     scores_to_phi,
 )
-from flai.fl.shapley import (
-    CoalitionGame,
-    ShapleyEstimate,
-    default_evaluation_budget,
-    exact_shapley,
-    leave_one_out,
-    monte_carlo_shapley,
-    stratified_shapley,
-)
+from flai.fl.shapley import ShapleyEstimate, exact_shapley, leave_one_out, monte_carlo_shapley
+from flai.fl.stratified import default_evaluation_budget, stratified_shapley
 
 __all__ = [
     "BASELINE_STREAM",

@@ -68,23 +68,18 @@ from flai.mpc.errors import (
     ShareMismatchError,
     ThresholdError,
 )
-from flai.mpc.inference import (
+from flai.mpc.inference.beaver import (
     InferenceClient,
-    InferenceConfig,
     InferenceNode,
-    InferenceUser,
-    MaskDealer,
-    MaskedInference,
-    MaskedInferenceNode,
-    ModelPart,
-    NodeMasks,
     SecureLogisticRegression,
     TripleDealer,
-    UserMasks,
-    open_offsets,
     share_model,
-    share_params,
 )
+from flai.mpc.inference.deployment import MaskedInference, open_offsets
+from flai.mpc.inference.masks import MaskDealer, NodeMasks, UserMasks
+from flai.mpc.inference.node import MaskedInferenceNode
+from flai.mpc.inference.params import InferenceConfig, ModelPart, share_params
+from flai.mpc.inference.user import InferenceUser
 from flai.mpc.masking import MaskingClient, MaskingConfig, MaskingServer
 from flai.mpc.release import (
     ReleaseBundle,

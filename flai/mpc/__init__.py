@@ -100,15 +100,11 @@ from flai.mpc.secure_aggregation import (
     verified_weighted_average,
 )
 from flai.mpc.secure_auc import AucDealer, auc_from_rank_sum, holdout_auc, secure_rank_sum
-from flai.mpc.secure_scoring import (
-    ScoringClient,
-    ScoringNode,
-    ScoringValidator,
-    SecureScores,
-    SecureScoringConfig,
-    finalize_scores,
-    secure_score_round,
-)
+from flai.mpc.secure_scoring.config import SecureScoringConfig
+from flai.mpc.secure_scoring.finalize import SecureScores, finalize_scores
+from flai.mpc.secure_scoring.node import ScoringNode
+from flai.mpc.secure_scoring.parties import ScoringClient, ScoringValidator
+from flai.mpc.secure_scoring.round import secure_score_round
 from flai.mpc.session import SecureChannel, SessionHello
 from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
 from flai.mpc.verify import (

@@ -47,17 +47,12 @@ from flai.fl import (
     split_federated,
 )
 from flai.mpc.rss3 import Timing, run
-from flai.mpc.secure_scoring import (
-    ScoringClient,
-    ScoringNode,
-    ScoringValidator,
-    SecureScoringConfig,
-    combine_public,
-    cosine_requests,
-    estimator,
-    finalize_scores,
-    secure_score_round,
-)
+from flai.mpc.secure_scoring.config import SecureScoringConfig
+from flai.mpc.secure_scoring.estimator import estimator
+from flai.mpc.secure_scoring.finalize import cosine_requests, finalize_scores
+from flai.mpc.secure_scoring.node import ScoringNode, combine_public
+from flai.mpc.secure_scoring.parties import ScoringClient, ScoringValidator
+from flai.mpc.secure_scoring.round import secure_score_round
 
 SEEDS = range(8)
 D = 30

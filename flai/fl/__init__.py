@@ -2,14 +2,17 @@
 
 Contribution-aware federated learning (001 §3.1–3.3, §5.3; 000 §8): custodians train a
 logistic-regression model locally (:mod:`~flai.fl.model`), updates are checked
-(:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts
-(:mod:`~flai.fl.shapley`, :mod:`~flai.fl.scoring`) and aggregated by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`);
-:mod:`~flai.fl.round` is the round engine (train, check, score, consensus, aggregate
-phases, and :func:`run_round` composing them), :mod:`~flai.fl.consensus` the one consensus
-rule (the contract's lower stake-weighted median), and :mod:`~flai.fl.fixed` maps floats
-to on-chain fixed point. :mod:`~flai.fl.data` loads the bundled data sets and splits them
-into a federation; :mod:`~flai.fl.baselines` scores each custodian alone and all data
-pooled, the two references for a federated model.
+(:mod:`~flai.fl.checks`), scored by Shapley value on validator holdouts (the coalition
+game :mod:`~flai.fl.coalition`, its estimators :mod:`~flai.fl.shapley` and
+:mod:`~flai.fl.stratified`, the scores and flags :mod:`~flai.fl.scoring`) and aggregated
+by φ-weighted FedAvg (:mod:`~flai.fl.aggregate`); :mod:`~flai.fl.round` is the round
+engine (train, check, score, consensus, aggregate phases, and :func:`run_round` composing
+them), :mod:`~flai.fl.consensus` the one consensus rule (the contract's lower
+stake-weighted median), and :mod:`~flai.fl.fixed` maps floats to on-chain fixed point.
+:mod:`~flai.fl.data` is the data-set type, :mod:`~flai.fl.datasets` loads the bundled
+data sets and :mod:`~flai.fl.partition` splits one into a federation;
+:mod:`~flai.fl.baselines` scores each custodian alone and all data pooled, the two
+references for a federated model.
 """
 
 from flai.fl.aggregate import fedavg, phi_weighted_fedavg, weighted_average
@@ -22,6 +25,7 @@ from flai.fl.baselines import (
 )
 from flai.fl.behaviours import Behaviour, FreeRider, Honest, LabelFlipper, ScaledUpdate
 from flai.fl.checks import CheckConfig, check_update, update_norm
+from flai.fl.coalition import CoalitionGame
 from flai.fl.consensus import (
     PHI_ONE,
     lower_weighted_median,
@@ -29,23 +33,16 @@ from flai.fl.consensus import (
     slash_amounts,
     stake_weighted_median,
 )
-from flai.fl.data import (
+from flai.fl.data import Dataset, Features, Standardizer
+from flai.fl.datasets import (
     DATASET_NAMES,
     SUPPORT2_HORIZON_DAYS,
-    Dataset,
     DatasetInfo,
-    Features,
-    FederatedSplit,
-    SplitConfig,
-    Standardizer,
     dataset_info,
-    dirichlet_partition,
     hashed_features_dataset,
     load_breast_cancer_dataset,
     load_dataset,
     load_support2_dataset,
-    size_partition,
-    split_federated,
     support2_feature_names,
 )
 from flai.fl.errors import (
@@ -64,6 +61,13 @@ from flai.fl.errors import (
 from flai.fl.fixed import METRIC_SCALE, PHI_SCALE, fixed_to_phi, metric_to_fixed, phi_to_fixed
 from flai.fl.metrics import Metric, roc_auc
 from flai.fl.model import LogisticModel, TrainConfig, train_local
+from flai.fl.partition import (
+    FederatedSplit,
+    SplitConfig,
+    dirichlet_partition,
+    size_partition,
+    split_federated,
+)
 from flai.fl.round import (
     VALIDATOR_BEHAVIOURS,
     CheckOutcome,
@@ -93,15 +97,8 @@ from flai.fl.scoring import (
     score_contributions,
     scores_to_phi,
 )
-from flai.fl.shapley import (
-    CoalitionGame,
-    ShapleyEstimate,
-    default_evaluation_budget,
-    exact_shapley,
-    leave_one_out,
-    monte_carlo_shapley,
-    stratified_shapley,
-)
+from flai.fl.shapley import ShapleyEstimate, exact_shapley, leave_one_out, monte_carlo_shapley
+from flai.fl.stratified import default_evaluation_budget, stratified_shapley
 
 __all__ = [
     "BASELINE_STREAM",

@@ -29,11 +29,12 @@ from flai.fl.aggregate import fedavg, phi_weighted_fedavg
 from flai.fl.behaviours import Behaviour, Honest
 from flai.fl.checks import CheckConfig, check_update
 from flai.fl.consensus import lower_weighted_median, stake_weighted_median
-from flai.fl.data import Dataset, FederatedSplit
+from flai.fl.data import Dataset
 from flai.fl.errors import ConfigError, UpdateCheckError
 from flai.fl.fixed import metric_to_fixed, phi_to_fixed
 from flai.fl.metrics import Metric
 from flai.fl.model import LogisticModel, TrainConfig
+from flai.fl.partition import FederatedSplit
 from flai.fl.scoring import Flag, ScoringConfig, score_contributions
 
 __all__ = [
@@ -580,7 +581,7 @@ def federation_from_split(
     split: FederatedSplit, *, behaviours: Mapping[int, Behaviour] | None = None
 ) -> tuple[tuple[Custodian, ...], tuple[Validator, ...]]:
     """Custodians ``custodian-k`` (honest unless ``behaviours[k]`` says otherwise) and
-    validators ``validator-v`` (equal stakes) for a :class:`~flai.fl.data.FederatedSplit`."""
+    validators ``validator-v`` (equal stakes) for a :class:`~flai.fl.partition.FederatedSplit`."""
     chosen = dict(behaviours or {})
     unknown = set(chosen) - set(range(len(split.custodians)))
     if unknown:

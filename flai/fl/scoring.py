@@ -31,17 +31,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from flai.fl.coalition import CoalitionGame
 from flai.fl.data import Dataset
 from flai.fl.errors import ConfigError, ScoringError
 from flai.fl.metrics import Metric
 from flai.fl.model import LogisticModel
-from flai.fl.shapley import (
-    CoalitionGame,
-    ShapleyEstimate,
-    exact_shapley,
-    monte_carlo_shapley,
-    stratified_shapley,
-)
+from flai.fl.shapley import ShapleyEstimate, exact_shapley, monte_carlo_shapley
+from flai.fl.stratified import stratified_shapley
 
 __all__ = [
     "ContributionScores",
@@ -231,7 +227,7 @@ class ScoringConfig:
         (:func:`monte_carlo_shapley`, truncated permutation sampling).
     mc_max_evaluations
         Coalition budget of either estimator; ``None`` is
-        :func:`~flai.fl.shapley.default_evaluation_budget` for ``"stratified"`` and no
+        :func:`~flai.fl.stratified.default_evaluation_budget` for ``"stratified"`` and no
         budget (convergence decides) for ``"permutation"``.
     mc_max_permutations, mc_truncation_tolerance, mc_convergence_tolerance
         Settings of the permutation estimator, see :func:`monte_carlo_shapley`.

@@ -5,7 +5,7 @@ Building blocks
     :mod:`~flai.mpc.prg` (CSPRNG seeds, AES-CTR PRG, HKDF), :mod:`~flai.mpc.shamir`
     (Shamir over GF(2^521 − 1)), :mod:`~flai.mpc.replicated` (threshold replicated sharing
     with seed-compressed uploads), :mod:`~flai.mpc.envelope` (X25519 + HKDF +
-    ChaCha20-Poly1305 sealed envelopes, AES-GCM sessions).
+    ChaCha20-Poly1305 sealed envelopes), :mod:`~flai.mpc.session` (AES-GCM sessions).
     :mod:`~flai.mpc.ring128` (Z_{2^128} on uint64 pairs), :mod:`~flai.mpc.channel`
     (authenticated node-to-node channels and pair seeds), :mod:`~flai.mpc.rss3`
     (three-party multiplication and truncation), :mod:`~flai.mpc.compare` (sign of a shared
@@ -49,8 +49,6 @@ from flai.mpc.encoding import FixedPoint
 from flai.mpc.envelope import (
     KeyPair,
     MultiEnvelope,
-    SecureChannel,
-    SessionHello,
     open_body,
     open_for,
     open_key_for,
@@ -70,23 +68,18 @@ from flai.mpc.errors import (
     ShareMismatchError,
     ThresholdError,
 )
-from flai.mpc.inference import (
+from flai.mpc.inference.beaver import (
     InferenceClient,
-    InferenceConfig,
     InferenceNode,
-    InferenceUser,
-    MaskDealer,
-    MaskedInference,
-    MaskedInferenceNode,
-    ModelPart,
-    NodeMasks,
     SecureLogisticRegression,
     TripleDealer,
-    UserMasks,
-    open_offsets,
     share_model,
-    share_params,
 )
+from flai.mpc.inference.deployment import MaskedInference, open_offsets
+from flai.mpc.inference.masks import MaskDealer, NodeMasks, UserMasks
+from flai.mpc.inference.node import MaskedInferenceNode
+from flai.mpc.inference.params import InferenceConfig, ModelPart, share_params
+from flai.mpc.inference.user import InferenceUser
 from flai.mpc.masking import MaskingClient, MaskingConfig, MaskingServer
 from flai.mpc.release import (
     ReleaseBundle,
@@ -107,15 +100,12 @@ from flai.mpc.secure_aggregation import (
     verified_weighted_average,
 )
 from flai.mpc.secure_auc import AucDealer, auc_from_rank_sum, holdout_auc, secure_rank_sum
-from flai.mpc.secure_scoring import (
-    ScoringClient,
-    ScoringNode,
-    ScoringValidator,
-    SecureScores,
-    SecureScoringConfig,
-    finalize_scores,
-    secure_score_round,
-)
+from flai.mpc.secure_scoring.config import SecureScoringConfig
+from flai.mpc.secure_scoring.finalize import SecureScores, finalize_scores
+from flai.mpc.secure_scoring.node import ScoringNode
+from flai.mpc.secure_scoring.parties import ScoringClient, ScoringValidator
+from flai.mpc.secure_scoring.round import secure_score_round
+from flai.mpc.session import SecureChannel, SessionHello
 from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
 from flai.mpc.verify import (
     CheckKey,

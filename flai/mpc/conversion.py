@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flai.mpc.errors import EncodingRangeError, ProtocolError, ShareMismatchError, ThresholdError
-from flai.mpc.inference import InferenceConfig, ModelPart, worst_case_logit_bound
+from flai.mpc.inference.params import InferenceConfig, ModelPart, worst_case_logit_bound
 from flai.mpc.prg import random_words
 from flai.mpc.replicated import NodeShare, ReplicatedScheme
 from flai.mpc.secure_aggregation import AggregationConfig

@@ -1,9 +1,9 @@
 """The acceptance metric on shares: AUC of a secret-shared model on a secret-shared holdout.
 
 A validator shares its holdout with the compute nodes (features as masked inference
-queries, :meth:`~flai.mpc.inference.InferenceUser.query`; labels as replicated shares).
+queries, :meth:`~flai.mpc.inference.user.InferenceUser.query`; labels as replicated shares).
 The nodes compute the logits [z̃_i] of the secret-shared model on every row
-(:meth:`~flai.mpc.inference.MaskedInferenceNode.evaluate_shared`) and keep them shared;
+(:meth:`~flai.mpc.inference.node.MaskedInferenceNode.evaluate_shared`) and keep them shared;
 this module turns them into the AUC without opening a logit, a label or the model.
 
 AUC with ties counted one half (what :func:`flai.fl.roc_auc` and scikit-learn compute) is
@@ -43,7 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from flai.mpc.errors import ProtocolError, ShareMismatchError, ThresholdError
-from flai.mpc.inference import InferenceUser, MaskedInference
+from flai.mpc.inference.deployment import MaskedInference
+from flai.mpc.inference.user import InferenceUser
 from flai.mpc.prg import random_words
 from flai.mpc.replicated import NodeShare, ReplicatedScheme
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
-import flai.fl.data as data_module
+import flai.fl.datasets as data_module
 from flai.fl import (
     DATASET_NAMES,
     SUPPORT2_HORIZON_DAYS,

@@ -23,7 +23,7 @@ from flai.mpc import (
     UserMasks,
     share_params,
 )
-from flai.mpc.inference import _masked_logit_aad, _pack_parts, _parse_parts
+from flai.mpc.inference.wire import masked_logit_aad, pack_parts, parse_parts
 
 ALPHA = 1e-6
 
@@ -198,10 +198,10 @@ def test_a_node_that_alters_its_copy_is_caught_at_reconstruction(model):
     query_id, sealed = user.query(np.ones(30))
     answers = {j: secure.nodes[j].evaluate(sealed[j]) for j in range(3)}
     # node 2 (holding components 0 and 1) answers with an altered copy of component 0
-    lie = _parse_parts(2, _open_raw(user, secure, 2, answers[2]), 1)
+    lie = parse_parts(2, _open_raw(user, secure, 2, answers[2]), 1)
     lie.parts[0][0] += np.uint64(1)
     channel = secure.nodes[2].session(SecureChannel.session_of(answers[2]))
-    forged = channel.seal(_pack_parts(lie), counter=query_id, aad=_masked_logit_aad(b"", 2))
+    forged = channel.seal(pack_parts(lie), counter=query_id, aad=masked_logit_aad(b"", 2))
     with pytest.raises(ShareMismatchError):
         user.logits(query_id, {0: answers[0], 1: answers[1], 2: forged})
 
@@ -209,7 +209,7 @@ def test_a_node_that_alters_its_copy_is_caught_at_reconstruction(model):
 def _open_raw(user, secure, j, message):
     """Decrypt a node's answer with a copy of the user's channel (test instrumentation)."""
     copy = SecureChannel.from_bytes(user.channel(j).to_bytes())
-    return copy.open(message, aad=_masked_logit_aad(secure.model_id, j))[1]
+    return copy.open(message, aad=masked_logit_aad(secure.model_id, j))[1]
 
 
 def _same_distribution(a, b):
@@ -238,7 +238,7 @@ def test_what_a_node_and_the_user_see_does_not_depend_on_the_secrets():
         body = copy.open(sealed[0], aad=b"query")[1]
         eps = np.frombuffer(body, dtype="<u8", offset=16).reshape(rows, 5)
         answer = node.evaluate(sealed[0])
-        parts = _parse_parts(0, _open_raw(user, secure, 0, answer), rows).parts
+        parts = parse_parts(0, _open_raw(user, secure, 0, answer), rows).parts
         views[label] = (
             eps[:, 0].astype(np.uint64),
             eps[:, 4].astype(np.uint64),

@@ -25,20 +25,13 @@ from flai.fl import (
     split_federated,
 )
 from flai.mpc import EncodingRangeError, EnvelopeError, KeyPair, ProtocolError
-from flai.mpc.secure_scoring import (
-    OpenedScores,
-    ScoringClient,
-    ScoringNode,
-    ScoringValidator,
-    SecureScoringConfig,
-    combine_public,
-    cosine_requests,
-    estimator,
-    finalize_scores,
-    secure_score_round,
-    truncation_failure_bound,
-)
 from flai.mpc.rss3 import run
+from flai.mpc.secure_scoring.config import SecureScoringConfig, truncation_failure_bound
+from flai.mpc.secure_scoring.estimator import estimator
+from flai.mpc.secure_scoring.finalize import cosine_requests, finalize_scores
+from flai.mpc.secure_scoring.node import ScoringNode, combine_public
+from flai.mpc.secure_scoring.parties import OpenedScores, ScoringClient, ScoringValidator
+from flai.mpc.secure_scoring.round import secure_score_round
 
 
 def _taylor_reference(base, updates, holdout, weights):
@@ -353,7 +346,7 @@ def test_scoring_and_aggregation_uploads_are_bound_to_one_update(offset):
     """``offset``: what client 1 adds to one encoded parameter of its aggregation upload."""
     from flai.mpc import AggregationConfig
     from flai.mpc.errors import InconsistentUploadError
-    from flai.mpc.secure_scoring import check_consistency
+    from flai.mpc.secure_scoring.node import check_consistency
 
     split = _federation(K=3, seed=11)
     base, updates, _, _ = _updates(split, {}, seed=11)

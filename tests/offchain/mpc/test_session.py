@@ -3,7 +3,7 @@
 import pytest
 
 from flai.mpc import EnvelopeError, KeyPair, ProtocolError, ReplayError, SecureChannel
-from flai.mpc.envelope import SESSION_OVERHEAD, SessionHello
+from flai.mpc.session import SESSION_OVERHEAD, SessionHello
 
 
 @pytest.fixture

@@ -64,12 +64,15 @@ compile: setup
 	$(BROWNIE) compile
 
 # brownie compiles whatever changed when it loads the project, so test and demo need no
-# separate compile step. TESTS narrows the run (`make test TESTS=tests/unit/SDT`); pytest
-# options go in PYTEST_ARGS.
+# separate compile step. The suite runs on JOBS pytest-xdist workers (one per core by default;
+# JOBS=0 runs it in one process), each on an Anvil of its own, test files kept whole per worker
+# so module fixtures deploy once. TESTS narrows the run (`make test TESTS=tests/unit/SDT`);
+# further pytest options go in PYTEST_ARGS.
 TESTS ?= tests
+JOBS ?= auto
 PYTEST_ARGS ?=
 test: setup
-	$(BROWNIE) test $(TESTS) $(PYTEST_ARGS)
+	$(BROWNIE) test $(TESTS) -n $(JOBS) $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/flai run scripts/demo.py

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from flai.chain import PlatformConfig
-from flai.fl.shapley import MAX_PLAYERS
+from flai.fl.coalition import MAX_PLAYERS
 from flai.mpc import Ring
 from flai.mpc.replicated import ReplicatedScheme
 from flai.pipeline import (

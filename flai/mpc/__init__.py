@@ -108,11 +108,15 @@ from flai.mpc.secure_aggregation import (
 )
 from flai.mpc.secure_auc import AucDealer, auc_from_rank_sum, holdout_auc, secure_rank_sum
 from flai.mpc.secure_scoring import (
+    OpenedScores,
     ScoringClient,
     ScoringNode,
     ScoringValidator,
     SecureScores,
     SecureScoringConfig,
+    combine_public,
+    cosine_requests,
+    estimator,
     finalize_scores,
     secure_score_round,
 )
@@ -158,6 +162,7 @@ __all__ = [
     "MultiEnvelope",
     "NodeMasks",
     "NodeShare",
+    "OpenedScores",
     "OpenedUpload",
     "PartialCommitment",
     "PartialMismatchError",
@@ -185,9 +190,12 @@ __all__ = [
     "UserMasks",
     "auc_from_rank_sum",
     "check_plan",
+    "combine_public",
     "combine_secret",
     "convert_aggregate",
+    "cosine_requests",
     "encode_weights",
+    "estimator",
     "finalize_scores",
     "holdout_auc",
     "open_body",

@@ -1,9 +1,10 @@
 """The compute nodes' step of a round: φ-weighted FedAvg on replicated shares.
 
-Each custodian's bundle carries its update as replicated shares sealed to the compute
-nodes (:class:`flai.mpc.AggregationClient`); the available nodes open the shares of the
-updates with φ > 0, each computes its part of Σ c_k·[w_k] (:mod:`flai.mpc.secure_aggregation`)
-and t + 1 partials reconstruct the aggregate.
+The nodes received each custodian's aggregation shares while scoring
+(:func:`flai.pipeline.scoring.score_on_shares`, which rejects a bundle that does not open
+and binds them to the scored upload); the available ones compute their part of
+Σ c_k·[w_k] over the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`) and t + 1
+partials reconstruct the aggregate.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from collections.abc import Mapping, Sequence
 from flai.fl import LogisticModel
 from flai.mpc import (
     AggregationNode,
-    EnvelopeError,
     ProtocolError,
     ThresholdError,
     encode_weights,
     reconstruct_aggregate,
 )
-from flai.pipeline.codec import decode_bundle
 from flai.pipeline.errors import PipelineError, ThresholdUnavailableError
 from flai.pipeline.roles import Federation
 
@@ -30,7 +29,7 @@ def secure_aggregate(
     fed: Federation,
     *,
     round_id: int,
-    bundles: Mapping[str, bytes],
+    nodes: Mapping[int, AggregationNode],
     phi: Mapping[str, int],
     available: Sequence[int],
     step: str,
@@ -41,29 +40,19 @@ def secure_aggregate(
     ------
     ThresholdUnavailableError
         Fewer than t + 1 nodes available.
+    PipelineError
+        A credited submitter whose upload the nodes do not hold (φ > 0 only for uploads
+        that opened, so this is a consensus that credits a rejected bundle).
     """
     cfg = fed.aggregation
     if len(available) < cfg.threshold + 1:
         raise ThresholdUnavailableError(
             step=step, available=len(available), required=cfg.threshold + 1
         )
-    nodes = {
-        n.index: AggregationNode(index=n.index, config=cfg, keypair=n.keypair)
-        for n in fed.compute_nodes
-        if n.index in available
-    }
+    up = {j: node for j, node in nodes.items() if j in set(available)}
+    if len(up) < cfg.threshold + 1:
+        raise ThresholdUnavailableError(step=step, available=len(up), required=cfg.threshold + 1)
     index = {h.name: h.index for h in fed.hospitals}
-    for name, weight in phi.items():
-        if weight <= 0:
-            continue
-        try:
-            _, _, sealed = decode_bundle(bundles[name])
-            for node in nodes.values():
-                node.receive(sealed, round_id=round_id, client_id=index[name])
-        except (EnvelopeError, ProtocolError, ValueError, KeyError) as exc:
-            raise PipelineError(
-                f"{step}: the compute nodes cannot open the shares of {name}: {exc}"
-            ) from exc
     weights = encode_weights(
         {index[n]: w / 10**18 for n, w in phi.items() if w > 0},
         weight_bits=cfg.weight_bits,
@@ -71,14 +60,16 @@ def secure_aggregate(
     try:
         # Semi-honest nodes (flai/mpc/README.md): each share component is computed by one
         # available holder, not cross-checked by all of them.
-        owned = cfg.scheme.assign(nodes)
+        owned = cfg.scheme.assign(up)
         partials = [
             node.weighted_partial(round_id=round_id, weights=weights, components=owned[j])
-            for j, node in nodes.items()
+            for j, node in up.items()
         ]
         params = reconstruct_aggregate(cfg, partials, weights)
     except ThresholdError as exc:
         raise ThresholdUnavailableError(
             step=step, available=exc.available, required=exc.required
         ) from exc
+    except ProtocolError as exc:
+        raise PipelineError(f"{step}: the compute nodes cannot aggregate: {exc}") from exc
     return LogisticModel(params=params)

@@ -320,6 +320,8 @@ def _compute(raw: Any) -> ComputePlan:
     entry = mapping(raw, "compute")
     values = scalars(entry, ComputePlan, "compute", extra=("offline",))
     nodes, threshold = values["nodes"], values["threshold"]
+    if nodes != 3:
+        raise bad("compute.nodes", f"secure scoring runs on exactly 3 compute nodes, got {nodes}")
     if not 1 <= threshold or 2 * threshold >= nodes:
         raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
     offline_raw = mapping(get(entry, "offline", dict, "compute", {}), "compute.offline")

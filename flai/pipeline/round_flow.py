@@ -3,66 +3,58 @@
 Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and consensus):
 
 1. the global model is stored on IPFS and the round opened on the ledger with its CID;
-2. each custodian trains locally (:func:`flai.fl.train_phase`), seals its serialized update
-   once for all validators (X25519 envelopes) and as replicated shares for the compute
-   nodes, stores that bundle on IPFS and commits the bundle's CID;
-3. the commit window closes; each validator fetches every committed bundle by the CID on
-   the ledger, opens its envelope, checks the update (:func:`flai.fl.check_phase`), scores
-   the accepted ones on its private holdout (:func:`flai.fl.score_phase`) and submits its
-   φ·1e18 vector;
+2. each custodian trains locally (:func:`flai.fl.train_phase`), secret-shares its update to
+   the three compute nodes only — replicated shares in Z_{2^44} for aggregation and
+   three-party shares in Z_{2^128} for scoring, both sealed to the nodes — stores that
+   bundle on IPFS and commits the bundle's CID;
+3. the commit window closes; the compute nodes fetch every committed bundle by the CID on
+   the ledger and decode it defensively (a malformed or unopenable bundle is rejected,
+   φ = 0); each validator secret-shares its holdout to the nodes, which score the updates
+   on shares and open each validator's Shapley values and standard errors to it only
+   (:func:`flai.pipeline.scoring.score_on_shares`); each validator computes its φ from
+   them by the plaintext rules and submits its φ·1e18 vector;
 4. consensus φ is the lower stake-weighted median of the submitted vectors with the
    ledger's stakes (:func:`flai.fl.stake_weighted_median`, the contract's rule);
-5. the available compute nodes (at least t + 1) open their shares of the updates with
-   φ > 0 and compute φ-weighted FedAvg on shares (:mod:`flai.mpc.secure_aggregation`);
-   t + 1 partials reconstruct the aggregate, whose serialization
+5. the available compute nodes (at least t + 1) compute φ-weighted FedAvg on the shares of
+   the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`); t + 1 partials
+   reconstruct the aggregate, whose serialization
    (:meth:`flai.fl.LogisticModel.to_bytes`) is stored on IPFS;
 6. the aggregate CID and the validators' median AUC (·1e6) are posted; the ledger's
    consensus is checked against step 4; validators vote (approve iff the aggregate's AUC
    on their holdout is not below the previous model's minus a tolerance) and the round
    is settled (accept iff aggVote ≥ 0, 003 §VI.E).
 
-Each step is a phase function (``_open``, ``_commit``, ``_score``, ``_agree``,
+Each step is a phase function (``_open_round``, ``_commit``, ``_score``, ``_agree``,
 ``_aggregate``, ``_post``, ``_settle``) over the round's :class:`_Round` state, composed by
-:func:`run_round_flow`; the numeric phases are the FL engine's (:mod:`flai.fl.round`), so
-the round computes what :func:`flai.fl.run_round` computes. Every ledger write and IPFS
-put is a journal step (:class:`~flai.pipeline.journal.Journal`), so rerunning the round
-after a crash continues where it stopped. Deterministic parts (training, scoring, the
-aggregate and its CID) are recomputed rather than stored.
+:func:`run_round_flow`. Every ledger write and IPFS put is a journal step
+(:class:`~flai.pipeline.journal.Journal`), so rerunning the round after a crash continues
+where it stopped. Training and the aggregate are deterministic and recomputed; secure
+scoring is randomized at its fixed-point resolution (probabilistic truncation on fresh
+shares), so a resumed round takes the score vectors already on the ledger as posted.
 
-Trust model, stated plainly: validators see every individual update in plaintext (they
-must, to score it on their holdout); compute nodes see only replicated shares of the
-updates with φ > 0, and t + 1 of them reconstruct the aggregate, which is then published
-on IPFS in plaintext so anyone can verify the CID accepted on chain; IPFS holds only
-sealed bundles (plus their round, sender and sample count) and the public models; the
-ledger holds CIDs, scores and metrics.
+Who sees what: validators receive only their own sealed (SV, SE) outputs and the public
+openings — never an update; compute nodes hold shares of every update and holdout (at most
+t = 1 of 3 colluding learn nothing from them) and reconstruct the aggregate, which is then
+published on IPFS; a compute node that is down after scoring only affects aggregation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flai.fl import (
     LogisticModel,
-    SerializationError,
     Validator,
-    ValidatorScores,
-    check_phase,
     majority_flags,
     metric_to_fixed,
-    score_phase,
     stake_weighted_median,
     train_phase,
 )
-from flai.mpc import (
-    AggregationClient,
-    EnvelopeError,
-    open_for,
-    seal_for_many,
-)
+from flai.mpc import AggregationClient, ScoringClient
 from flai.pipeline.aggregation import secure_aggregate
-from flai.pipeline.codec import decode_bundle, encode_bundle, update_aad
+from flai.pipeline.codec import encode_bundle
 from flai.pipeline.errors import (
     ConsensusMismatchError,
     PipelineError,
@@ -71,29 +63,20 @@ from flai.pipeline.errors import (
 from flai.pipeline.journal import Journal
 from flai.pipeline.ports import ChainPort, RoundPhase
 from flai.pipeline.roles import Federation, Hospital
+from flai.pipeline.scoring import (
+    ScoringOutcome,
+    ValidatorAssessment,
+    score_on_shares,
+    secure_config,
+)
 from flai.storage import Storage, UnreachableError
 
 __all__ = [
     "RoundRecord",
     "ValidatorAssessment",
-    "assess",
     "fetch",
     "run_round_flow",
 ]
-
-
-@dataclass(frozen=True)
-class ValidatorAssessment:
-    """What one validator concluded about a round's submissions."""
-
-    validator: str
-    scores: tuple[int, ...]
-    """φ·1e18 per submitter (ledger order); 0 for a rejected update."""
-    flags: Mapping[str, tuple[str, ...]]
-    rejected: Mapping[str, str]
-    """Submitter → failed check."""
-    scored: ValidatorScores
-    """The engine's score phase for this validator."""
 
 
 @dataclass(frozen=True)
@@ -145,24 +128,20 @@ class RoundRecord:
 def _seal_update(
     fed: Federation, hospital: Hospital, update: LogisticModel, *, round_id: int
 ) -> bytes:
-    validator_keys = {
-        i: fed.validator_keys[v.validator_id].public_bytes for i, v in enumerate(fed.validators)
-    }
-    for_validators = seal_for_many(
-        update.to_bytes(), validator_keys, aad=update_aad(round_id, hospital.index)
-    )
     node_keys = {n.index: n.keypair.public_bytes for n in fed.compute_nodes}
-    client = AggregationClient(
+    aggregation = AggregationClient(
         client_id=hospital.index, config=fed.aggregation, node_public_keys=node_keys
     )
-    for_nodes = client.upload(update.params, round_id=round_id)
+    scoring = ScoringClient(
+        client_id=hospital.index, config=secure_config(fed), node_public_keys=node_keys
+    )
     return encode_bundle(
         round_id=round_id,
         custodian=hospital.name,
         client_id=hospital.index,
         num_samples=hospital.data.num_samples,
-        for_validators=for_validators,
-        for_nodes=for_nodes,
+        for_nodes=aggregation.upload(update.params, round_id=round_id),
+        for_scoring=scoring.upload(update.params, round_id=round_id),
     )
 
 
@@ -175,83 +154,6 @@ def _train(
         config=fed.round_config,
         t=t,
         index=hospital.index,
-    )
-
-
-# --------------------------------------------------------------------------- validator
-
-
-def _open(
-    fed: Federation, index: int, validator: Validator, round_id: int, name: str, bundle: bytes
-) -> tuple[LogisticModel, int]:
-    hospital = fed.hospital(name)
-    header, envelope, _ = decode_bundle(bundle)
-    # the associated data binds the round and the sender as the *ledger* knows them, so a
-    # bundle replayed from another round or custodian does not open
-    payload, _ = open_for(
-        envelope,
-        index,
-        fed.validator_keys[validator.validator_id],
-        aad=update_aad(round_id, hospital.index),
-    )
-    if payload is None:
-        raise EnvelopeError("validator was not given the data key")
-    return LogisticModel.from_bytes(payload), int(header["num_samples"])
-
-
-def assess(
-    fed: Federation,
-    validator: Validator,
-    *,
-    t: int,
-    round_id: int,
-    global_model: LogisticModel,
-    submitters: Sequence[str],
-    bundles: Mapping[str, bytes],
-) -> ValidatorAssessment:
-    """Open, check and score a round's bundles as ``validator`` (the engine's check and
-    score phases, after the envelopes). A lazy validator opens nothing."""
-    index = fed.validators.index(validator)
-    updates: list[LogisticModel | None] = []
-    counts: list[int] = []
-    rejected: dict[str, str] = {}
-    for name in submitters if validator.behaviour != "lazy" else ():
-        try:
-            update, count = _open(fed, index, validator, round_id, name, bundles[name])
-        except (EnvelopeError, SerializationError, ValueError, KeyError, TypeError):
-            rejected[name] = "envelope"
-            updates.append(None)
-            counts.append(0)
-            continue
-        check = check_phase(
-            update, global_model=global_model, custodian=name, config=fed.round_config.checks
-        )
-        if check.rejection is not None:
-            rejected[name] = check.rejection
-        updates.append(update if check.accepted else None)
-        counts.append(count)
-    if validator.behaviour == "lazy":
-        updates, counts = [None] * len(submitters), [0] * len(submitters)
-    scored = score_phase(
-        validator,
-        index=index,
-        global_model=global_model,
-        updates=updates,
-        num_samples=counts,
-        config=fed.round_config,
-        t=t,
-    )
-    flags = {
-        name: tuple(sorted(f.value for f in scored.flags[i]))
-        for i, name in enumerate(submitters)
-        if updates[i] is not None
-    }
-    return ValidatorAssessment(
-        validator=validator.validator_id,
-        scores=scored.phi_fixed,
-        flags=flags,
-        rejected=rejected,
-        scored=scored,
     )
 
 
@@ -277,6 +179,7 @@ class _Round:
     assessments: list[ValidatorAssessment] = field(default_factory=list)
     phi: dict[str, int] = field(default_factory=dict)
     stakes: dict[str, int] = field(default_factory=dict)
+    outcome: ScoringOutcome | None = None
 
     def __post_init__(self) -> None:
         self.key = f"round/{self.t}"
@@ -330,38 +233,35 @@ def _commit(r: _Round) -> None:
 
 
 def _score(r: _Round) -> None:
-    """Validators fetch by the ledger's CIDs, open, check, score and submit (phase 3)."""
+    """The nodes fetch by the ledger's CIDs and score on shares; validators submit (phase 3)."""
     r.submitters = r.port.submitters(r.round_id)
     r.update_cids = {n: r.port.update_cid(r.round_id, n) or "" for n in r.submitters}
     r.bundles = {
         n: fetch(r.storage, cid, step=f"{r.key}/fetch/{n}") for n, cid in r.update_cids.items()
     }
-    for v in r.fed.validators:
-        a = assess(
-            r.fed,
-            v,
-            t=r.t,
-            round_id=r.round_id,
-            global_model=r.global_model,
-            submitters=r.submitters,
-            bundles=r.bundles,
-        )
-        r.assessments.append(a)
+    r.outcome = score_on_shares(
+        r.fed,
+        t=r.t,
+        round_id=r.round_id,
+        global_model=r.global_model,
+        submitters=r.submitters,
+        bundles=r.bundles,
+        cids=r.update_cids,
+        step=f"{r.key}/score",
+    )
+    for a in r.outcome.assessments:
 
         def submit(a: ValidatorAssessment = a) -> list[int]:
             r.port.submit_scores(round_id=r.round_id, validator=a.validator, scores=a.scores)
             return list(a.scores)
 
-        def scored(v: Validator = v) -> list[int] | None:
-            row = r.port.scores_of(r.round_id, v.validator_id)
+        def scored(name: str = a.validator) -> list[int] | None:
+            row = r.port.scores_of(r.round_id, name)
             return None if row is None else list(row)
 
-        submitted = r.journal.once(f"{r.key}/scores/{v.validator_id}", submit, probe=scored)
-        if tuple(submitted) != a.scores:
-            raise PipelineError(
-                f"{r.key}: {v.validator_id} posted {submitted} but now computes "
-                f"{list(a.scores)}; scoring must be deterministic for a resumed run"
-            )
+        submitted = r.journal.once(f"{r.key}/scores/{a.validator}", submit, probe=scored)
+        # a resumed round scores on fresh holdout shares: the vector on the ledger stands
+        r.assessments.append(replace(a, scores=tuple(int(s) for s in submitted)))
 
 
 def _agree(r: _Round) -> None:
@@ -392,10 +292,11 @@ def _aggregate(
     if sum(r.phi.values()) == 0:
         model, used = r.global_model, []
     else:
+        assert r.outcome is not None
         model = secure_aggregate(
             r.fed,
             round_id=r.round_id,
-            bundles=r.bundles,
+            nodes=r.outcome.nodes,
             phi=r.phi,
             available=available,
             step=f"{r.key}/aggregate",

@@ -2,7 +2,8 @@
 
 Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and consensus):
 
-1. the global model is stored on IPFS and the round opened on the ledger with its CID;
+1. the round is opened on the ledger with the accepted model's CID (its sealed release),
+   or on the public all-zero starting model stored on IPFS;
 2. each custodian trains locally (:func:`flai.fl.train_phase`), secret-shares its update to
    the three compute nodes only — replicated shares in Z_{2^44} for aggregation and
    three-party shares in Z_{2^128} for scoring, both sealed to the nodes — stores that
@@ -16,9 +17,10 @@ Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and cons
 4. consensus φ is the lower stake-weighted median of the submitted vectors with the
    ledger's stakes (:func:`flai.fl.stake_weighted_median`, the contract's rule);
 5. the available compute nodes (at least t + 1) compute φ-weighted FedAvg on the shares of
-   the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`); t + 1 partials
-   reconstruct the aggregate, whose serialization
-   (:meth:`flai.fl.LogisticModel.to_bytes`) is stored on IPFS;
+   the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`) and seal their shares of
+   it to the custodians and validators (:func:`flai.pipeline.model_release.seal_aggregate`);
+   the release and its root commitment are stored on IPFS, and no node reconstructs the
+   aggregate; each validator opens it and evaluates it on its holdout;
 6. the aggregate CID and the validators' median AUC (·1e6) are posted; the ledger's
    consensus is checked against step 4; validators vote (approve iff the aggregate's AUC
    on their holdout is not below the previous model's minus a tolerance) and the round
@@ -34,8 +36,9 @@ shares), so a resumed round takes the score vectors already on the ledger as pos
 
 Who sees what: validators receive only their own sealed (SV, SE) outputs and the public
 openings — never an update; compute nodes hold shares of every update and holdout (at most
-t = 1 of 3 colluding learn nothing from them) and reconstruct the aggregate, which is then
-published on IPFS; a compute node that is down after scoring only affects aggregation.
+t = 1 of 3 colluding learn nothing from them) and of the aggregate, which only the
+custodians and validators open; a compute node that is down after scoring only affects
+aggregation.
 """
 
 from __future__ import annotations
@@ -53,7 +56,6 @@ from flai.fl import (
     train_phase,
 )
 from flai.mpc import AggregationClient, ScoringClient
-from flai.pipeline.aggregation import secure_aggregate
 from flai.pipeline.codec import encode_bundle
 from flai.pipeline.errors import (
     ConsensusMismatchError,
@@ -61,6 +63,7 @@ from flai.pipeline.errors import (
     StorageUnavailableError,
 )
 from flai.pipeline.journal import Journal
+from flai.pipeline.model_release import SealedModel, load_model, seal_aggregate
 from flai.pipeline.ports import ChainPort, RoundPhase
 from flai.pipeline.roles import Federation, Hospital
 from flai.pipeline.scoring import (
@@ -186,10 +189,14 @@ class _Round:
 
 
 def _open_round(r: _Round) -> None:
-    """Store the global model and open the round on it (phase 1)."""
-    r.global_cid = r.journal.once(
-        f"{r.key}/global", lambda: r.storage.put(r.global_model.to_bytes())
-    )
+    """Open the round on the accepted model's sealed release, or on the public starting
+    model when none was accepted yet (phase 1)."""
+
+    def global_cid() -> str:
+        _, accepted = r.port.model_version()
+        return accepted if accepted is not None else r.storage.put(r.global_model.to_bytes())
+
+    r.global_cid = r.journal.once(f"{r.key}/global", global_cid)
     opened = int(
         r.journal.once(
             f"{r.key}/open",
@@ -285,15 +292,19 @@ def _agree(r: _Round) -> None:
 
 def _aggregate(
     r: _Round, down_nodes: Sequence[int]
-) -> tuple[LogisticModel, list[int], dict[str, float], int]:
-    """Secure φ-weighted FedAvg on the available nodes; the validators' median AUC
-    (phase 5). Returns the model, the nodes used, each validator's AUC and the metric."""
+) -> tuple[LogisticModel, SealedModel | None, list[int], dict[str, float], int]:
+    """Secure φ-weighted FedAvg on the available nodes, sealed to the readers; each
+    validator opens it and evaluates it on its holdout; their median AUC (phase 5).
+    Returns the model (as a reader opens it), the release, the nodes used, each
+    validator's AUC and the metric."""
     available = [n.index for n in r.fed.compute_nodes if n.index not in set(down_nodes)]
+    sealed: SealedModel | None = None
     if sum(r.phi.values()) == 0:
         model, used = r.global_model, []
+        opened = {v.validator_id: model for v in r.fed.validators}
     else:
         assert r.outcome is not None
-        model = secure_aggregate(
+        sealed = seal_aggregate(
             r.fed,
             round_id=r.round_id,
             nodes=r.outcome.nodes,
@@ -301,18 +312,32 @@ def _aggregate(
             available=available,
             step=f"{r.key}/aggregate",
         )
+        model = load_model(sealed.blob, fed=r.fed, reader=r.fed.hospitals[0].name)
+        opened = {
+            v.validator_id: load_model(sealed.blob, fed=r.fed, reader=v.validator_id)
+            for v in r.fed.validators
+        }
         used = available
-    metrics = {v.validator_id: model.evaluate(v.holdout, "auc") for v in r.fed.validators}
+    metrics = {
+        v.validator_id: opened[v.validator_id].evaluate(v.holdout, "auc") for v in r.fed.validators
+    }
     metric = stake_weighted_median(
         [[metric_to_fixed(min(max(metrics[n], 0.0), 1.0))] for n in r.stakes],
         list(r.stakes.values()),
     )[0]
-    return model, used, metrics, metric
+    return model, sealed, used, metrics, metric
 
 
-def _post(r: _Round, model: LogisticModel, metric: int) -> tuple[str, int]:
-    """Store and post the aggregate, then check the ledger's consensus (phase 6)."""
-    cid = r.journal.once(f"{r.key}/aggregate", lambda: r.storage.put(model.to_bytes()))
+def _post(
+    r: _Round, model: LogisticModel, sealed: SealedModel | None, metric: int
+) -> tuple[str, int]:
+    """Store and post the sealed aggregate (the global model's CID when nothing was
+    credited), then check the ledger's consensus (phase 6)."""
+    if sealed is None:
+        cid = r.global_cid
+    else:
+        blob = sealed.blob
+        cid = r.journal.once(f"{r.key}/aggregate", lambda: r.storage.put(blob))
 
     def finalize() -> list[Any]:
         r.port.finalize_round(round_id=r.round_id, aggregate_cid=cid, metric=metric)
@@ -324,7 +349,8 @@ def _post(r: _Round, model: LogisticModel, metric: int) -> tuple[str, int]:
 
     cid, metric = r.journal.once(f"{r.key}/finalize", finalize, probe=posted)
     # the posted CID is authoritative: a resumed run must continue from exactly that model
-    if LogisticModel.from_bytes(fetch(r.storage, cid, step=f"{r.key}/finalize")) != model:
+    stored = fetch(r.storage, cid, step=f"{r.key}/finalize")
+    if load_model(stored, fed=r.fed, reader=r.fed.hospitals[0].name) != model:
         raise PipelineError(
             f"{r.key}: the aggregate posted as {cid} differs from the one recomputed"
         )
@@ -405,8 +431,8 @@ def run_round_flow(
     _commit(r)
     _score(r)
     _agree(r)
-    model, used, metrics, metric = _aggregate(r, down_nodes)
-    aggregate_cid, metric = _post(r, model, metric)
+    model, sealed, used, metrics, metric = _aggregate(r, down_nodes)
+    aggregate_cid, metric = _post(r, model, sealed, metric)
     votes, phase = _settle(r, metrics)
     next_model = model if phase == RoundPhase.ACCEPTED.value else global_model
     flags = majority_flags(

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import yaml
 
-from flai.fl import LogisticModel
 from flai.pipeline import (
     FAULT_ENV,
     Journal,
@@ -27,7 +26,7 @@ from flai.pipeline import (
     run_id,
     run_lifecycle,
 )
-from flai.pipeline.aggregation import secure_aggregate
+from flai.pipeline.model_release import load_model, seal_aggregate
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore, Storage
 from tests.offchain.pipeline.approx import assert_same_run
 from tests.offchain.pipeline.conftest import ROOT, SCENARIO, make_ledger
@@ -121,7 +120,7 @@ def test_ipfs_stopped_mid_round_then_rerun_completes(scenario, reference, tmp_pa
 def test_aggregation_needs_threshold_plus_one_nodes(scenario, tmp_path):
     setting = build_setting(scenario, keys=KeyStore(directory=tmp_path / "keys"))
     with pytest.raises(ThresholdUnavailableError) as info:
-        secure_aggregate(
+        seal_aggregate(
             setting.federation,
             round_id=1,
             nodes={},
@@ -236,6 +235,9 @@ def test_sigkill_after_commits_before_scores_then_resume(cli_reference, scenario
     try:
         cid = after["rounds"][1]["update_cids"]["rogue-lab"]
         assert cid == state["rounds"][1]["commits"]["rogue-lab"] and storage.has(cid)
-        assert LogisticModel.from_bytes(storage.get(after["rounds"][1]["aggregate_cid"]))
+        setting = build_setting(load_config(config), keys=KeyStore(directory=work / "keys"))
+        fed = setting.federation
+        blob = storage.get(after["rounds"][1]["aggregate_cid"])
+        assert load_model(blob, fed=fed, reader="st-mary").num_features == 30
     finally:
         storage.close()

@@ -18,9 +18,9 @@ from flai.pipeline import (
     ThresholdUnavailableError,
     build_setting,
     parse_config,
+    round_flow,
     run_lifecycle,
 )
-from flai.pipeline import round_flow
 from flai.pipeline.codec import decode_outputs, encode_sealed_shares
 from flai.pipeline.inference import SecretSharedService
 from flai.pipeline.round_flow import _seal_update, _train
@@ -297,3 +297,46 @@ def test_journal_of_another_scenario_is_refused(small, scenario, tmp_path):
         run_lifecycle(
             config=scenario, port=make_ledger(scenario), storage=storage, workdir=tmp_path / "w"
         )
+
+
+def _query_with_truncated_body(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    body = base64.b64decode(raw["shares"]["envelope"]["body"])
+    raw["shares"]["envelope"]["body"] = base64.b64encode(body[:-7]).decode()
+    return canonical_json(raw)
+
+
+def _query_with_keys_as_list(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    raw["shares"]["envelope"]["keys"] = list(raw["shares"]["envelope"]["keys"].values())
+    return canonical_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "field"),
+    [
+        (lambda blob: b"5", ""),
+        (lambda blob: b'{"format": "flai/pipeline/v1", "kind": "inference-query"}', "format"),
+        (lambda blob: b"[]", ""),
+        (lambda blob: b"null", ""),
+        (lambda blob: b"\xff\xfe", ""),
+        (_query_with_keys_as_list, "shares.envelope.keys"),
+        (_query_with_truncated_body, "shares.envelope"),
+    ],
+)
+def test_a_malformed_query_is_a_typed_error_naming_the_field(small, tmp_path, corrupt, field):
+    from flai.pipeline import MalformedBlobError
+
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "keys"))
+    model = LogisticModel(params=np.random.default_rng(2).normal(size=31))
+    config = InferenceConfig()
+    service = SecretSharedService(
+        model=model, nodes=setting.federation.compute_nodes, config=config
+    )
+    user = InferenceClient(config=config)
+    sealed = user.seal_query(setting.test.X[0], service.public_keys, query_id=4)
+    blob = encode_sealed_shares(sealed, kind="inference-query")
+    with pytest.raises(MalformedBlobError) as info:
+        service.evaluate(corrupt(blob), query_id=4, user_public=user.public_key, available=[0, 1])
+    assert info.value.kind == "inference-query"
+    assert info.value.field == field

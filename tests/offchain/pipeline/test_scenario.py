@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 
 from flai.fl import LogisticModel, phi_weighted_fedavg, run_round, stake_weighted_median
 from flai.pipeline import KeyStore, build_setting, run_lifecycle, write_report
+from flai.pipeline.model_release import load_model
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore
 from tests.offchain.pipeline.approx import assert_same_run
 from tests.offchain.pipeline.conftest import make_ledger
@@ -53,7 +54,7 @@ def test_every_round_matches_the_engine(run, scenario):
     model = LogisticModel.zeros(custodians[0].data.num_features)
     assert len(result["rounds"]) == scenario.rounds
     for t, rec in enumerate(result["rounds"]):
-        assert LogisticModel.from_bytes(storage.get(rec["global_cid"])) == model
+        assert load_model(storage.get(rec["global_cid"]), fed=fed, reader="st-mary") == model
         engine = run_round(
             custodians=custodians,
             validators=validators,
@@ -73,7 +74,7 @@ def test_every_round_matches_the_engine(run, scenario):
         # the posted aggregate CID re-fetched from IPFS is exactly the aggregate computed
         cid, metric = ledger.aggregate(rec["round_id"])
         assert cid == rec["aggregate_cid"] and metric == rec["metric_fixed"]
-        aggregate = LogisticModel.from_bytes(storage.get(cid))
+        aggregate = load_model(storage.get(cid), fed=fed, reader="charite")
         # secure aggregation equals plaintext φ-FedAvg (001 eq. 1) of the round's updates
         # under the posted consensus, within the sMPC bound
         updates = [LogisticModel.from_bytes(o.update) for o in engine.outcomes]

@@ -5,13 +5,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import struct
 
 import numpy as np
 import pytest
 
-from flai.fl import LogisticModel
-from flai.mpc import AggregationNode, EnvelopeError, ScoringNode, open_sealed
+from flai.fl import LogisticModel, SerializationError
+from flai.mpc import (
+    AggregationNode,
+    EnvelopeError,
+    KeyPair,
+    ReleaseBundle,
+    ScoringNode,
+    open_release,
+    open_sealed,
+)
 from flai.mpc import ring128 as r128
 from flai.pipeline import KeyStore, build_setting
 from flai.pipeline.codec import decode_bundle
@@ -114,3 +124,47 @@ def test_a_bundle_on_ipfs_holds_no_plaintext_update(round_):
                     AggregationNode(index=n.index, config=fed.aggregation, keypair=key).receive(
                         bundle.for_nodes, round_id=3, client_id=client
                     )
+
+
+def test_no_ipfs_object_of_a_run_holds_an_accepted_model_in_plaintext(scenario, tmp_path):
+    from flai.pipeline import run_lifecycle
+    from flai.pipeline.model_release import load_model
+    from flai.storage import LocalStore
+    from tests.offchain.pipeline.conftest import make_ledger
+
+    storage = LocalStore(root=tmp_path / "store")
+    ledger = make_ledger(scenario)
+    result = run_lifecycle(
+        config=scenario, port=ledger, storage=storage, workdir=tmp_path / "work"
+    ).to_json()
+    fed = build_setting(scenario, keys=KeyStore(directory=tmp_path / "work" / "keys")).federation
+    accepted = [r for r in result["rounds"] if r["phase"] == "accepted"]
+    assert accepted
+    models = [
+        load_model(storage.get(r["aggregate_cid"]), fed=fed, reader="charite") for r in accepted
+    ]
+    forms = [f for m in models for f in _plaintext_forms(m, 16)]
+    zeros = LogisticModel.zeros(30)
+    for cid in storage.pins():
+        blob = storage.get(cid)
+        assert not any(f in blob for f in forms), cid
+        try:
+            decoded = LogisticModel.from_bytes(blob)
+        except SerializationError:
+            continue
+        assert decoded == zeros  # the public starting model is the only plaintext one
+    # every reader opens the same committed model; a key outside the whitelist opens nothing
+    outsider = KeyPair.generate()
+    for r, model in zip(accepted, models, strict=True):
+        blob = storage.get(r["aggregate_cid"])
+        for reader in ("st-mary", "rogue-lab", "val-eu", "val-asia"):
+            assert load_model(blob, fed=fed, reader=reader) == model
+        bundle = ReleaseBundle.from_bytes(base64.b64decode(json.loads(blob)["release"]))
+        with pytest.raises(EnvelopeError):
+            open_release(
+                bundle,
+                contributor=0,
+                keypair=outsider,
+                commitment=bundle.commitment(),
+                config=fed.aggregation,
+            )

@@ -24,12 +24,13 @@ import binascii
 import json
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flai.fl import LogisticModel, SerializationError
 from flai.mpc import (
     AggregationNode,
     KeyPair,
+    NodeShare,
     ProtocolError,
     ReleaseBundle,
     ReleaseHeader,
@@ -48,12 +49,15 @@ _FORMAT = "flai/pipeline/v2"
 _KIND = "model-release"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SealedModel:
-    """A sealed aggregate: the manifest bytes to store and the commitment they carry."""
+    """A sealed aggregate: the manifest bytes to store and the commitment they carry, plus
+    what stays with the nodes (their partials and the public integer weights)."""
 
     blob: bytes
     root: bytes
+    partials: tuple[NodeShare, ...] = ()
+    weights: Mapping[int, int] = field(default_factory=dict)
 
 
 def readers(fed: Federation) -> dict[str, tuple[int, KeyPair]]:
@@ -101,8 +105,10 @@ def seal_aggregate(
         owned = cfg.scheme.assign(up)
         header: ReleaseHeader | None = None
         parts = {}
+        partials = []
         for j, node in up.items():
             partial = node.weighted_partial(round_id=round_id, weights=weights, components=owned[j])
+            partials.append(partial)
             if header is None:
                 header = ReleaseHeader.for_aggregate(
                     model_id=b"flai/pipeline/round" + struct.pack(">Q", round_id),
@@ -131,7 +137,7 @@ def seal_aggregate(
             "release": base64.b64encode(bundle.to_bytes()).decode("ascii"),
         }
     )
-    return SealedModel(blob=blob, root=root)
+    return SealedModel(blob=blob, root=root, partials=tuple(partials), weights=weights)
 
 
 def _manifest(blob: bytes) -> tuple[ReleaseBundle, bytes]:

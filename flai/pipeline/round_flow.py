@@ -20,7 +20,8 @@ Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and cons
    the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`) and seal their shares of
    it to the custodians and validators (:func:`flai.pipeline.model_release.seal_aggregate`);
    the release and its root commitment are stored on IPFS, and no node reconstructs the
-   aggregate; each validator opens it and evaluates it on its holdout;
+   aggregate; each validator's AUC of it is computed on the nodes' shares
+   (:func:`flai.mpc.convert_aggregate`, :func:`flai.mpc.holdout_auc`);
 6. the aggregate CID and the validators' median AUC (·1e6) are posted; the ledger's
    consensus is checked against step 4; validators vote (approve iff the aggregate's AUC
    on their holdout is not below the previous model's minus a tolerance) and the round
@@ -43,6 +44,7 @@ aggregation.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,7 +57,15 @@ from flai.fl import (
     stake_weighted_median,
     train_phase,
 )
-from flai.mpc import AggregationClient, ScoringClient
+from flai.mpc import (
+    AggregationClient,
+    InferenceConfig,
+    MaskedInference,
+    MPCError,
+    ScoringClient,
+    convert_aggregate,
+    holdout_auc,
+)
 from flai.pipeline.codec import encode_bundle
 from flai.pipeline.errors import (
     ConsensusMismatchError,
@@ -301,7 +311,6 @@ def _aggregate(
     sealed: SealedModel | None = None
     if sum(r.phi.values()) == 0:
         model, used = r.global_model, []
-        opened = {v.validator_id: model for v in r.fed.validators}
     else:
         assert r.outcome is not None
         sealed = seal_aggregate(
@@ -313,19 +322,48 @@ def _aggregate(
             step=f"{r.key}/aggregate",
         )
         model = load_model(sealed.blob, fed=r.fed, reader=r.fed.hospitals[0].name)
-        opened = {
-            v.validator_id: load_model(sealed.blob, fed=r.fed, reader=v.validator_id)
-            for v in r.fed.validators
-        }
         used = available
-    metrics = {
-        v.validator_id: opened[v.validator_id].evaluate(v.holdout, "auc") for v in r.fed.validators
-    }
+    metrics = (
+        {v.validator_id: model.evaluate(v.holdout, "auc") for v in r.fed.validators}
+        if sealed is None
+        else _secure_aucs(r, sealed, available)
+    )
     metric = stake_weighted_median(
         [[metric_to_fixed(min(max(metrics[n], 0.0), 1.0))] for n in r.stakes],
         list(r.stakes.values()),
     )[0]
     return model, sealed, used, metrics, metric
+
+
+def _secure_aucs(r: _Round, sealed: SealedModel, available: Sequence[int]) -> dict[str, float]:
+    """Each validator's AUC of the aggregate, computed on shares (:func:`flai.mpc.holdout_auc`):
+    the nodes convert their aggregation shares to inference shares without reconstruction
+    (:func:`flai.mpc.convert_aggregate`), the validator sends its holdout as masked queries
+    and its labels as shares, and only the rank sum U is opened, to it."""
+    agg = r.fed.aggregation
+    config = InferenceConfig(n_nodes=agg.n_nodes, threshold=agg.threshold)
+    try:
+        parts, _ = convert_aggregate(
+            sealed.partials, sealed.weights, aggregation=agg, inference=config
+        )
+        deployment = MaskedInference.from_parts(
+            parts,
+            config=config,
+            model_id=b"flai/pipeline/acceptance" + struct.pack(">Q", r.round_id),
+            keypairs={n.index: n.keypair for n in r.fed.compute_nodes},
+        )
+        return {
+            v.validator_id: holdout_auc(
+                deployment,
+                deployment.user(r.fed.validator_keys[v.validator_id]),
+                v.holdout.X,
+                v.holdout.y,
+                available_nodes=available,
+            )
+            for v in r.fed.validators
+        }
+    except MPCError as exc:
+        raise PipelineError(f"{r.key}: the acceptance AUC on shares failed: {exc}") from exc
 
 
 def _post(

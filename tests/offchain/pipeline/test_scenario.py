@@ -80,6 +80,13 @@ def test_every_round_matches_the_engine(run, scenario):
         updates = [LogisticModel.from_bytes(o.update) for o in engine.outcomes]
         plain, _ = phi_weighted_fedavg(updates, [p / ONE for p in phi], previous=model)
         assert_allclose(aggregate.params, plain.params, atol=2e-4)
+        # the acceptance AUC, computed on the nodes' shares, is the AUC of the opened model
+        for v in validators:
+            assert_allclose(
+                rec["validator_metrics"][v.validator_id],
+                aggregate.evaluate(v.holdout, "auc"),
+                atol=2e-3,
+            )
         assert rec["phase"] == "accepted"
         model = aggregate
     version, version_cid = ledger.model_version()

@@ -154,6 +154,13 @@ def _truncated_shares(blob: bytes) -> bytes:
     return canonical_json(raw)
 
 
+def _truncated_aggregation_shares(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    body = base64.b64decode(raw["nodes"]["envelope"]["body"])
+    raw["nodes"]["envelope"]["body"] = base64.b64encode(body[:-5]).decode()
+    return canonical_json(raw)
+
+
 def _keys_as_list(blob: bytes) -> bytes:
     raw = json.loads(blob)
     raw["nodes"]["envelope"]["keys"] = list(raw["nodes"]["envelope"]["keys"].values())
@@ -166,6 +173,7 @@ MALFORMED = {
     "null": lambda blob: b"null",
     "keys-as-list": _keys_as_list,
     "truncated-shares": _truncated_shares,
+    "truncated-aggregation-shares": _truncated_aggregation_shares,
     "inconsistent": None,  # set below: scoring shares of another update
 }
 

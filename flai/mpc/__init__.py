@@ -101,9 +101,10 @@ from flai.mpc.secure_aggregation import (
 )
 from flai.mpc.secure_auc import AucDealer, auc_from_rank_sum, holdout_auc, secure_rank_sum
 from flai.mpc.secure_scoring.config import SecureScoringConfig
-from flai.mpc.secure_scoring.finalize import SecureScores, finalize_scores
-from flai.mpc.secure_scoring.node import ScoringNode
-from flai.mpc.secure_scoring.parties import ScoringClient, ScoringValidator
+from flai.mpc.secure_scoring.estimator import estimator
+from flai.mpc.secure_scoring.finalize import SecureScores, cosine_requests, finalize_scores
+from flai.mpc.secure_scoring.node import ScoringNode, combine_public
+from flai.mpc.secure_scoring.parties import OpenedScores, ScoringClient, ScoringValidator
 from flai.mpc.secure_scoring.round import secure_score_round
 from flai.mpc.session import SecureChannel, SessionHello
 from flai.mpc.shamir import ShamirShare, combine_secret, split_secret
@@ -148,6 +149,7 @@ __all__ = [
     "MultiEnvelope",
     "NodeMasks",
     "NodeShare",
+    "OpenedScores",
     "OpenedUpload",
     "PartialCommitment",
     "PartialMismatchError",
@@ -175,9 +177,12 @@ __all__ = [
     "UserMasks",
     "auc_from_rank_sum",
     "check_plan",
+    "combine_public",
     "combine_secret",
     "convert_aggregate",
+    "cosine_requests",
     "encode_weights",
+    "estimator",
     "finalize_scores",
     "holdout_auc",
     "open_body",

@@ -20,7 +20,6 @@ tokens (10¹⁸ wei); prices are in payment-token wei.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +44,11 @@ from flai.pipeline.fields import (
 from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
+    "COMPUTE_NODES",
     "CREATION_FEE",
     "DEPLOYER_FLAI",
     "EXTERNAL_MULTIPLIER",
     "KNOWN_NETWORKS",
-    "MAX_COMPUTE_NODES",
     "MAX_CROWDFUND_DAYS",
     "MAX_DECAY",
     "MAX_EXTERNALS",
@@ -59,7 +58,6 @@ __all__ = [
     "MAX_REQUESTS",
     "MAX_ROUNDS",
     "MAX_SEED",
-    "MAX_SHARE_SETS",
     "MAX_VALIDATORS",
     "MAX_VOTING_PERIOD",
     "MIN_DECAY",
@@ -102,10 +100,8 @@ MAX_HOSPITALS = 63
 """Most hospitals: the Shapley game holds at most 63 players (``flai.fl.MAX_PLAYERS``)."""
 MAX_VALIDATORS = 256
 """Most validators: ``TrainingOnboarding.MAX_MEMBERS`` (one bit each in a round's bitmap)."""
-MAX_SHARE_SETS = 64
-"""Most share sets C(nodes, t) of replicated secret sharing (``flai.mpc.ReplicatedScheme``)."""
-MAX_COMPUTE_NODES = MAX_SHARE_SETS
-"""Most compute nodes (C(n, 1) = n share sets)."""
+COMPUTE_NODES = 3
+"""Compute nodes of a scenario: secure scoring is a three-party protocol (``flai.mpc.rss3``)."""
 MAX_ROUNDS = 256
 """Most training rounds of a scenario; SBGT's index survives ≥ 341 rounds at λ = 0.8."""
 MAX_REQUESTS = 10_000
@@ -413,16 +409,13 @@ def _compute(raw: Any, rounds: int) -> ComputePlan:
     entry = mapping(raw, "compute")
     values = scalars(entry, ComputePlan, "compute", extra=("offline",))
     nodes, threshold = values["nodes"], values["threshold"]
-    # t >= 1 and t < n/2 need n >= 3; C(n, 1) = n share sets bound n
-    bounded(nodes, "compute.nodes", 3, MAX_COMPUTE_NODES)
-    if not 1 <= threshold or 2 * threshold >= nodes:
-        raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
-    if math.comb(nodes, threshold) > MAX_SHARE_SETS:
+    if nodes != COMPUTE_NODES:
         raise bad(
             "compute.nodes",
-            f"C({nodes}, {threshold}) = {math.comb(nodes, threshold)} share sets exceed "
-            f"{MAX_SHARE_SETS}: use fewer nodes or a smaller threshold",
+            f"secure scoring runs on exactly {COMPUTE_NODES} compute nodes, got {nodes}",
         )
+    if not 1 <= threshold or 2 * threshold >= nodes:
+        raise bad("compute.threshold", f"need 1 <= t < nodes/2 (001 §5.5), got {threshold}")
     offline_raw = mapping(get(entry, "offline", dict, "compute", {}), "compute.offline")
     offline: dict[int, tuple[int, ...]] = {}
     for key, value in offline_raw.items():

@@ -16,6 +16,7 @@ __all__ = [
     "ConsensusMismatchError",
     "JournalError",
     "LedgerRuleError",
+    "MalformedBlobError",
     "PipelineError",
     "StorageUnavailableError",
     "ThresholdUnavailableError",
@@ -64,6 +65,27 @@ class JournalError(PipelineError):
         super().__init__(f"journal {path}: {detail}")
         self.path = path
         self.detail = detail
+
+
+class MalformedBlobError(PipelineError, ValueError):
+    """A blob received from another party does not decode (the sender's fault).
+
+    Parameters
+    ----------
+    kind
+        What the blob should have been (``"update bundle"``, ``"inference-query"``, …).
+    field
+        The path of the offending field inside it (``""`` for the blob as a whole).
+    reason
+        What is wrong with it.
+    """
+
+    def __init__(self, *, kind: str, field: str, reason: str) -> None:
+        where = f" field {field!r}" if field else ""
+        super().__init__(f"malformed {kind}{where}: {reason}")
+        self.kind = kind
+        self.field = field
+        self.reason = reason
 
 
 class LedgerRuleError(PipelineError):

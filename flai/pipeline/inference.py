@@ -33,6 +33,7 @@ from flai.mpc import (
     InferenceClient,
     InferenceConfig,
     InferenceNode,
+    MPCError,
     TripleDealer,
     share_model,
 )
@@ -42,7 +43,7 @@ from flai.pipeline.codec import (
     encode_outputs,
     encode_sealed_shares,
 )
-from flai.pipeline.errors import ThresholdUnavailableError
+from flai.pipeline.errors import MalformedBlobError, ThresholdUnavailableError
 from flai.pipeline.journal import Journal
 from flai.pipeline.ports import ChainPort
 from flai.pipeline.roles import ComputeNode, ModelUser
@@ -107,20 +108,40 @@ class SecretSharedService:
     def evaluate(
         self, query: bytes, *, query_id: int, user_public: bytes, available: Sequence[int]
     ) -> bytes:
-        """Run the Beaver-triple logit on a sealed query; return the sealed outputs blob."""
+        """Run the Beaver-triple logit on a sealed query; return the sealed outputs blob.
+
+        Raises
+        ------
+        MalformedBlobError
+            The query does not decode, has the wrong length or does not open (the
+            user's fault; nothing is evaluated).
+        ThresholdUnavailableError
+            Fewer than t + 1 nodes available.
+        """
         need = self.config.threshold + 1
         if len(available) < need:
             raise ThresholdUnavailableError(
                 step=f"inference/{query_id}", available=len(available), required=need
+            )
+        sealed = decode_sealed_shares(query, kind="inference-query")
+        if sealed.length != self._length:
+            raise MalformedBlobError(
+                kind="inference-query",
+                field="shares.length",
+                reason=f"{sealed.length} features for a model of {self._length}",
             )
         dealt = self._dealer.deal(self._length)
         for node in self.nodes.values():
             node.add_triples([dealt[node.index]])
         active = [self.nodes[j] for j in available]
         triple_id = max(n.next_triple_id or 0 for n in active)
-        sealed = decode_sealed_shares(query, kind="inference-query")
         scheme = self.config.scheme
-        shares = {n.index: n.open_query(sealed, query_id=query_id) for n in active}
+        try:
+            shares = {n.index: n.open_query(sealed, query_id=query_id) for n in active}
+        except (MPCError, ValueError) as exc:
+            raise MalformedBlobError(
+                kind="inference-query", field="shares.envelope", reason=str(exc)
+            ) from exc
         masked = [n.mask(query_id, shares[n.index], triple_id=triple_id) for n in active]
         epsilon = scheme.reconstruct([m[0] for m in masked])
         delta = scheme.reconstruct([m[1] for m in masked])

@@ -32,6 +32,7 @@ from flai.pipeline.config import ScenarioConfig
 from flai.pipeline.errors import PipelineError
 from flai.pipeline.inference import InferenceOutcome, SecretSharedService, serve_inference
 from flai.pipeline.journal import Journal
+from flai.pipeline.model_release import load_model
 from flai.pipeline.ports import (
     ChainPort,
     ForkRecord,
@@ -122,10 +123,12 @@ class LifecycleResult:
 
 
 def _model(setting: Setting, storage: Storage, cid: str | None) -> LogisticModel:
-    """The model stored at ``cid``; zeros for ``None`` (no version accepted yet)."""
+    """The model at ``cid`` as a custodian opens it; zeros for ``None`` (none accepted yet)."""
     if cid is None:
         return LogisticModel.zeros(setting.test.num_features)
-    return LogisticModel.from_bytes(fetch(storage, cid, step="ledger/model"))
+    fed = setting.federation
+    blob = fetch(storage, cid, step="ledger/model")
+    return load_model(blob, fed=fed, reader=fed.hospitals[0].name)
 
 
 def _service(config: ScenarioConfig, setting: Setting, model: LogisticModel) -> SecretSharedService:

@@ -3,9 +3,10 @@
 Custodians are :class:`Hospital` (an :class:`flai.fl.Custodian` with its index), validators
 are the engine's :class:`flai.fl.Validator`; :class:`Federation` holds them with the compute
 nodes and the round settings. Each party that receives encrypted material holds an X25519
-key pair (:class:`flai.mpc.KeyPair`): validators (custodians seal their updates to them), compute
-nodes (custodians and model users send them replicated shares) and model users (nodes
-seal logit shares back to them). Private keys live in a :class:`KeyStore` directory, one
+key pair (:class:`flai.mpc.KeyPair`): custodians and validators (the compute nodes seal
+the accepted model and the validators' scores to them), compute nodes (custodians,
+validators and model users send them shares) and model users (nodes seal logit shares back
+to them). Private keys live in a :class:`KeyStore` directory, one
 32-byte file per party with mode 0600, created from the OS CSPRNG on first use and
 reloaded on a rerun — so a resumed run can still open what the interrupted one sealed.
 Only public keys are ever shared (on chain they would sit in the party's registration).
@@ -106,7 +107,8 @@ class ModelUser:
 @dataclass(frozen=True, eq=False)
 class Federation:
     """The parties and protocol settings of a training federation: validator ``v`` is
-    ``validators[v]`` and holds the key pair ``validator_keys[validator_id]``."""
+    ``validators[v]`` and holds the key pair ``validator_keys[validator_id]``; custodian
+    ``h`` holds ``custodian_keys[h.name]``."""
 
     hospitals: tuple[Hospital, ...]
     validators: tuple[Validator, ...]
@@ -115,6 +117,8 @@ class Federation:
     round_config: RoundConfig
     aggregation: AggregationConfig = field(default_factory=AggregationConfig)
     vote_tolerance: float = 0.0
+    custodian_keys: Mapping[str, KeyPair] = field(default_factory=dict)
+    """Custodian name → key pair (the accepted model is sealed to it)."""
 
     def hospital(self, name: str) -> Hospital:
         """A hospital by name."""

@@ -2,98 +2,94 @@
 
 Data flow of round ``t`` (001 §3.1–3.3, §5.2; FLock/DIN for scoring and consensus):
 
-1. the global model is stored on IPFS and the round opened on the ledger with its CID;
-2. each custodian trains locally (:func:`flai.fl.train_phase`), seals its serialized update
-   once for all validators (X25519 envelopes) and as replicated shares for the compute
-   nodes, stores that bundle on IPFS and commits the bundle's CID;
-3. the commit window closes; each validator fetches every committed bundle by the CID on
-   the ledger, opens its envelope, checks the update (:func:`flai.fl.check_phase`), scores
-   the accepted ones on its private holdout (:func:`flai.fl.score_phase`) and submits its
-   φ·1e18 vector;
+1. the round is opened on the ledger with the accepted model's CID (its sealed release),
+   or on the public all-zero starting model stored on IPFS;
+2. each custodian trains locally (:func:`flai.fl.train_phase`), secret-shares its update to
+   the three compute nodes only — replicated shares in Z_{2^44} for aggregation and
+   three-party shares in Z_{2^128} for scoring, both sealed to the nodes — stores that
+   bundle on IPFS and commits the bundle's CID;
+3. the commit window closes; the compute nodes fetch every committed bundle by the CID on
+   the ledger and decode it defensively (a malformed or unopenable bundle is rejected,
+   φ = 0); each validator secret-shares its holdout to the nodes, which score the updates
+   on shares and open each validator's Shapley values and standard errors to it only
+   (:func:`flai.pipeline.scoring.score_on_shares`); each validator computes its φ from
+   them by the plaintext rules and submits its φ·1e18 vector;
 4. consensus φ is the lower stake-weighted median of the submitted vectors with the
    ledger's stakes (:func:`flai.fl.stake_weighted_median`, the contract's rule);
-5. the available compute nodes (at least t + 1) open their shares of the updates with
-   φ > 0 and compute φ-weighted FedAvg on shares (:mod:`flai.mpc.secure_aggregation`);
-   t + 1 partials reconstruct the aggregate, whose serialization
-   (:meth:`flai.fl.LogisticModel.to_bytes`) is stored on IPFS;
+5. the available compute nodes (at least t + 1) compute φ-weighted FedAvg on the shares of
+   the updates with φ > 0 (:mod:`flai.mpc.secure_aggregation`) and seal their shares of
+   it to the custodians and validators (:func:`flai.pipeline.model_release.seal_aggregate`);
+   the release and its root commitment are stored on IPFS, and no node reconstructs the
+   aggregate; each validator's AUC of it is computed on the nodes' shares
+   (:func:`flai.mpc.convert_aggregate`, :func:`flai.mpc.holdout_auc`);
 6. the aggregate CID and the validators' median AUC (·1e6) are posted; the ledger's
    consensus is checked against step 4; validators vote (approve iff the aggregate's AUC
    on their holdout is not below the previous model's minus a tolerance) and the round
    is settled (accept iff aggVote ≥ 0, 003 §VI.E).
 
-Each step is a phase function (``_open``, ``_commit``, ``_score``, ``_agree``,
+Each step is a phase function (``_open_round``, ``_commit``, ``_score``, ``_agree``,
 ``_aggregate``, ``_post``, ``_settle``) over the round's :class:`_Round` state, composed by
-:func:`run_round_flow`; the numeric phases are the FL engine's (:mod:`flai.fl.round`), so
-the round computes what :func:`flai.fl.run_round` computes. Every ledger write and IPFS
-put is a journal step (:class:`~flai.pipeline.journal.Journal`), so rerunning the round
-after a crash continues where it stopped. Deterministic parts (training, scoring, the
-aggregate and its CID) are recomputed rather than stored.
+:func:`run_round_flow`. Every ledger write and IPFS put is a journal step
+(:class:`~flai.pipeline.journal.Journal`), so rerunning the round after a crash continues
+where it stopped. Training and the aggregate are deterministic and recomputed; secure
+scoring is randomized at its fixed-point resolution (probabilistic truncation on fresh
+shares), so a resumed round takes the score vectors already on the ledger as posted.
 
-Trust model, stated plainly: validators see every individual update in plaintext (they
-must, to score it on their holdout); compute nodes see only replicated shares of the
-updates with φ > 0, and t + 1 of them reconstruct the aggregate, which is then published
-on IPFS in plaintext so anyone can verify the CID accepted on chain; IPFS holds only
-sealed bundles (plus their round, sender and sample count) and the public models; the
-ledger holds CIDs, scores and metrics.
+Who sees what: validators receive only their own sealed (SV, SE) outputs and the public
+openings — never an update; compute nodes hold shares of every update and holdout (at most
+t = 1 of 3 colluding learn nothing from them) and of the aggregate, which only the
+custodians and validators open; a compute node that is down after scoring only affects
+aggregation.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flai.fl import (
     LogisticModel,
-    SerializationError,
     Validator,
-    ValidatorScores,
-    check_phase,
     majority_flags,
     metric_to_fixed,
-    score_phase,
     stake_weighted_median,
     train_phase,
 )
 from flai.mpc import (
     AggregationClient,
-    EnvelopeError,
-    open_for,
-    seal_for_many,
+    InferenceConfig,
+    MaskedInference,
+    MPCError,
+    ScoringClient,
+    convert_aggregate,
+    holdout_auc,
 )
-from flai.pipeline.aggregation import secure_aggregate
-from flai.pipeline.codec import decode_bundle, encode_bundle, update_aad
+from flai.pipeline.codec import encode_bundle
 from flai.pipeline.errors import (
     ConsensusMismatchError,
     PipelineError,
     StorageUnavailableError,
 )
 from flai.pipeline.journal import Journal
+from flai.pipeline.model_release import SealedModel, load_model, seal_aggregate
 from flai.pipeline.ports import ChainPort, RoundPhase
 from flai.pipeline.roles import Federation, Hospital
+from flai.pipeline.scoring import (
+    ScoringOutcome,
+    ValidatorAssessment,
+    score_on_shares,
+    secure_config,
+)
 from flai.storage import Storage, UnreachableError
 
 __all__ = [
     "RoundRecord",
     "ValidatorAssessment",
-    "assess",
     "fetch",
     "run_round_flow",
 ]
-
-
-@dataclass(frozen=True)
-class ValidatorAssessment:
-    """What one validator concluded about a round's submissions."""
-
-    validator: str
-    scores: tuple[int, ...]
-    """φ·1e18 per submitter (ledger order); 0 for a rejected update."""
-    flags: Mapping[str, tuple[str, ...]]
-    rejected: Mapping[str, str]
-    """Submitter → failed check."""
-    scored: ValidatorScores
-    """The engine's score phase for this validator."""
 
 
 @dataclass(frozen=True)
@@ -145,24 +141,20 @@ class RoundRecord:
 def _seal_update(
     fed: Federation, hospital: Hospital, update: LogisticModel, *, round_id: int
 ) -> bytes:
-    validator_keys = {
-        i: fed.validator_keys[v.validator_id].public_bytes for i, v in enumerate(fed.validators)
-    }
-    for_validators = seal_for_many(
-        update.to_bytes(), validator_keys, aad=update_aad(round_id, hospital.index)
-    )
     node_keys = {n.index: n.keypair.public_bytes for n in fed.compute_nodes}
-    client = AggregationClient(
+    aggregation = AggregationClient(
         client_id=hospital.index, config=fed.aggregation, node_public_keys=node_keys
     )
-    for_nodes = client.upload(update.params, round_id=round_id)
+    scoring = ScoringClient(
+        client_id=hospital.index, config=secure_config(fed), node_public_keys=node_keys
+    )
     return encode_bundle(
         round_id=round_id,
         custodian=hospital.name,
         client_id=hospital.index,
         num_samples=hospital.data.num_samples,
-        for_validators=for_validators,
-        for_nodes=for_nodes,
+        for_nodes=aggregation.upload(update.params, round_id=round_id),
+        for_scoring=scoring.upload(update.params, round_id=round_id),
     )
 
 
@@ -175,83 +167,6 @@ def _train(
         config=fed.round_config,
         t=t,
         index=hospital.index,
-    )
-
-
-# --------------------------------------------------------------------------- validator
-
-
-def _open(
-    fed: Federation, index: int, validator: Validator, round_id: int, name: str, bundle: bytes
-) -> tuple[LogisticModel, int]:
-    hospital = fed.hospital(name)
-    header, envelope, _ = decode_bundle(bundle)
-    # the associated data binds the round and the sender as the *ledger* knows them, so a
-    # bundle replayed from another round or custodian does not open
-    payload, _ = open_for(
-        envelope,
-        index,
-        fed.validator_keys[validator.validator_id],
-        aad=update_aad(round_id, hospital.index),
-    )
-    if payload is None:
-        raise EnvelopeError("validator was not given the data key")
-    return LogisticModel.from_bytes(payload), int(header["num_samples"])
-
-
-def assess(
-    fed: Federation,
-    validator: Validator,
-    *,
-    t: int,
-    round_id: int,
-    global_model: LogisticModel,
-    submitters: Sequence[str],
-    bundles: Mapping[str, bytes],
-) -> ValidatorAssessment:
-    """Open, check and score a round's bundles as ``validator`` (the engine's check and
-    score phases, after the envelopes). A lazy validator opens nothing."""
-    index = fed.validators.index(validator)
-    updates: list[LogisticModel | None] = []
-    counts: list[int] = []
-    rejected: dict[str, str] = {}
-    for name in submitters if validator.behaviour != "lazy" else ():
-        try:
-            update, count = _open(fed, index, validator, round_id, name, bundles[name])
-        except (EnvelopeError, SerializationError, ValueError, KeyError, TypeError):
-            rejected[name] = "envelope"
-            updates.append(None)
-            counts.append(0)
-            continue
-        check = check_phase(
-            update, global_model=global_model, custodian=name, config=fed.round_config.checks
-        )
-        if check.rejection is not None:
-            rejected[name] = check.rejection
-        updates.append(update if check.accepted else None)
-        counts.append(count)
-    if validator.behaviour == "lazy":
-        updates, counts = [None] * len(submitters), [0] * len(submitters)
-    scored = score_phase(
-        validator,
-        index=index,
-        global_model=global_model,
-        updates=updates,
-        num_samples=counts,
-        config=fed.round_config,
-        t=t,
-    )
-    flags = {
-        name: tuple(sorted(f.value for f in scored.flags[i]))
-        for i, name in enumerate(submitters)
-        if updates[i] is not None
-    }
-    return ValidatorAssessment(
-        validator=validator.validator_id,
-        scores=scored.phi_fixed,
-        flags=flags,
-        rejected=rejected,
-        scored=scored,
     )
 
 
@@ -277,16 +192,21 @@ class _Round:
     assessments: list[ValidatorAssessment] = field(default_factory=list)
     phi: dict[str, int] = field(default_factory=dict)
     stakes: dict[str, int] = field(default_factory=dict)
+    outcome: ScoringOutcome | None = None
 
     def __post_init__(self) -> None:
         self.key = f"round/{self.t}"
 
 
 def _open_round(r: _Round) -> None:
-    """Store the global model and open the round on it (phase 1)."""
-    r.global_cid = r.journal.once(
-        f"{r.key}/global", lambda: r.storage.put(r.global_model.to_bytes())
-    )
+    """Open the round on the accepted model's sealed release, or on the public starting
+    model when none was accepted yet (phase 1)."""
+
+    def global_cid() -> str:
+        _, accepted = r.port.model_version()
+        return accepted if accepted is not None else r.storage.put(r.global_model.to_bytes())
+
+    r.global_cid = r.journal.once(f"{r.key}/global", global_cid)
     opened = int(
         r.journal.once(
             f"{r.key}/open",
@@ -330,38 +250,35 @@ def _commit(r: _Round) -> None:
 
 
 def _score(r: _Round) -> None:
-    """Validators fetch by the ledger's CIDs, open, check, score and submit (phase 3)."""
+    """The nodes fetch by the ledger's CIDs and score on shares; validators submit (phase 3)."""
     r.submitters = r.port.submitters(r.round_id)
     r.update_cids = {n: r.port.update_cid(r.round_id, n) or "" for n in r.submitters}
     r.bundles = {
         n: fetch(r.storage, cid, step=f"{r.key}/fetch/{n}") for n, cid in r.update_cids.items()
     }
-    for v in r.fed.validators:
-        a = assess(
-            r.fed,
-            v,
-            t=r.t,
-            round_id=r.round_id,
-            global_model=r.global_model,
-            submitters=r.submitters,
-            bundles=r.bundles,
-        )
-        r.assessments.append(a)
+    r.outcome = score_on_shares(
+        r.fed,
+        t=r.t,
+        round_id=r.round_id,
+        global_model=r.global_model,
+        submitters=r.submitters,
+        bundles=r.bundles,
+        cids=r.update_cids,
+        step=f"{r.key}/score",
+    )
+    for a in r.outcome.assessments:
 
         def submit(a: ValidatorAssessment = a) -> list[int]:
             r.port.submit_scores(round_id=r.round_id, validator=a.validator, scores=a.scores)
             return list(a.scores)
 
-        def scored(v: Validator = v) -> list[int] | None:
-            row = r.port.scores_of(r.round_id, v.validator_id)
+        def scored(name: str = a.validator) -> list[int] | None:
+            row = r.port.scores_of(r.round_id, name)
             return None if row is None else list(row)
 
-        submitted = r.journal.once(f"{r.key}/scores/{v.validator_id}", submit, probe=scored)
-        if tuple(submitted) != a.scores:
-            raise PipelineError(
-                f"{r.key}: {v.validator_id} posted {submitted} but now computes "
-                f"{list(a.scores)}; scoring must be deterministic for a resumed run"
-            )
+        submitted = r.journal.once(f"{r.key}/scores/{a.validator}", submit, probe=scored)
+        # a resumed round scores on fresh holdout shares: the vector on the ledger stands
+        r.assessments.append(replace(a, scores=tuple(int(s) for s in submitted)))
 
 
 def _agree(r: _Round) -> None:
@@ -385,33 +302,80 @@ def _agree(r: _Round) -> None:
 
 def _aggregate(
     r: _Round, down_nodes: Sequence[int]
-) -> tuple[LogisticModel, list[int], dict[str, float], int]:
-    """Secure φ-weighted FedAvg on the available nodes; the validators' median AUC
-    (phase 5). Returns the model, the nodes used, each validator's AUC and the metric."""
+) -> tuple[LogisticModel, SealedModel | None, list[int], dict[str, float], int]:
+    """Secure φ-weighted FedAvg on the available nodes, sealed to the readers; each
+    validator opens it and evaluates it on its holdout; their median AUC (phase 5).
+    Returns the model (as a reader opens it), the release, the nodes used, each
+    validator's AUC and the metric."""
     available = [n.index for n in r.fed.compute_nodes if n.index not in set(down_nodes)]
+    sealed: SealedModel | None = None
     if sum(r.phi.values()) == 0:
         model, used = r.global_model, []
     else:
-        model = secure_aggregate(
+        assert r.outcome is not None
+        sealed = seal_aggregate(
             r.fed,
             round_id=r.round_id,
-            bundles=r.bundles,
+            nodes=r.outcome.nodes,
             phi=r.phi,
             available=available,
             step=f"{r.key}/aggregate",
         )
+        model = load_model(sealed.blob, fed=r.fed, reader=r.fed.hospitals[0].name)
         used = available
-    metrics = {v.validator_id: model.evaluate(v.holdout, "auc") for v in r.fed.validators}
+    metrics = (
+        {v.validator_id: model.evaluate(v.holdout, "auc") for v in r.fed.validators}
+        if sealed is None
+        else _secure_aucs(r, sealed, available)
+    )
     metric = stake_weighted_median(
         [[metric_to_fixed(min(max(metrics[n], 0.0), 1.0))] for n in r.stakes],
         list(r.stakes.values()),
     )[0]
-    return model, used, metrics, metric
+    return model, sealed, used, metrics, metric
 
 
-def _post(r: _Round, model: LogisticModel, metric: int) -> tuple[str, int]:
-    """Store and post the aggregate, then check the ledger's consensus (phase 6)."""
-    cid = r.journal.once(f"{r.key}/aggregate", lambda: r.storage.put(model.to_bytes()))
+def _secure_aucs(r: _Round, sealed: SealedModel, available: Sequence[int]) -> dict[str, float]:
+    """Each validator's AUC of the aggregate, computed on shares (:func:`flai.mpc.holdout_auc`):
+    the nodes convert their aggregation shares to inference shares without reconstruction
+    (:func:`flai.mpc.convert_aggregate`), the validator sends its holdout as masked queries
+    and its labels as shares, and only the rank sum U is opened, to it."""
+    agg = r.fed.aggregation
+    config = InferenceConfig(n_nodes=agg.n_nodes, threshold=agg.threshold)
+    try:
+        parts, _ = convert_aggregate(
+            sealed.partials, sealed.weights, aggregation=agg, inference=config
+        )
+        deployment = MaskedInference.from_parts(
+            parts,
+            config=config,
+            model_id=b"flai/pipeline/acceptance" + struct.pack(">Q", r.round_id),
+            keypairs={n.index: n.keypair for n in r.fed.compute_nodes},
+        )
+        return {
+            v.validator_id: holdout_auc(
+                deployment,
+                deployment.user(r.fed.validator_keys[v.validator_id]),
+                v.holdout.X,
+                v.holdout.y,
+                available_nodes=available,
+            )
+            for v in r.fed.validators
+        }
+    except MPCError as exc:
+        raise PipelineError(f"{r.key}: the acceptance AUC on shares failed: {exc}") from exc
+
+
+def _post(
+    r: _Round, model: LogisticModel, sealed: SealedModel | None, metric: int
+) -> tuple[str, int]:
+    """Store and post the sealed aggregate (the global model's CID when nothing was
+    credited), then check the ledger's consensus (phase 6)."""
+    if sealed is None:
+        cid = r.global_cid
+    else:
+        blob = sealed.blob
+        cid = r.journal.once(f"{r.key}/aggregate", lambda: r.storage.put(blob))
 
     def finalize() -> list[Any]:
         r.port.finalize_round(round_id=r.round_id, aggregate_cid=cid, metric=metric)
@@ -423,7 +387,8 @@ def _post(r: _Round, model: LogisticModel, metric: int) -> tuple[str, int]:
 
     cid, metric = r.journal.once(f"{r.key}/finalize", finalize, probe=posted)
     # the posted CID is authoritative: a resumed run must continue from exactly that model
-    if LogisticModel.from_bytes(fetch(r.storage, cid, step=f"{r.key}/finalize")) != model:
+    stored = fetch(r.storage, cid, step=f"{r.key}/finalize")
+    if load_model(stored, fed=r.fed, reader=r.fed.hospitals[0].name) != model:
         raise PipelineError(
             f"{r.key}: the aggregate posted as {cid} differs from the one recomputed"
         )
@@ -504,8 +469,8 @@ def run_round_flow(
     _commit(r)
     _score(r)
     _agree(r)
-    model, used, metrics, metric = _aggregate(r, down_nodes)
-    aggregate_cid, metric = _post(r, model, metric)
+    model, sealed, used, metrics, metric = _aggregate(r, down_nodes)
+    aggregate_cid, metric = _post(r, model, sealed, metric)
     votes, phase = _settle(r, metrics)
     next_model = model if phase == RoundPhase.ACCEPTED.value else global_model
     flags = majority_flags(

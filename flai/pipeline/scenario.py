@@ -162,6 +162,7 @@ def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
             n_nodes=config.compute.nodes, threshold=config.compute.threshold
         ),
         vote_tolerance=config.training.vote_tolerance,
+        custodian_keys={h.name: keys.key(h.name) for h in config.hospitals},
     )
     plan = config.inference
     externals = plan.external_users

@@ -56,6 +56,7 @@ def _mutated(edit) -> dict[str, Any]:
             "unknown",
         ),
         (lambda r: r["compute"].update(threshold=2), "compute.threshold", "t < nodes/2"),
+        (lambda r: r["compute"].update(nodes=5), "compute.nodes", "exactly 3"),
         (lambda r: r["compute"]["offline"].update({1: [0, 2]}), "compute.offline.1", "fewer than"),
         (lambda r: r["hospitals"][0].update(name="val-eu"), "hospitals", "used twice"),
         (lambda r: r.update(colour="red"), "colour", "unknown field"),

@@ -21,8 +21,7 @@ import yaml
 
 from flai.chain import PlatformConfig
 from flai.fl.coalition import MAX_PLAYERS
-from flai.mpc import Ring
-from flai.mpc.replicated import ReplicatedScheme
+from flai.mpc.rss3 import N_NODES
 from flai.pipeline import (
     FAULT_ENV,
     ConfigError,
@@ -269,7 +268,7 @@ def test_crowdfund_sdt_beyond_the_cap_is_refused():
         ({"seed": cfg.MAX_SEED + 1}, "seed"),
         ({"training__epochs": 10**9}, "training.epochs"),
         ({"training__vote_tolerance": 2.0}, "training.vote_tolerance"),
-        ({"compute__nodes": 12, "compute__threshold": 2}, "compute.nodes"),  # C(12, 2) = 66
+        ({"compute__nodes": 5, "compute__threshold": 2}, "compute.nodes"),
         ({"compute__nodes": 3, "compute__threshold": 0}, "compute.threshold"),
         ({"validators": [{"name": f"v{i}", "stake": 1} for i in range(257)]}, "validators"),
         ({"backers": {"pharma-co": 0}}, "backers.pharma-co"),
@@ -291,13 +290,13 @@ def test_values_at_the_bounds_are_accepted():
             governance__vote_window=2**32 - 1,
             rfm__sdt_cap=2**96 - 1,
             seed=cfg.MAX_SEED,
-            compute__nodes=cfg.MAX_COMPUTE_NODES,
+            compute__nodes=cfg.COMPUTE_NODES,
             compute__threshold=1,
-            compute__offline={0: [0], 2: [1, 2]},
+            compute__offline={0: [0], 2: [1]},
         )
     )
     assert config.points_per_round * WAD <= 2**80
-    assert config.compute.offline == {0: (0,), 2: (1, 2)}
+    assert config.compute.offline == {0: (0,), 2: (1,)}
 
 
 # ------------------------------------------------------------------ bounds pinned to source
@@ -333,9 +332,7 @@ def test_funding_bounds_match_the_platform_defaults():
 
 def test_engine_bounds_match_the_engine():
     assert cfg.MAX_HOSPITALS == MAX_PLAYERS
-    ReplicatedScheme(n_nodes=cfg.MAX_COMPUTE_NODES, threshold=1, ring=Ring(44))
-    with pytest.raises(ValueError, match="too many"):
-        ReplicatedScheme(n_nodes=cfg.MAX_COMPUTE_NODES + 1, threshold=1, ring=Ring(44))
+    assert cfg.COMPUTE_NODES == N_NODES
 
 
 # ------------------------------------------------------------------ key files

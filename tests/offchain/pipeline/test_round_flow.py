@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 
 import numpy as np
 import pytest
 import yaml
 
 from flai.fl import LogisticModel, run_round
-from flai.mpc import InferenceClient, InferenceConfig
+from flai.mpc import InferenceClient, InferenceConfig, secure_score_round
 from flai.pipeline import (
     ChainPort,
     KeyStore,
     ThresholdUnavailableError,
     build_setting,
     parse_config,
+    round_flow,
     run_lifecycle,
 )
 from flai.pipeline.codec import decode_outputs, encode_sealed_shares
 from flai.pipeline.inference import SecretSharedService
-from flai.pipeline.round_flow import _seal_update, _train, assess
-from flai.storage import LocalStore
+from flai.pipeline.round_flow import _seal_update, _train
+from flai.pipeline.scoring import score_on_shares, secure_config
+from flai.storage import LocalStore, canonical_json
 from tests.offchain.pipeline.conftest import SCENARIO, make_ledger
 
 ONE = 10**18
@@ -69,7 +73,19 @@ def test_update_failing_a_check_is_rejected_with_phi_zero(small, tmp_path):
         round_index=0,
     )
     assert engine.outcome("booster").rejection == "norm"
-    assert tuple(rec["consensus"]) == engine.phi_fixed
+    # the pipeline's validators score exactly what flai.mpc's secure scoring computes on the
+    # same updates and holdouts (up to its fixed-point truncation noise)
+    base = LogisticModel.zeros(30)
+    library = secure_score_round(
+        base=base,
+        updates=[_train(fed, h, base, 0) for h in fed.hospitals],
+        holdouts=[v.holdout for v in fed.validators],
+        config=secure_config(fed),
+    )
+    assert library.accepted == (0, 1, 2)
+    for v, scores in zip(fed.validators, library.scores, strict=True):
+        posted = np.array(rec["validator_scores"][v.validator_id][:3]) / ONE
+        np.testing.assert_allclose(posted, scores.phi, rtol=0, atol=2e-3)
 
 
 def _bundles(setting, round_id: int):
@@ -88,12 +104,113 @@ def test_malformed_and_replayed_bundles_are_rejected(small, tmp_path):
     _, old = _bundles(setting, round_id=4)
     names = tuple(bundles)
     bundles["a"] = b"not a bundle"
-    bundles["b"] = old["b"]  # replayed from round 4: the associated data does not match
+    bundles["b"] = old["b"]  # replayed from round 4: the header and associated data differ
     bundles["c"] = bundles["booster"]  # c re-posts someone else's bundle
-    v = fed.validators[0]
-    got = assess(fed, v, t=0, round_id=5, global_model=base, submitters=names, bundles=bundles)
-    assert got.rejected == {"a": "envelope", "b": "envelope", "c": "envelope", "booster": "norm"}
-    assert got.scores == (0, 0, 0, 0)
+    got = score_on_shares(
+        fed,
+        t=0,
+        round_id=5,
+        global_model=base,
+        submitters=names,
+        bundles=bundles,
+        cids={n: f"cid-{n}" for n in names},
+        step="test",
+    )
+    assert got.rejected == {"a": "bundle", "b": "bundle", "c": "bundle", "booster": "norm"}
+    assert all(a.scores == (0, 0, 0, 0) for a in got.assessments)
+
+
+def _header_lies(blob: bytes, round_id: int) -> bytes:
+    """b's bundle with the header of round ``round_id``: it parses, but its shares were
+    sealed for another round, so no node can open them."""
+    raw = json.loads(blob)
+    raw["round_id"] = round_id
+    return canonical_json(raw)
+
+
+def test_replayed_shares_under_a_rewritten_header_do_not_open(small, tmp_path):
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "keys"))
+    base, bundles = _bundles(setting, round_id=5)
+    _, old = _bundles(setting, round_id=4)
+    bundles["b"] = _header_lies(old["b"], 5)
+    got = score_on_shares(
+        setting.federation,
+        t=0,
+        round_id=5,
+        global_model=base,
+        submitters=tuple(bundles),
+        bundles=bundles,
+        cids={n: f"cid-{n}" for n in bundles},
+        step="test",
+    )
+    assert got.rejected == {"b": "envelope", "booster": "norm"}
+    assert all(a.scores[1] == 0 and a.scores[0] > 0 for a in got.assessments)
+
+
+def _truncated_shares(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    body = base64.b64decode(raw["scoring"]["envelope"]["body"])
+    raw["scoring"]["envelope"]["body"] = base64.b64encode(body[: len(body) // 2]).decode()
+    return canonical_json(raw)
+
+
+def _truncated_aggregation_shares(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    body = base64.b64decode(raw["nodes"]["envelope"]["body"])
+    raw["nodes"]["envelope"]["body"] = base64.b64encode(body[:-5]).decode()
+    return canonical_json(raw)
+
+
+def _keys_as_list(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    raw["nodes"]["envelope"]["keys"] = list(raw["nodes"]["envelope"]["keys"].values())
+    return canonical_json(raw)
+
+
+MALFORMED = {
+    "five": lambda blob: b"5",
+    "empty-list": lambda blob: b"[]",
+    "null": lambda blob: b"null",
+    "keys-as-list": _keys_as_list,
+    "truncated-shares": _truncated_shares,
+    "truncated-aggregation-shares": _truncated_aggregation_shares,
+    "inconsistent": None,  # set below: scoring shares of another update
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_a_committed_malformed_bundle_scores_zero_and_is_flagged(
+    small, tmp_path, monkeypatch, shape
+):
+    honest_seal = round_flow._seal_update
+
+    def seal(fed, hospital, update, *, round_id):
+        blob = honest_seal(fed, hospital, update, round_id=round_id)
+        if hospital.name != "c":
+            return blob
+        if shape == "inconsistent":
+            # aggregation shares of the real update, scoring shares of a different one
+            other = LogisticModel(params=update.params + 0.01)
+            raw = json.loads(blob)
+            raw["scoring"] = json.loads(honest_seal(fed, hospital, other, round_id=round_id))[
+                "scoring"
+            ]
+            return canonical_json(raw)
+        return MALFORMED[shape](blob)
+
+    monkeypatch.setattr(round_flow, "_seal_update", seal)
+    ledger = make_ledger(small)
+    result = run_lifecycle(
+        config=small, port=ledger, storage=LocalStore(root=tmp_path / "s"), workdir=tmp_path / "w"
+    ).to_json()
+    rec = result["rounds"][0]
+    phi = dict(zip(rec["submitters"], rec["consensus"], strict=True))
+    assert rec["phase"] == "accepted"
+    assert phi["c"] == 0 and "rejected" in rec["flags"]["c"]
+    assert all(
+        scores[rec["submitters"].index("c")] == 0 for scores in rec["validator_scores"].values()
+    )
+    assert phi["a"] > 0 and phi["b"] > 0
 
 
 def test_inference_with_one_node_down_and_below_threshold(small, tmp_path):
@@ -188,3 +305,46 @@ def test_journal_of_another_scenario_is_refused(small, scenario, tmp_path):
         run_lifecycle(
             config=scenario, port=make_ledger(scenario), storage=storage, workdir=tmp_path / "w"
         )
+
+
+def _query_with_truncated_body(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    body = base64.b64decode(raw["shares"]["envelope"]["body"])
+    raw["shares"]["envelope"]["body"] = base64.b64encode(body[:-7]).decode()
+    return canonical_json(raw)
+
+
+def _query_with_keys_as_list(blob: bytes) -> bytes:
+    raw = json.loads(blob)
+    raw["shares"]["envelope"]["keys"] = list(raw["shares"]["envelope"]["keys"].values())
+    return canonical_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "field"),
+    [
+        (lambda blob: b"5", ""),
+        (lambda blob: b'{"format": "flai/pipeline/v1", "kind": "inference-query"}', "format"),
+        (lambda blob: b"[]", ""),
+        (lambda blob: b"null", ""),
+        (lambda blob: b"\xff\xfe", ""),
+        (_query_with_keys_as_list, "shares.envelope.keys"),
+        (_query_with_truncated_body, "shares.envelope"),
+    ],
+)
+def test_a_malformed_query_is_a_typed_error_naming_the_field(small, tmp_path, corrupt, field):
+    from flai.pipeline import MalformedBlobError
+
+    setting = build_setting(small, keys=KeyStore(directory=tmp_path / "keys"))
+    model = LogisticModel(params=np.random.default_rng(2).normal(size=31))
+    config = InferenceConfig()
+    service = SecretSharedService(
+        model=model, nodes=setting.federation.compute_nodes, config=config
+    )
+    user = InferenceClient(config=config)
+    sealed = user.seal_query(setting.test.X[0], service.public_keys, query_id=4)
+    blob = encode_sealed_shares(sealed, kind="inference-query")
+    with pytest.raises(MalformedBlobError) as info:
+        service.evaluate(corrupt(blob), query_id=4, user_public=user.public_key, available=[0, 1])
+    assert info.value.kind == "inference-query"
+    assert info.value.field == field

@@ -397,6 +397,13 @@ class InMemoryLedger:
                 return self.request(i)
         return None
 
+    def requests_of(self, *, user: str, kind: str) -> tuple[PaidRequest, ...]:
+        return tuple(
+            self.request(i)
+            for i, req in enumerate(self._state["requests"], start=1)
+            if req["user"] == user and req["kind"] == kind
+        )
+
     def fulfil(self, *, request_id: int, output_cid: str) -> None:
         req = self._state["requests"][request_id - 1]
         if req["output"] is not None:

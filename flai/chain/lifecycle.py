@@ -3,8 +3,9 @@
 :func:`setup_lifecycle` deploys the protocol and the market and brings the scenario's RFM
 to a training SubDAO with an analytics SubDAO beside it, through the same steps the
 README's scripts run one by one (:mod:`flai.chain.steps`). :func:`open_lifecycle` does
-that once per work directory (or loads what ``workdir/deployment.json`` names) and returns
-the :class:`~flai.chain.port.BrownieChainPort` the off-chain lifecycle
+that once per work directory — journalled, and resumed from the chain after a crash, the
+deployment found by address in ``workdir/deployment.json`` — and returns the
+:class:`~flai.chain.port.BrownieChainPort` the off-chain lifecycle
 (:func:`flai.pipeline.run_lifecycle`) drives; :func:`step_port` builds the port of a step
 script from a deployment file.
 """

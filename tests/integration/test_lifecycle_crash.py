@@ -16,8 +16,10 @@ as the reference's.
 The fault points (``FLAI_PIPELINE_FAULT=kill:tx:<gas step>``, :mod:`flai.pipeline.journal`)
 kill the process after a transaction is mined and before its gas line is written — the
 worst moment for the gas table — during the set-up's onboarding, right after a chamber
-proposal (the revocation), right after a chamber vote (the member ranking) and right after
-the fork proposal. A last test deletes the journal after a paid inference and reruns.
+vote (the member ranking), right after a chamber proposal (the revocation) and right after
+the fork proposal; one work directory is killed at each in turn (each rerun must get past
+the point the previous run died at), then completed. Another test deletes the journal
+after a paid inference and reruns.
 """
 
 from __future__ import annotations
@@ -176,27 +178,31 @@ def _assert_same_as_reference(ref: dict[str, Any], work: Path, sent: int, first:
     assert sent == ref["sent"]
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param("kill:tx:onboard/apply contributor", id="during-setup-onboarding"),
-        pytest.param("kill:tx:technical/revoke poisoners/propose", id="after-chamber-propose"),
-        pytest.param("kill:tx:market/ranks (financial chamber)/vote", id="after-chamber-vote"),
-        pytest.param("kill:tx:technical/fork+retire/propose", id="after-fork-proposal"),
-    ],
+#: The fault points, in the order the lifecycle reaches them.
+FAULTS = (
+    "kill:tx:onboard/apply contributor",  # during the set-up (RFM onboarding)
+    "kill:tx:market/ranks (financial chamber)/vote",  # right after a chamber vote
+    "kill:tx:technical/revoke poisoners/propose",  # right after a chamber proposal
+    "kill:tx:technical/fork+retire/propose",  # right after the fork proposal
 )
-def test_killed_at_a_fault_point_the_rerun_equals_the_uninterrupted_run(
-    reference, small_config, tmp_path, fault
+
+
+def test_killed_at_each_fault_point_in_turn_the_last_rerun_equals_the_uninterrupted_run(
+    reference, small_config, tmp_path
 ):
+    """One work directory, killed at every fault point in turn: each rerun resumes what
+    the previous run left (it would exit with an error, not be killed at the next point,
+    if it could not), and the last one completes."""
     work = tmp_path / "work"
     before, first = _sent(), web3.eth.block_number + 1
-    killed = _run_script(small_config, work, fault)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    # the process died between the fault's transaction and its gas line: the meter's
-    # intent for it (sender, nonce) is the last line of the gas file
-    last = json.loads((work / "gas.jsonl").read_text().splitlines()[-1])
-    assert last["sent"] == fault.split(":", 2)[2]
-    assert web3.eth.get_transaction_count(last["from"]) == last["nonce"] + 1  # it was mined
+    for fault in FAULTS:
+        killed = _run_script(small_config, work, fault)
+        assert killed.returncode == -signal.SIGKILL, (fault, killed.stderr[-3000:])
+        # the process died between the fault's transaction and its gas line: the meter's
+        # intent for it (sender, nonce) is the last line of the gas file, and it was mined
+        last = json.loads((work / "gas.jsonl").read_text().splitlines()[-1])
+        assert last["sent"] == fault.split(":", 2)[2], fault
+        assert web3.eth.get_transaction_count(last["from"]) > last["nonce"], fault
 
     resumed = _run_script(small_config, work)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

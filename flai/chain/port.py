@@ -289,6 +289,13 @@ class BrownieChainPort:
         sbgt = self.suite.sbgt
         return {n: int(sbgt.pointsOf(self._acct(n))) for n in self.roles.hospitals}
 
+    def revoked_points(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for log in self.logs(self.suite.sbgt, "PointsRevoked"):
+            name = self.roles.name_of(log["args"]["account"])
+            out[name] = out.get(name, 0) + int(log["args"]["pointsRemoved"])
+        return out
+
     def slashed(self) -> dict[str, int]:
         out = {n: 0 for n in self.roles.validators}
         for log in self.logs(self._rounds, "ValidatorSlashed"):

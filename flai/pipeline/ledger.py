@@ -436,11 +436,15 @@ class InMemoryLedger:
             if name in self._state["revoked"]:
                 continue
             self._state["revoked"][name] = self._state["collateral"]
+            self._state.setdefault("burned", {})[name] = self._state["points"][name]
             self._state["points"][name] = 0
             self._written("revoke", name)
 
     def revoked(self) -> Mapping[str, int]:
         return dict(self._state["revoked"])
+
+    def revoked_points(self) -> Mapping[str, int]:
+        return dict(self._state.get("burned", {}))
 
     def fork_and_retire(self, *, domain: str) -> None:
         if self._state["fork"] is not None:

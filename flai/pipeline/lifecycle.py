@@ -182,8 +182,13 @@ def run_lifecycle(
 
         version, version_cid = port.model_version()
         model = _model(setting, storage, version_cid)
-        # read once: the revocation below burns the poisoners' points
-        points = dict(journal.once("lifecycle/points", lambda: dict(port.points())))
+        def trained_points() -> dict[str, int]:
+            # the points training left: a revocation below burns the poisoners' (a rerun
+            # whose journal was lost adds back what it burned)
+            burned = port.revoked_points()
+            return {n: p + burned.get(n, 0) for n, p in port.points().items()}
+
+        points = dict(journal.once("lifecycle/points", trained_points))
         ranking = [
             h.name for h in sorted(fed.hospitals, key=lambda h: (-points.get(h.name, 0), h.index))
         ]

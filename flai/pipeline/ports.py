@@ -217,6 +217,10 @@ class ChainPort(Protocol):
         """SBGT points π per contributor (1e18 fixed point)."""
         ...
 
+    def revoked_points(self) -> Mapping[str, int]:
+        """Revoked contributor → the SBGT points its revocation burned."""
+        ...
+
     def slashed(self) -> Mapping[str, int]:
         """Deposit slashed so far, per validator."""
         ...

@@ -19,7 +19,7 @@ worst moment for the gas table — during the set-up's onboarding, right after a
 vote (the member ranking), right after a chamber proposal (the revocation) and right after
 the fork proposal; one work directory is killed at each in turn (each rerun must get past
 the point the previous run died at), then completed. Another test deletes the journal
-after a paid inference and reruns.
+after a paid inference, reruns, deletes it again after the revocation, and reruns.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ import pytest
 import yaml
 from brownie import web3
 
-from flai.chain import ChainError, load_deployment, open_lifecycle, read_deployment
+from flai.chain import (
+    ChainError,
+    lifecycle_roles,
+    load_deployment,
+    open_lifecycle,
+    read_deployment,
+)
 from flai.chain.runtime import CHAIN_RPC_ENV
 from flai.pipeline.config import load_config
 from flai.pipeline.errors import JournalError
@@ -57,6 +63,10 @@ def small_config(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("config") / "scenario.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def _roles(config: Path):
+    return lifecycle_roles(load_config(config), list(brownie.accounts))
 
 
 def _run_script(config: Path, workdir: Path, fault: str | None = None):
@@ -220,6 +230,11 @@ def test_journal_deleted_mid_lifecycle_pays_nothing_twice_and_trains_no_extra_ro
     lid = int(d.marketplace.listingOf(d.suite.subdao))
     assert len(_events(d.marketplace, "Requested", d.start_block)) == 4  # requests 0–3 paid
     (work / "journal.jsonl").unlink()
+    # lost again once the poisoner is revoked (its SBGT points burned)
+    killed = _run_script(small_config, work, "kill:after:lifecycle/revoke")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert int(d.suite.sbgt.pointsOf(_roles(small_config).account("rogue-lab"))) == 0
+    (work / "journal.jsonl").unlink()
 
     resumed = _run_script(small_config, work)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -239,6 +254,8 @@ def test_journal_deleted_mid_lifecycle_pays_nothing_twice_and_trains_no_extra_ro
     )
     # no extra round: the rounds on the chain are the scenario's, the model version with them
     assert int(d.suite.rounds.roundCount()) == config.rounds == after["model_version"]
+    # the points training left, the revoked poisoner's included (read back from the burn)
+    assert after["points"]["rogue-lab"] == reference["report"]["points"]["rogue-lab"] > 0
     _assert_same_as_reference(reference, work, _sent() - before, first)
 
 

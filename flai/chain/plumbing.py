@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flai.chain.errors import ChainError
 
@@ -142,7 +142,7 @@ class GasMeter:
         from flai.pipeline.journal import fault_point
 
         who = address(sender)
-        nonce = _nonce(who)
+        nonce = _nonce(who, "pending")  # the nonce this transaction will take
         self._append({"sent": step, "from": who, "nonce": nonce})
         tx = transact(method, *args, sender=sender)
         fault_point("tx", step)
@@ -166,11 +166,11 @@ class GasMeter:
         return out
 
 
-def _nonce(who: str) -> int:
+def _nonce(who: str, block: Literal["latest", "pending"] = "latest") -> int:
     from brownie import web3
     from web3 import Web3
 
-    return int(web3.eth.get_transaction_count(Web3.to_checksum_address(who)))
+    return int(web3.eth.get_transaction_count(Web3.to_checksum_address(who), block))
 
 
 def _mined_gas(sender: str, nonce: int, *, step: str) -> int | None:

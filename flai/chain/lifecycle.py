@@ -171,8 +171,9 @@ def open_lifecycle(
     ConfigError
         The scenario's network is ``offline`` (run ``python -m flai.pipeline``).
     ChainError
-        Too few accounts, an unfunded party, or ``deployment.json`` names contracts that
-        are not on this chain (or another network).
+        Too few accounts, an unfunded party, ``deployment.json`` names contracts that are
+        not on this chain (or another network), or the work directory recorded
+        transactions but neither its deployment file nor its journal says of what.
     JournalError
         The journal is unreadable or belongs to another scenario, or the fault hook's
         variable is malformed.
@@ -194,6 +195,12 @@ def open_lifecycle(
     try:
         gas = GasMeter(path=work / "gas.jsonl")
         record = _stored_record(stored, journal, network=network)
+        if record is None and gas.entries:
+            raise ChainError(
+                f"{work} records {len(gas.entries)} transactions (gas.jsonl) but neither "
+                "deployment.json nor the journal names their deployment: refusing to deploy "
+                "a second protocol (restore deployment.json, or use a new work directory)"
+            )
         deployment = None if record is None else load_deployment(record)
         if deployment is None or not journal.is_done("setup/done"):
 

@@ -314,3 +314,22 @@ def test_a_deployment_not_on_this_chain_is_refused_not_deployed_again(
             network=brownie.network.show_active(),
         )
     assert _sent() == sent
+
+
+def test_a_workdir_with_transactions_but_no_deployment_record_is_refused(
+    small_config, tmp_path, accounts
+):
+    """Deployment file and journal both lost: the gas file shows the work directory sent
+    transactions, so the lifecycle refuses to deploy a second protocol."""
+    (tmp_path / "gas.jsonl").write_text('["deploy/protocol", 943113]\n')
+    sent = _sent()
+    with pytest.raises(ChainError, match="refusing to deploy a second protocol"):
+        open_lifecycle(
+            config=load_config(small_config),
+            accounts=list(accounts),
+            storage=None,
+            workdir=tmp_path,
+            network=brownie.network.show_active(),
+        )
+    assert _sent() == sent
+    assert not (tmp_path / "deployment.json").exists()

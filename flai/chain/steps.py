@@ -222,7 +222,7 @@ def approve_rfm(
     for name in roles.parties:
         acct = roles.account(name)
         if int(token.allowance(acct, market)) < _MAX_ALLOWANCE // 2:
-            _approve(gas, "market/approve fees", token, market, _MAX_ALLOWANCE, owner=acct)
+            gas.send("market/approve fees", token.approve, market, _MAX_ALLOWANCE, sender=acct)
     return replace(deployment, rfm_id=rfm_id, suite=suite)
 
 

@@ -15,8 +15,8 @@ as the reference's.
 
 The fault points (``FLAI_PIPELINE_FAULT=kill:tx:<gas step>``, :mod:`flai.pipeline.journal`)
 kill the process after a transaction is mined and before its gas line is written — the
-worst moment for the gas table — during the set-up (funding, the RFM's onboarding, the
-analytics SubDAO's onboarding), right after a chamber vote (the member ranking), right
+worst moment for the gas table — during the set-up (funding, the SuperDAO approval's vote
+and queueing, the RFM's onboarding, the analytics SubDAO's onboarding), right after a chamber vote (the member ranking), right
 after a chamber proposal (the revocation) and right after the fork proposal; one work
 directory is killed at each in turn (each rerun must get past the point the previous run
 died at), then completed. Another test deletes the journal
@@ -192,6 +192,8 @@ def _assert_same_as_reference(ref: dict[str, Any], work: Path, sent: int, first:
 #: The fault points, in the order the lifecycle reaches them.
 FAULTS = (
     "kill:tx:fund/FLAI",  # during the set-up: funding the parties
+    "kill:tx:superdao/vote",  # during the set-up: the SuperDAO approval's vote
+    "kill:tx:superdao/queue",  # during the set-up: queued in the timelock, not executed
     "kill:tx:onboard/apply contributor",  # during the set-up: the RFM's onboarding
     "kill:tx:fa/onboard",  # during the set-up: the analytics SubDAO's onboarding
     "kill:tx:market/ranks (financial chamber)/vote",  # right after a chamber vote

@@ -15,12 +15,13 @@ as the reference's.
 
 The fault points (``FLAI_PIPELINE_FAULT=kill:tx:<gas step>``, :mod:`flai.pipeline.journal`)
 kill the process after a transaction is mined and before its gas line is written — the
-worst moment for the gas table — during the set-up (funding, the SuperDAO approval's vote
-and queueing, the RFM's onboarding, the analytics SubDAO's onboarding), right after a chamber vote (the member ranking), right
-after a chamber proposal (the revocation) and right after the fork proposal; one work
-directory is killed at each in turn (each rerun must get past the point the previous run
-died at), then completed. Another test deletes the journal
-after a paid inference, reruns, deletes it again after the revocation, and reruns.
+worst moment for the gas table — during the set-up (funding, the SuperDAO approval's
+vote and queueing, the RFM's onboarding, the analytics SubDAO's onboarding), right after
+a chamber vote (the member ranking), right after a chamber proposal (the revocation) and
+right after the fork proposal; one work directory is killed at each in turn (each rerun
+must get past the point the previous run died at), then completed. Another test deletes
+the journal after a paid inference, reruns, deletes it again after the revocation, and
+reruns.
 """
 
 from __future__ import annotations

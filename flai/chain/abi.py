@@ -48,6 +48,7 @@ __all__ = [
     "Plan",
     "PriceTier",
     "ProposalKind",
+    "ProposalState",
     "RFMParams",
     "RFMRecord",
     "RFMStatus",
@@ -136,6 +137,12 @@ ChamberProposalKind = enum.IntEnum("ChamberProposalKind", "OPERATIONAL SIGNIFICA
 #: OpenZeppelin ``GovernorCountingSimple.VoteType``: ``castVote``'s ``support`` (the
 #: governor and the chambers count alike).
 VoteType = enum.IntEnum("VoteType", "AGAINST FOR ABSTAIN", start=0)
+#: OpenZeppelin ``IGovernor.ProposalState`` (the governor's and the chambers').
+ProposalState = enum.IntEnum(
+    "ProposalState",
+    "PENDING ACTIVE CANCELED DEFEATED SUCCEEDED QUEUED EXPIRED EXECUTED",
+    start=0,
+)
 
 ENUMS: dict[str, type[enum.IntEnum]] = {
     "ProposalKind": ProposalKind,
@@ -151,6 +158,7 @@ ENUMS: dict[str, type[enum.IntEnum]] = {
     "ISubDAOChamber.ChamberKind": ChamberKind,
     "ISubDAOChamber.ProposalKind": ChamberProposalKind,
     "GovernorCountingSimple.VoteType": VoteType,
+    "IGovernor.ProposalState": ProposalState,
 }
 """Solidity canonical name → mirror."""
 

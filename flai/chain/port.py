@@ -38,12 +38,10 @@ from flai.chain.plumbing import (
     Contract,
     GasMeter,
     address,
-    chain_time,
     logs,
     mine,
     now,
     sleep,
-    transact,
 )
 from flai.chain.roles import LifecycleRoles
 from flai.pipeline.config import WAD, ScenarioConfig
@@ -166,15 +164,23 @@ class BrownieChainPort:
 
     def open_round(self, *, global_model_cid: str) -> int:
         deadline = now() + self.config.governance.commit_window
-        tx = transact(
-            self._rounds.openRound, global_model_cid, deadline, sender=self._coordinator()
+        tx = self.gas.send(
+            "round/open",
+            self._rounds.openRound,
+            global_model_cid,
+            deadline,
+            sender=self._coordinator(),
         )
-        self.gas.record("round/open", tx)
         return int(tx.events["RoundOpened"]["roundId"])
 
     def commit_update(self, *, round_id: int, custodian: str, update_cid: str) -> None:
-        tx = transact(self._rounds.commitUpdate, round_id, update_cid, sender=self._acct(custodian))
-        self.gas.record("round/commit update CID", tx)
+        self.gas.send(
+            "round/commit update CID",
+            self._rounds.commitUpdate,
+            round_id,
+            update_cid,
+            sender=self._acct(custodian),
+        )
         self._cids[(round_id, custodian)] = update_cid
 
     def update_cid(self, round_id: int, custodian: str) -> str | None:
@@ -201,13 +207,13 @@ class BrownieChainPort:
         mine()
 
     def submit_scores(self, *, round_id: int, validator: str, scores: Sequence[int]) -> None:
-        tx = transact(
+        self.gas.send(
+            "round/submit scores",
             self._rounds.submitScores,
             round_id,
             [int(s) for s in scores],
             sender=self._acct(validator),
         )
-        self.gas.record("round/submit scores", tx)
 
     def scores_of(self, round_id: int, validator: str) -> tuple[int, ...] | None:
         # scoresOf is empty for a validator who did not score; an empty round has no scores
@@ -223,10 +229,14 @@ class BrownieChainPort:
         return () if found else None
 
     def finalize_round(self, *, round_id: int, aggregate_cid: str, metric: int) -> None:
-        tx = transact(
-            self._rounds.finalizeRound, round_id, aggregate_cid, metric, sender=self._coordinator()
+        self.gas.send(
+            "round/finalize (consensus + slashing)",
+            self._rounds.finalizeRound,
+            round_id,
+            aggregate_cid,
+            metric,
+            sender=self._coordinator(),
         )
-        self.gas.record("round/finalize (consensus + slashing)", tx)
 
     def aggregate(self, round_id: int) -> tuple[str, int] | None:
         if self._round(round_id).status in (RoundStatus.NONE, RoundStatus.OPEN):
@@ -242,8 +252,13 @@ class BrownieChainPort:
         )
 
     def vote_aggregate(self, *, round_id: int, validator: str, approve: bool) -> None:
-        tx = transact(self._rounds.voteAggregate, round_id, approve, sender=self._acct(validator))
-        self.gas.record("round/vote aggregate", tx)
+        self.gas.send(
+            "round/vote aggregate",
+            self._rounds.voteAggregate,
+            round_id,
+            approve,
+            sender=self._acct(validator),
+        )
 
     def aggregate_vote(self, round_id: int, validator: str) -> bool | None:
         # TrainingRounds keeps only a voted bitmap: the direction is in AggregateVoted
@@ -256,8 +271,12 @@ class BrownieChainPort:
         return None if not found else bool(found[-1]["args"]["approve"])
 
     def settle_round(self, *, round_id: int) -> RoundPhase:
-        tx = transact(self._rounds.settleRound, round_id, sender=self._coordinator())
-        self.gas.record("round/settle (accept iff aggVote >= 0)", tx)
+        self.gas.send(
+            "round/settle (accept iff aggVote >= 0)",
+            self._rounds.settleRound,
+            round_id,
+            sender=self._coordinator(),
+        )
         return self.round_phase(round_id)
 
     def model_version(self) -> tuple[int, str | None]:
@@ -269,6 +288,13 @@ class BrownieChainPort:
     def points(self) -> dict[str, int]:
         sbgt = self.suite.sbgt
         return {n: int(sbgt.pointsOf(self._acct(n))) for n in self.roles.hospitals}
+
+    def revoked_points(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for log in self.logs(self.suite.sbgt, "PointsRevoked"):
+            name = self.roles.name_of(log["args"]["account"])
+            out[name] = out.get(name, 0) + int(log["args"]["pointsRemoved"])
+        return out
 
     def slashed(self) -> dict[str, int]:
         out = {n: 0 for n in self.roles.validators}
@@ -355,8 +381,9 @@ class BrownieChainPort:
     def _pay(self, *, kind: str, user: str, input_cid: str, listing: int) -> PaidRequest:
         fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
         price, tier = self._market.priceOf(listing, self._acct(user))
-        tx = transact(fn, listing, input_cid, int(price), sender=self._acct(user))
-        self.gas.record(f"market/request {kind}", tx)
+        tx = self.gas.send(
+            f"market/request {kind}", fn, listing, input_cid, int(price), sender=self._acct(user)
+        )
         ev = tx.events["Requested"]
         rid = int(ev["requestId"])
         self._paid[rid] = _Paid(
@@ -417,18 +444,30 @@ class BrownieChainPort:
                 return self.request(rid)
         return None
 
+    def requests_of(self, *, user: str, kind: str) -> tuple[PaidRequest, ...]:
+        lid = self.listing_id() if kind == "inference" else self.analytics_listing_id()
+        if not lid:
+            return ()
+        out = []
+        for log in self.logs(self._market, "Requested", payer=address(self._acct(user))):
+            rid = int(log["args"]["requestId"])
+            if rid >> 64 == lid:
+                self._paid.setdefault(rid, self._from_log(log))
+                out.append(self.request(rid))
+        return tuple(out)
+
     def fulfil(self, *, request_id: int, output_cid: str) -> None:
         req = self._load_request(request_id)
         if req is None:
             raise ChainError(f"unknown request {request_id}")
-        tx = transact(
+        self.gas.send(
+            f"market/fulfil {req.kind}",
             self._market.fulfil,
             request_id,
             req.record.as_tuple(),
             output_cid,
             sender=self.roles.operator,
         )
-        self.gas.record(f"market/fulfil {req.kind}", tx)
         req.output_cid = output_cid
 
     def request(self, request_id: int) -> PaidRequest:
@@ -492,10 +531,17 @@ class BrownieChainPort:
         """The technical chamber forks a ``domain`` child SubDAO (recording the parent and its
         current model version, ``lineage()``) and retires the parent: no new rounds, and the
         marketplace refuses new requests on its listing (``MarketListingRetired``). What is
-        left of the two passes in one proposal; nothing is sent if both happened."""
+        left of the two passes in one proposal; nothing is sent if both happened. The
+        child's crowdfund deadline is ``rfm.crowdfund_days`` after the commit deadline of
+        the round that made the current model version (chain state, so the proposal's
+        calldata and id are the same on a rerun)."""
         parent = self.suite.subdao
+        version = int(parent.modelVersion()["version"])
         actions = []
         if self.fork() is None:
+            # the deadline is read from the chain, not the clock, so a rerun after a crash
+            # builds the same calldata and finds the proposal it may have made (by its id)
+            accepted = self._round(int(self._rounds.versionRound(version)))
             spec = replace(
                 self.config.rfm_spec(),
                 min_validators=max(1, len(self.roles.validators)),
@@ -505,7 +551,7 @@ class BrownieChainPort:
                 spec,
                 spec_cid=self.licence_cid,
                 payment_token=address(self.deployment.platform.token),
-                deadline=chain_time() + self.config.rfm.crowdfund_days * 24 * 3_600,
+                deadline=accepted.deadline + self.config.rfm.crowdfund_days * 24 * 3_600,
                 domain=domain,
             )
             actions.append(action(parent, "fork", params.as_tuple()))
@@ -513,7 +559,6 @@ class BrownieChainPort:
             actions.append(action(parent, "retire"))
         if not actions:
             return
-        version = int(parent.modelVersion()["version"])
         chamber_execute(
             self.suite.technical,
             voters=self._sbgt_voters(),
@@ -550,16 +595,16 @@ class BrownieChainPort:
             acct = self._acct(name)
             owed = splitter.claimablePools(acct, 1, last_pool)
             if int(owed[1]) > 0:
-                self.gas.record(
+                self.gas.send(
                     "revenue/claim SBGT (eq. 10)",
-                    transact(splitter.claimSBGT, [int(i) for i in owed[0]], sender=acct),
+                    splitter.claimSBGT,
+                    [int(i) for i in owed[0]],
+                    sender=acct,
                 )
         for name in backers:
             acct = self._acct(name)
             if int(splitter.claimableSDT(acct)) > 0:
-                self.gas.record(
-                    "revenue/claim SDT (eq. 11)", transact(splitter.claimSDT, sender=acct)
-                )
+                self.gas.send("revenue/claim SDT (eq. 11)", splitter.claimSDT, sender=acct)
 
     def claimed(self) -> RevenueClaims:
         """What each party claimed in total (the splitter's events) and the splitter's books."""

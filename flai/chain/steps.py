@@ -26,7 +26,9 @@ from flai.chain.abi import (
     RFMParams,
     RFMRecord,
     RFMStatus,
+    Round,
     RoundParams,
+    RoundStatus,
     SubDAOState,
     Tag,
 )
@@ -35,13 +37,15 @@ from flai.chain.deployments import Deployment
 from flai.chain.errors import ChainError, ConfigError
 from flai.chain.governance import action, chamber_execute, superdao_approve
 from flai.chain.plumbing import (
+    Account,
+    Contract,
     GasMeter,
     address,
     chain_time,
     logs,
     mine,
+    now,
     sleep,
-    transact,
 )
 from flai.chain.port import BrownieChainPort
 from flai.chain.roles import LifecycleRoles
@@ -90,7 +94,16 @@ def fund_parties(
     for acct, amount in accounts.values():
         short = amount - int(token.balanceOf(acct))
         if short > 0:
-            gas.record("fund/FLAI", transact(token.transfer, acct, short, sender=roles.deployer))
+            gas.send("fund/FLAI", token.transfer, acct, short, sender=roles.deployer)
+
+
+def _approve(
+    gas: GasMeter, step: str, token: Contract, spender: Any, amount: int, *, owner: Account
+) -> None:
+    """``owner`` approves ``spender`` for ``amount`` unless its allowance already covers it
+    (a rerun after a crash between an approval and the call that spends it sends nothing)."""
+    if int(token.allowance(owner, spender)) < int(amount):
+        gas.send(step, token.approve, spender, amount, sender=owner)
 
 
 def _stake_members(
@@ -101,10 +114,8 @@ def _stake_members(
     for member in roles.members:
         owed = stake - int(staking.stakeOf(member))
         if owed > 0:
-            gas.record(
-                "superdao/approve stake", transact(token.approve, staking, owed, sender=member)
-            )
-            gas.record("superdao/stake", transact(staking.stake, owed, sender=member))
+            _approve(gas, "superdao/approve stake", token, staking, owed, owner=member)
+            gas.send("superdao/stake", staking.stake, owed, sender=member)
             staked = True
     if staked:
         mine()  # votes are read at a past block
@@ -131,15 +142,14 @@ def submit_rfm(
 ) -> SubmittedRFM:
     """Put ``spec`` on IPFS and submit it to the registry from the requester, paying the
     creation fee in FLAI (001 §8.1); the RFM is paid in FLAI. Idempotent: an RFM with the
-    same spec CID already submitted is returned, not resubmitted."""
+    same spec CID and model class already submitted is returned, not resubmitted."""
     spec_cid = storage.put_json(spec.to_json() | ({"domain": domain} if domain else {}))
     registry, token = deployment.platform.registry, deployment.platform.token
-    for log in logs(registry, "RFMSubmitted", from_block=deployment.start_block):
-        rid = int(log["args"]["rfmId"])
-        if RFMParams.from_tuple(registry.getParams(rid)).spec_cid == spec_cid:
-            return SubmittedRFM(
-                rfm_id=rid, spec_cid=spec_cid, status=_rfm_record(deployment, rid).status
-            )
+    found = _find_rfm(deployment, spec_cid=spec_cid, model_class=spec.plan.model_class)
+    if found is not None:
+        return SubmittedRFM(
+            rfm_id=found, spec_cid=spec_cid, status=_rfm_record(deployment, found).status
+        )
     requester = roles.account(roles.requester)
     fee = int(registry.creationFee())
     if int(token.balanceOf(requester)) < fee:
@@ -151,12 +161,21 @@ def submit_rfm(
         deadline=chain_time() + spec.plan.crowdfund_days * 24 * 3_600,
         domain=domain,
     )
-    gas.record(f"{step}/approve fee", transact(token.approve, registry, fee, sender=requester))
-    tx = gas.record(
-        f"{step}/submit", transact(registry.submit, params.as_tuple(), sender=requester)
-    )
+    _approve(gas, f"{step}/approve fee", token, registry, fee, owner=requester)
+    tx = gas.send(f"{step}/submit", registry.submit, params.as_tuple(), sender=requester)
     rid = int(tx.events["RFMSubmitted"]["rfmId"])
     return SubmittedRFM(rfm_id=rid, spec_cid=spec_cid, status=_rfm_record(deployment, rid).status)
+
+
+def _find_rfm(deployment: Deployment, *, spec_cid: str, model_class: str) -> int | None:
+    """The first RFM of the deployment with this spec CID and model class, or ``None``."""
+    registry = deployment.platform.registry
+    for log in logs(registry, "RFMSubmitted", from_block=deployment.start_block):
+        rid = int(log["args"]["rfmId"])
+        params = RFMParams.from_tuple(registry.getParams(rid))
+        if params.spec_cid == spec_cid and params.model_class == Tag(model_class):
+            return rid
+    return None
 
 
 def _rfm_record(deployment: Deployment, rfm_id: int) -> RFMRecord:
@@ -203,10 +222,7 @@ def approve_rfm(
     for name in roles.parties:
         acct = roles.account(name)
         if int(token.allowance(acct, market)) < _MAX_ALLOWANCE // 2:
-            gas.record(
-                "market/approve fees",
-                transact(token.approve, market, _MAX_ALLOWANCE, sender=acct),
-            )
+            gas.send("market/approve fees", token.approve, market, _MAX_ALLOWANCE, sender=acct)
     return replace(deployment, rfm_id=rfm_id, suite=suite)
 
 
@@ -229,10 +245,10 @@ def _launch(
             backer = roles.account(name)
             owed = amount * WAD - int(hub.contributionOf(backer)["paid"])
             if owed > 0:
-                gas.record("crowdfund/approve", transact(token.approve, hub, owed, sender=backer))
-                gas.record("crowdfund/contribute", transact(hub.contribute, owed, sender=backer))
+                _approve(gas, "crowdfund/approve", token, hub, owed, owner=backer)
+                gas.send("crowdfund/contribute", hub.contribute, owed, sender=backer)
         requester = roles.account(roles.requester)
-        gas.record("crowdfund/close", transact(hub.closeCrowdfund, sender=requester))
+        gas.send("crowdfund/close", hub.closeCrowdfund, sender=requester)
     if _state(suite) is not SubDAOState.ONBOARDING:
         return
     token, rounds = deployment.platform.token, suite.rounds
@@ -240,33 +256,27 @@ def _launch(
     for name in roles.hospitals:
         h = roles.account(name)
         if MemberStatus(int(rounds.contributor(h)["status"])) is MemberStatus.NONE:
-            gas.record("onboard/approve", transact(token.approve, rounds, collateral, sender=h))
-            gas.record(
+            _approve(gas, "onboard/approve", token, rounds, collateral, owner=h)
+            gas.send(
                 "onboard/apply contributor",
-                transact(
-                    rounds.applyContributor,
-                    f"attestation:{name}:{config.rfm.data_schema}",
-                    collateral,
-                    sender=h,
-                ),
+                rounds.applyContributor,
+                f"attestation:{name}:{config.rfm.data_schema}",
+                collateral,
+                sender=h,
             )
     for v in config.validators:
         acct, stake = roles.account(v.name), v.stake * WAD
         if MemberStatus(int(rounds.validator(acct)["status"])) is MemberStatus.NONE:
-            gas.record("onboard/approve", transact(token.approve, rounds, stake, sender=acct))
-            gas.record(
-                "onboard/apply validator", transact(rounds.applyValidator, stake, sender=acct)
-            )
+            _approve(gas, "onboard/approve", token, rounds, stake, owner=acct)
+            gas.send("onboard/apply validator", rounds.applyValidator, stake, sender=acct)
     founders = [roles.account(n) for n in roles.hospitals]
-    gas.record(
+    gas.send(
         "onboard/launch",
-        transact(
-            rounds.launch,
-            founders,
-            [config.onboarding.founding_points * WAD] * len(founders),
-            [roles.account(n) for n in roles.validators],
-            sender=roles.account(roles.requester),
-        ),
+        rounds.launch,
+        founders,
+        [config.onboarding.founding_points * WAD] * len(founders),
+        [roles.account(n) for n in roles.validators],
+        sender=roles.account(roles.requester),
     )
 
 
@@ -316,6 +326,9 @@ def setup_analytics(
     is accepted by its technical chamber in the same proposal that lists it (its splitter
     came with the suite; kind Analytics, base price ``analytics.price``). Returns
     ``deployment`` with the analytics suite.
+
+    Resumable: each step reads where the FA SubDAO stands first (its RFM is found by spec
+    CID and model class), so a rerun after a crash sends only what is missing.
     """
     platform = deployment.platform
     token, registry = platform.token, platform.registry
@@ -336,51 +349,74 @@ def setup_analytics(
         payment_token=address(token),
         deadline=chain_time() + config.rfm.crowdfund_days * 24 * 3_600,
     )
-    gas.record(
-        "fa/rfm approve fee",
-        transact(token.approve, registry, registry.creationFee(), sender=requester),
-    )
-    submitted = gas.record(
-        "fa/rfm submit", transact(registry.submit, params.as_tuple(), sender=requester)
-    )
-    rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
-    mine()
-    for member in roles.members[:2]:
-        gas.record("fa/rfm endorse", transact(registry.endorse, rfm_id, sender=member))
-    approved = gas.record(
-        "fa/rfm approve by endorsement",
-        transact(registry.approveByEndorsement, rfm_id, sender=requester),
-    )
-    fa = load_subdao_suite(approved.events["RFMApproved"]["subDAO"])
-    gas.record("fa/crowdfund", transact(token.approve, fa.subdao, goal, sender=requester))
-    gas.record("fa/crowdfund", transact(fa.subdao.contribute, goal, sender=requester))
-    gas.record("fa/crowdfund", transact(fa.subdao.closeCrowdfund, sender=requester))
-    gas.record("fa/onboard", transact(token.approve, fa.rounds, WAD, sender=founder))
-    gas.record(
-        "fa/onboard", transact(fa.rounds.applyContributor, "attestation:fa", 0, sender=founder)
-    )
-    gas.record("fa/onboard", transact(token.approve, fa.rounds, WAD, sender=validator))
-    gas.record("fa/onboard", transact(fa.rounds.applyValidator, WAD, sender=validator))
-    points = config.onboarding.founding_points * WAD
-    gas.record(
-        "fa/onboard",
-        transact(fa.rounds.launch, [founder], [points], [validator], sender=requester),
-    )
-    opened = transact(fa.rounds.openRound, pipeline_cid, chain_time() + 60, sender=requester)
-    round_id = int(gas.record("fa/bootstrap round", opened).events["RoundOpened"]["roundId"])
-    gas.record(
-        "fa/bootstrap round",
-        transact(fa.rounds.commitUpdate, round_id, pipeline_cid, sender=founder),
-    )
-    sleep(61)
-    mine()
-    gas.record(
-        "fa/bootstrap round", transact(fa.rounds.submitScores, round_id, [WAD], sender=validator)
-    )
-    gas.record(
-        "fa/bootstrap round",
-        transact(fa.rounds.finalizeRound, round_id, pipeline_cid, 1_000_000, sender=requester),
-    )
+    rfm_id = _find_rfm(deployment, spec_cid=spec_cid, model_class="federated-analytics")
+    if rfm_id is None:
+        fee = registry.creationFee()
+        _approve(gas, "fa/rfm approve fee", token, registry, fee, owner=requester)
+        submitted = gas.send("fa/rfm submit", registry.submit, params.as_tuple(), sender=requester)
+        rfm_id = int(submitted.events["RFMSubmitted"]["rfmId"])
+        mine()
+    if _rfm_record(deployment, rfm_id).status is RFMStatus.PENDING:
+        for member in roles.members[:2]:
+            if int(registry.endorsementOf(rfm_id, member)) == 0:
+                gas.send("fa/rfm endorse", registry.endorse, rfm_id, sender=member)
+        gas.send(
+            "fa/rfm approve by endorsement", registry.approveByEndorsement, rfm_id, sender=requester
+        )
+    record = _rfm_record(deployment, rfm_id)
+    if record.status is not RFMStatus.APPROVED:
+        raise ChainError(f"FA RFM {rfm_id} is {record.status.name}: it cannot be approved")
+    fa = load_subdao_suite(record.sub_dao)
+    if _state(fa) is SubDAOState.CROWDFUNDING:
+        owed = goal - int(fa.subdao.contributionOf(requester)["paid"])
+        if owed > 0:
+            _approve(gas, "fa/crowdfund", token, fa.subdao, owed, owner=requester)
+            gas.send("fa/crowdfund", fa.subdao.contribute, owed, sender=requester)
+        gas.send("fa/crowdfund", fa.subdao.closeCrowdfund, sender=requester)
+    if _state(fa) is SubDAOState.ONBOARDING:
+        if MemberStatus(int(fa.rounds.contributor(founder)["status"])) is MemberStatus.NONE:
+            _approve(gas, "fa/onboard", token, fa.rounds, WAD, owner=founder)
+            gas.send("fa/onboard", fa.rounds.applyContributor, "attestation:fa", 0, sender=founder)
+        if MemberStatus(int(fa.rounds.validator(validator)["status"])) is MemberStatus.NONE:
+            _approve(gas, "fa/onboard", token, fa.rounds, WAD, owner=validator)
+            gas.send("fa/onboard", fa.rounds.applyValidator, WAD, sender=validator)
+        points = config.onboarding.founding_points * WAD
+        gas.send("fa/onboard", fa.rounds.launch, [founder], [points], [validator], sender=requester)
+    round_id = 1  # the FA SubDAO's single bootstrap round
+    if int(fa.rounds.roundCount()) == 0:
+        gas.send(
+            "fa/bootstrap round",
+            fa.rounds.openRound,
+            pipeline_cid,
+            chain_time() + 60,
+            sender=requester,
+        )
+    bootstrap = Round.from_tuple(fa.rounds.round(round_id))
+    if bootstrap.status is RoundStatus.OPEN:
+        if not fa.rounds.submitters(round_id):
+            gas.send(
+                "fa/bootstrap round",
+                fa.rounds.commitUpdate,
+                round_id,
+                pipeline_cid,
+                sender=founder,
+            )
+        wait = bootstrap.deadline - now() + 1
+        if wait > 0:
+            sleep(wait)
+            mine()
+        if not fa.rounds.scoresOf(round_id, validator):
+            gas.send(
+                "fa/bootstrap round", fa.rounds.submitScores, round_id, [WAD], sender=validator
+            )
+        gas.send(
+            "fa/bootstrap round",
+            fa.rounds.finalizeRound,
+            round_id,
+            pipeline_cid,
+            1_000_000,
+            sender=requester,
+        )
     listing = ListingParams(
         kind=ListingKind.ANALYTICS,
         domain=Tag(config.rfm.domain),
@@ -393,17 +429,18 @@ def setup_analytics(
         licence_cid=spec_cid,
         model_card_cid=pipeline_cid,
     )
-    chamber_execute(
-        fa.technical,
-        voters=[founder],
-        actions=[
-            action(fa.rounds, "acceptRound", round_id),
-            action(deployment.marketplace, "list", fa.subdao, listing.as_tuple()),
-        ],
-        description="Accept the FA pipeline, list pay-per-query",
-        gas=gas,
-        step="fa/accept+list (technical chamber)",
-    )
+    if int(deployment.marketplace.listingOf(fa.subdao)) == 0:
+        chamber_execute(
+            fa.technical,
+            voters=[founder],
+            actions=[
+                action(fa.rounds, "acceptRound", round_id),
+                action(deployment.marketplace, "list", fa.subdao, listing.as_tuple()),
+            ],
+            description="Accept the FA pipeline, list pay-per-query",
+            gas=gas,
+            step="fa/accept+list (technical chamber)",
+        )
     return replace(deployment, analytics_rfm_id=rfm_id, analytics=fa)
 
 
@@ -417,11 +454,9 @@ def distribute_revenue(
     splitter, caller = port.suite.splitter, port.roles.deployer
     accrued = splitter.accrued()
     if int(accrued["platform"]) + int(accrued["subDAOTreasury"]) > 0:
-        port.gas.record(
-            "revenue/release treasuries", transact(splitter.releaseTreasuries, sender=caller)
-        )
+        port.gas.send("revenue/release treasuries", splitter.releaseTreasuries, sender=caller)
     if int(splitter.sweepDust.call({"from": caller})) > 0:
-        port.gas.record("revenue/sweep dust", transact(splitter.sweepDust, sender=caller))
+        port.gas.send("revenue/sweep dust", splitter.sweepDust, sender=caller)
     released = {"platform": 0, "treasury": 0}
     for log in port.logs(splitter, "TreasuriesReleased"):
         released["platform"] += int(log["args"]["toPlatform"])

@@ -165,18 +165,35 @@ def serve_inference(
     storage: Storage,
     journal: Journal,
     available: Sequence[int],
+    by_position: bool = False,
 ) -> list[InferenceOutcome]:
-    """Serve paid requests ``(user, x)`` in order (resumable; see the module docstring)."""
+    """Serve paid requests ``(user, x)`` in order (resumable; see the module docstring).
+
+    Sealing a query is randomized, so a journal that lost a request's input CID cannot find
+    its payment by that CID. With ``by_position`` (for a caller whose listing serves only
+    these requests, like the lifecycle's own), the key of a request is deterministic
+    instead: the ``k``-th request of a user in ``requests`` is that user's ``k``-th paid
+    inference on the ledger, whose input CID is then taken from the ledger and served;
+    a request is paid only if the ledger has no such payment."""
     out = []
+    seen: dict[str, int] = {}
     for i, (user, x) in enumerate(requests):
         key = f"inference/{i}"
         client = InferenceClient(config=service.config, keypair=user.keypair)
+        position = seen.get(user.name, 0)
+        seen[user.name] = position + 1
 
         def seal(client: InferenceClient = client, x: np.ndarray = x, i: int = i) -> str:
             sealed = client.seal_query(x, service.public_keys, query_id=i)
             return storage.put(encode_sealed_shares(sealed, kind="inference-query"))
 
-        input_cid = str(journal.once(f"{key}/input", seal))
+        def sealed_and_paid(user: ModelUser = user, k: int = position) -> str | None:
+            prior = port.requests_of(user=user.name, kind="inference")
+            return prior[k].input_cid if len(prior) > k else None
+
+        input_cid = str(
+            journal.once(f"{key}/input", seal, probe=sealed_and_paid if by_position else None)
+        )
 
         def pay(user: ModelUser = user, cid: str = input_cid) -> int:
             return port.request_inference(user=user.name, input_cid=cid).request_id

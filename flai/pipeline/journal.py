@@ -19,9 +19,14 @@ be safe to repeat (content-addressed IPFS puts, pure computations).
 Fault injection (for crash tests, documented and deliberate): when the environment
 variable ``FLAI_PIPELINE_FAULT`` is ``kill:<phase>:<pattern>`` the process sends itself
 ``SIGKILL`` at ``phase`` of the first step whose key matches the :mod:`fnmatch`
-``pattern``; ``phase`` is ``before`` (pending written, effect not done), ``effect``
-(effect done, ``done`` not written) or ``after`` (``done`` written). Nothing else reads
-the variable; unset, the hook costs one dictionary lookup per step.
+``pattern`` (once per process). The journal's phases are ``before`` (pending written,
+effect not done), ``effect`` (effect done, ``done`` not written) and ``after`` (``done``
+written); ``tx`` is the chain adapter's: a transaction of the gas-meter step ``pattern``
+(``technical/fork+retire/propose``, ``market/ranks (financial chamber)/vote``,
+``onboard/apply contributor``) is mined and its gas line not yet written
+(:meth:`flai.chain.plumbing.GasMeter.send`). :func:`fault_point` is the hook;
+:func:`check_fault_hook` validates the variable (the lifecycle calls it before its first
+transaction). Unset, the hook costs one dictionary lookup per step.
 """
 
 from __future__ import annotations
@@ -37,13 +42,16 @@ from typing import Any, TypeVar
 from flai.pipeline.errors import ConfigError, JournalError, StorageUnavailableError
 from flai.storage import UnreachableError
 
-__all__ = ["FAULT_ENV", "Journal", "check_fault_hook"]
+__all__ = ["FAULT_ENV", "FAULT_PHASES", "Journal", "check_fault_hook", "fault_point"]
 
 FAULT_ENV = "FLAI_PIPELINE_FAULT"
 """Environment variable of the fault-injection hook (``kill:<phase>:<key pattern>``)."""
 
-_PHASES = ("before", "effect", "after")
+FAULT_PHASES = ("before", "effect", "after", "tx")
+"""The phases of the fault hook (see the module docstring)."""
+
 _T = TypeVar("_T")
+_fired = False  # the hook kills once per process
 
 
 def _fault(environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -52,8 +60,11 @@ def _fault(environ: Mapping[str, str]) -> tuple[str, str] | None:
         return None
     action, _, rest = spec.partition(":")
     phase, _, pattern = rest.partition(":")
-    if action != "kill" or phase not in _PHASES or not pattern:
-        raise JournalError("<env>", f"{FAULT_ENV}={spec!r}: expected kill:<phase>:<pattern>")
+    if action != "kill" or phase not in FAULT_PHASES or not pattern:
+        raise JournalError(
+            "<env>",
+            f"{FAULT_ENV}={spec!r}: expected kill:<{'|'.join(FAULT_PHASES)}>:<step pattern>",
+        )
     return phase, pattern
 
 
@@ -72,6 +83,21 @@ def check_fault_hook(environ: Mapping[str, str] | None = None) -> None:
         raise ConfigError(exc.detail, field=FAULT_ENV) from exc
 
 
+def fault_point(phase: str, step: str, environ: Mapping[str, str] | None = None) -> None:
+    """Kill this process (``SIGKILL``) if the fault hook names ``phase`` and a pattern
+    ``step`` matches, and it has not fired yet in this process."""
+    global _fired
+    if _fired:
+        return
+    fault = _fault(os.environ if environ is None else environ)
+    if fault is None:
+        return
+    want, pattern = fault
+    if want == phase and fnmatch.fnmatchcase(step, pattern):
+        _fired = True
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class Journal:
     """The local journal of one run.
 
@@ -87,7 +113,8 @@ class Journal:
     Raises
     ------
     JournalError
-        A record in the middle of the file is not JSON, or the run id differs.
+        A record in the middle of the file is not JSON (or not UTF-8 text), the run id
+        differs, or the fault hook's variable is malformed.
     """
 
     def __init__(
@@ -97,8 +124,8 @@ class Journal:
         self.run_id = run_id
         self._done: dict[str, Any] = {}
         self._pending: set[str] = set()
-        self._fault = _fault(os.environ if environ is None else environ)
-        self._fault_fired = False
+        self._environ = os.environ if environ is None else environ
+        _fault(self._environ)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._load()
         self._file = self.path.open("a", encoding="utf-8")
@@ -116,11 +143,20 @@ class Journal:
                 f.truncate(len(complete))
                 f.flush()
                 os.fsync(f.fileno())
-        for n, line in enumerate(complete.decode("utf-8").splitlines(), start=1):
+        try:
+            text = complete.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = complete[: exc.start].count(b"\n") + 1
+            raise JournalError(
+                str(self.path), f"line {where} is not UTF-8 text (byte {exc.start}): {exc.reason}"
+            ) from exc
+        for n, line in enumerate(text.splitlines(), start=1):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise JournalError(str(self.path), f"line {n} is not JSON: {exc}") from exc
+            if not isinstance(record, dict):
+                raise JournalError(str(self.path), f"line {n} is not a JSON object")
             kind = record.get("kind")
             if kind == "header":
                 if record.get("run") != self.run_id:
@@ -128,6 +164,8 @@ class Journal:
                         str(self.path),
                         f"written for run {record.get('run')!r}, not {self.run_id!r}",
                     )
+            elif kind in ("pending", "done") and not isinstance(record.get("step"), str):
+                raise JournalError(str(self.path), f"line {n} has no step key")
             elif kind == "pending":
                 self._pending.add(record["step"])
             elif kind == "done":
@@ -167,12 +205,7 @@ class Journal:
 
     # ------------------------------------------------------------------ steps
     def _maybe_kill(self, phase: str, step: str) -> None:
-        if self._fault is None or self._fault_fired:
-            return
-        want, pattern = self._fault
-        if want == phase and fnmatch.fnmatchcase(step, pattern):
-            self._fault_fired = True
-            os.kill(os.getpid(), signal.SIGKILL)
+        fault_point(phase, step, self._environ)
 
     def once(
         self,

@@ -397,6 +397,13 @@ class InMemoryLedger:
                 return self.request(i)
         return None
 
+    def requests_of(self, *, user: str, kind: str) -> tuple[PaidRequest, ...]:
+        return tuple(
+            self.request(i)
+            for i, req in enumerate(self._state["requests"], start=1)
+            if req["user"] == user and req["kind"] == kind
+        )
+
     def fulfil(self, *, request_id: int, output_cid: str) -> None:
         req = self._state["requests"][request_id - 1]
         if req["output"] is not None:
@@ -429,11 +436,15 @@ class InMemoryLedger:
             if name in self._state["revoked"]:
                 continue
             self._state["revoked"][name] = self._state["collateral"]
+            self._state.setdefault("burned", {})[name] = self._state["points"][name]
             self._state["points"][name] = 0
             self._written("revoke", name)
 
     def revoked(self) -> Mapping[str, int]:
         return dict(self._state["revoked"])
+
+    def revoked_points(self) -> Mapping[str, int]:
+        return dict(self._state.get("burned", {}))
 
     def fork_and_retire(self, *, domain: str) -> None:
         if self._state["fork"] is not None:

@@ -154,20 +154,25 @@ def run_lifecycle(
         IPFS (embedded node, Kubo, or a local store).
     workdir
         Holds the journal (``journal.jsonl``) and the parties' keys (``keys/``).
+
+    The lifecycle owns its ledger (the chain adapter deploys a SubDAO per work directory,
+    the file ledger is per work directory): its rounds are the ledger's rounds ``1…rounds``
+    and its inference listing serves only its request plan. So a rerun whose journal was
+    lost reconciles from the ledger alone: rounds found settled are read back, not trained
+    again, and a request is matched to its payment by the user's position in the plan (no
+    payment is made twice).
     """
     work = Path(workdir)
     journal = Journal(path=work / "journal.jsonl", run_id=run_id(config))
     try:
         setting = build_setting(config, keys=KeyStore(directory=work / "keys"))
         fed = setting.federation
-        base = int(journal.once("lifecycle/base-round", port.round_count))
-        start_cid = journal.once("lifecycle/base-model", lambda: port.model_version()[1])
-        model = _model(setting, storage, start_cid)
+        model = _model(setting, storage, None)
         rounds = []
         for t in range(config.rounds):
             record, model = run_round_flow(
                 t=t,
-                round_id=base + t + 1,
+                round_id=t + 1,
                 fed=fed,
                 global_model=model,
                 port=port,
@@ -180,7 +185,13 @@ def run_lifecycle(
 
         version, version_cid = port.model_version()
         model = _model(setting, storage, version_cid)
-        points = dict(port.points())
+        def trained_points() -> dict[str, int]:
+            # the points training left: a revocation below burns the poisoners' (a rerun
+            # whose journal was lost adds back what it burned)
+            burned = port.revoked_points()
+            return {n: p + burned.get(n, 0) for n, p in port.points().items()}
+
+        points = dict(journal.once("lifecycle/points", trained_points))
         ranking = [
             h.name for h in sorted(fed.hospitals, key=lambda h: (-points.get(h.name, 0), h.index))
         ]
@@ -203,6 +214,7 @@ def run_lifecycle(
             storage=storage,
             journal=journal,
             available=available,
+            by_position=True,
         )
         fa = run_fa_query(
             sites=[h.data for h in fed.hospitals],

@@ -23,7 +23,9 @@ write                             read used to reconcile
 ``vote_aggregate``                ``aggregate_vote``
 ``settle_round``                  ``round_phase`` (``ACCEPTED``/``REJECTED``)
 ``set_member_ranks``              ``member_ranks``
-``request_inference``/``query``   ``find_request`` (by user and input CID)
+``request_inference``/``query``   ``find_request`` (by user and input CID), or
+                                  ``requests_of`` (by user and position) when the
+                                  journal that knew the input CID is lost
 ``fulfil``                        ``request`` (``output_cid`` set)
 ``revoke``                        ``revoked``
 ``fork_and_retire``               ``fork`` (``parent_state`` ``"Retired"``)
@@ -215,6 +217,10 @@ class ChainPort(Protocol):
         """SBGT points π per contributor (1e18 fixed point)."""
         ...
 
+    def revoked_points(self) -> Mapping[str, int]:
+        """Revoked contributor → the SBGT points its revocation burned."""
+        ...
+
     def slashed(self) -> Mapping[str, int]:
         """Deposit slashed so far, per validator."""
         ...
@@ -242,6 +248,10 @@ class ChainPort(Protocol):
 
     def find_request(self, *, user: str, input_cid: str) -> PaidRequest | None:
         """The request ``user`` made for ``input_cid``, or None."""
+        ...
+
+    def requests_of(self, *, user: str, kind: str) -> tuple[PaidRequest, ...]:
+        """The ``kind`` (``"inference"``/``"query"``) requests ``user`` paid, oldest first."""
         ...
 
     def fulfil(self, *, request_id: int, output_cid: str) -> None:

@@ -500,7 +500,10 @@ class _StopNodeAfterCommits(Storage):
             stored = self.workdir / "deployment.json"
             if not stored.exists():
                 return
-            self.rounds = _stored(self.workdir).suite.rounds
+            suite = _stored(self.workdir).suite  # None while the set-up is under way
+            if suite is None:
+                return
+            self.rounds = suite.rounds
         if (
             self.rounds.roundCount() >= self.round_id
             and len(self.rounds.submitters(self.round_id)) == self.n

@@ -241,3 +241,37 @@ def test_sigkill_after_commits_before_scores_then_resume(cli_reference, scenario
         assert load_model(blob, fed=fed, reader="st-mary").num_features == 30
     finally:
         storage.close()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "kill:after:inference/2/request",  # mid-inference: requests 0–2 paid, 2 not served
+        "kill:after:lifecycle/revoke",  # the poisoner revoked
+    ],
+)
+def test_journal_deleted_after_a_kill_the_rerun_pays_nothing_twice_and_trains_no_round(
+    cli_reference, tmp_path, fault
+):
+    node, base, config = cli_reference
+    work = tmp_path / "work"
+    killed = _run_cli(config, work, tmp_path / "killed.json", node.address, fault)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (work / "journal.jsonl").unlink()
+
+    resumed = _run_cli(config, work, tmp_path / "resumed.json", node.address, None)
+    assert resumed.returncode == 0, resumed.stderr
+    state = json.loads((work / "ledger.json").read_text())
+    clean_state = json.loads((base / "clean" / "ledger.json").read_text())
+    # the ledger saw the same writes as the uninterrupted run: no payment twice, no round
+    ops = Counter(entry[0] for entry in state["log"])
+    assert ops == Counter(entry[0] for entry in clean_state["log"])
+    assert ops["request_inference"] == load_config(config).inference.total
+    assert len(state["rounds"]) == load_config(config).rounds
+    assert_same_run(
+        _normalized_ledger(work / "ledger.json"),
+        _normalized_ledger(base / "clean" / "ledger.json"),
+    )
+    after = json.loads((tmp_path / "resumed.json").read_text())
+    clean = json.loads((base / "clean.json").read_text())
+    assert_same_run(_deterministic(after), _deterministic(clean))  # points and ranks included

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flai.pipeline import FAULT_ENV, Journal, JournalError, StorageUnavailableError
+from flai.pipeline import FAULT_ENV, ConfigError, Journal, JournalError, StorageUnavailableError
 from flai.storage import UnreachableError
 
 
@@ -95,3 +95,32 @@ def test_unreachable_ipfs_becomes_a_storage_error_naming_address_and_step(tmp_pa
 def test_malformed_fault_hook_is_refused(tmp_path):
     with pytest.raises(JournalError, match=FAULT_ENV):
         Journal(path=tmp_path / "j.jsonl", run_id="r", environ={FAULT_ENV: "explode:now"})
+
+
+@pytest.mark.parametrize(
+    "garbage, where",
+    [
+        (b'{"kind":"header","run":"r"}\n\xff\xfe\x00\x81binary\n', "line 2 is not UTF-8"),
+        (b'{"kind":"header","run":"r"}\n[1, 2]\n', "line 2 is not a JSON object"),
+        (b'{"kind":"header","run":"r"}\n{"kind":"done","step":7}\n', "line 2 has no step key"),
+    ],
+)
+def test_binary_or_malformed_records_are_a_journal_error_naming_the_file(tmp_path, garbage, where):
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(garbage)
+    with pytest.raises(JournalError) as info:
+        Journal(path=path, run_id="r")
+    assert info.value.path == str(path)
+    assert str(path) in str(info.value) and where in str(info.value)
+
+
+def test_fault_hook_tx_phase_is_accepted_and_ignores_other_steps_and_phases(tmp_path):
+    from flai.pipeline.journal import check_fault_hook, fault_point
+
+    environ = {FAULT_ENV: "kill:tx:technical/*/propose"}
+    check_fault_hook(environ)
+    Journal(path=tmp_path / "j.jsonl", run_id="r", environ=environ).close()
+    fault_point("tx", "technical/revoke poisoners/vote", environ)  # another step: no kill
+    fault_point("after", "technical/revoke poisoners/propose", environ)  # another phase
+    with pytest.raises(ConfigError, match="tx"):
+        check_fault_hook({FAULT_ENV: "kill:transaction:x"})

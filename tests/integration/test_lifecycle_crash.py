@@ -48,8 +48,9 @@ from flai.chain import (
 )
 from flai.chain.runtime import CHAIN_RPC_ENV
 from flai.pipeline.config import load_config
-from flai.pipeline.errors import JournalError
+from flai.pipeline.errors import ConfigError, JournalError
 from flai.pipeline.journal import FAULT_ENV
+from tests.offchain.pipeline.approx import assert_same_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "scenario.yaml"
@@ -171,22 +172,25 @@ def _assert_same_as_reference(ref: dict[str, Any], work: Path, sent: int, first:
         drift = gas - expected["gas"][step]  # zero bytes of deadlines in calldata only
         assert drift % 12 == 0 and abs(drift) <= 48 * after["gas_calls"][step], step
     assert _chain_gas(first) - sum(after["gas"].values()) == ref["unmetered"]
-    for key in (
-        "model_version",
-        "model_cid",
-        "points",
-        "ranks",
-        "revoked",
-        "revenue",
-        "fork",
-        "validators",
-    ):
+    # φ comes from secure scoring on fresh shares, so numbers derived from it (points,
+    # revenue split) agree to its truncation noise, and the sealed model's CID is a fresh
+    # release in every run (see tests/offchain/pipeline/approx.py)
+    for key in ("model_version", "ranks", "revoked", "fork", "validators"):
         assert after[key] == expected[key], key
+    for key in ("points", "revenue"):
+        assert_same_run(after[key], expected[key], path=key)
     assert [r["phase"] for r in after["rounds"]] == [r["phase"] for r in expected["rounds"]]
     assert [o["fee"] for o in after["inference"]] == [o["fee"] for o in expected["inference"]]
     # the chain: the same final state and the same number of transactions (none sent twice,
     # no second protocol, no second proposal)
-    assert _final_state(work) == ref["state"]
+    state, expected_state = _final_state(work), ref["state"]
+    assert after["model_cid"] == state.pop("model_cid")  # the report names the chain's model
+    expected_state = {k: v for k, v in expected_state.items() if k != "model_cid"}
+    assert_same_run(state, expected_state, rel=1e-3, wei=0)
+    scored = ("points", "balances")  # round bounties are paid by φ
+    assert {k: v for k, v in state.items() if k not in scored} == {
+        k: v for k, v in expected_state.items() if k not in scored
+    }
     assert sent == ref["sent"]
 
 
@@ -261,7 +265,8 @@ def test_journal_deleted_mid_lifecycle_pays_nothing_twice_and_trains_no_extra_ro
     # no extra round: the rounds on the chain are the scenario's, the model version with them
     assert int(d.suite.rounds.roundCount()) == config.rounds == after["model_version"]
     # the points training left, the revoked poisoner's included (read back from the burn)
-    assert after["points"]["rogue-lab"] == reference["report"]["points"]["rogue-lab"] > 0
+    assert after["points"]["rogue-lab"] > 0
+    assert_same_run(after["points"]["rogue-lab"], reference["report"]["points"]["rogue-lab"])
     _assert_same_as_reference(reference, work, _sent() - before, first)
 
 
@@ -289,7 +294,7 @@ def test_a_malformed_fault_hook_is_refused_before_any_transaction(
 ):
     monkeypatch.setenv(FAULT_ENV, "kill:sometime:round/*")
     sent = _sent()
-    with pytest.raises(JournalError, match=FAULT_ENV):
+    with pytest.raises(ConfigError, match=FAULT_ENV):
         open_lifecycle(
             config=load_config(small_config),
             accounts=list(accounts),

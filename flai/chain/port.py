@@ -75,6 +75,9 @@ class _Paid:
     tier: PriceTier
     record: Request
     output_cid: str | None = None
+    watched: bool = False
+    """Paid through this port: it saw the request created, and the operator account that
+    alone can fulfil it is the port's, so ``output_cid`` is known without reading logs."""
 
 
 class BrownieChainPort:
@@ -365,6 +368,7 @@ class BrownieChainPort:
             input_cid=input_cid,
             tier=PriceTier(int(tier)),
             record=Request.from_event(ev),
+            watched=True,
         )
         return self.request(rid)
 
@@ -435,7 +439,7 @@ class BrownieChainPort:
         req = self._load_request(request_id)
         if req is None:
             raise ChainError(f"unknown request {request_id}")
-        if req.output_cid is None:
+        if req.output_cid is None and not req.watched:
             found = self.logs(self._market, "Fulfilled", requestId=request_id)
             if found:
                 req.output_cid = str(found[-1]["args"]["outputCid"])

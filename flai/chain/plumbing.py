@@ -54,6 +54,7 @@ __all__ = [
     "rpc",
     "sent_transactions",
     "sleep",
+    "token_symbol",
     "transact",
     "trim_middleware",
 ]
@@ -410,11 +411,21 @@ def now() -> int:
 
 
 def chain_time() -> int:
-    """The next block's earliest timestamp: brownie's chain clock, or the latest block's
-    timestamp when that is ahead of it (the node's clock moved without brownie)."""
-    from brownie import chain
+    """The next block's earliest timestamp.
 
-    return max(int(chain.time()), now())
+    On the development chain, the node's own clock: Anvil stamps a block with the wall
+    clock plus its time offset (``evm_increaseTime(0)`` returns the offset), never before
+    the latest block. Brownie's ``chain.time()`` can drift from it (transactions sent
+    without brownie, snapshots reverted); elsewhere it is brownie's clock."""
+    import time
+
+    from brownie import chain, network
+
+    if network.show_active() != _DEVELOPMENT:
+        return int(chain.time())
+    raw = rpc("evm_increaseTime", 0)
+    offset = int(raw, 0) if isinstance(raw, str) else int(raw)
+    return max(now(), int(time.time()) + offset)
 
 
 def block_number() -> int:
@@ -466,6 +477,16 @@ def has_code(account: Any) -> bool:
     from web3 import Web3
 
     return bool(web3.eth.get_code(Web3.to_checksum_address(address(account))))
+
+
+def token_symbol(token: Any) -> str:
+    """The ``symbol()`` of the ERC-20 at ``token`` (an address or contract object)."""
+    from eth_abi import decode
+    from web3 import Web3
+
+    to = Web3.to_checksum_address(address(token))
+    raw = rpc("eth_call", {"to": to, "data": "0x95d89b41"}, "latest")  # symbol()
+    return str(decode(["string"], bytes.fromhex(str(raw)[2:]))[0])
 
 
 def keccak_text(text: str) -> bytes:

@@ -43,6 +43,7 @@ from flai.chain.plumbing import (
     mine,
     now,
     sleep,
+    token_symbol,
     transact,
 )
 from flai.chain.roles import LifecycleRoles
@@ -455,6 +456,12 @@ class BrownieChainPort:
 
     def revenue(self) -> int:
         return int(self.suite.splitter.totals()["received"])
+
+    def payment_symbol(self) -> str:
+        """The ERC-20 symbol of the RFM's payment token (what fees and revenue are paid in)."""
+        rfm_id = int(self.suite.subdao.rfmId())
+        params = RFMParams.from_tuple(self.deployment.platform.registry.getParams(rfm_id))
+        return token_symbol(params.payment_token)
 
     # -- revocation, fork and retirement, revenue claims -----------------------------------
     def _sbgt_voters(self, *, excluding: Sequence[str] = ()) -> list[Account]:

@@ -20,15 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flai.fl import VALIDATOR_BEHAVIOURS, FreeRider, Honest, LabelFlipper, ScaledUpdate
+from flai.fl import (
+    DATASET_NAMES,
+    VALIDATOR_BEHAVIOURS,
+    FreeRider,
+    Honest,
+    LabelFlipper,
+    ScaledUpdate,
+    dataset_info,
+)
 from flai.fl.behaviours import Behaviour
 from flai.pipeline.fields import at, bad, check_keys, get, mapping, positive, read, scalars
 from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
     "KNOWN_NETWORKS",
+    "PARTITIONS",
     "AnalyticsPlan",
     "ComputePlan",
+    "DataPlan",
     "GovernancePlan",
     "HospitalConfig",
     "InferencePlan",
@@ -53,6 +63,9 @@ BEHAVIOURS = ("honest", "free_rider", "free_rider_noise", "label_flipper", "scal
 
 WAD = 10**18
 """One whole FLAI / SDT / SBGT point in wei."""
+
+PARTITIONS = ("iid", "dirichlet")
+"""How the hospitals' rows are drawn (:class:`flai.fl.SplitConfig`'s ``partition``)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,23 @@ class ComputePlan:
     def down_in(self, round_index: int) -> tuple[int, ...]:
         """Nodes unavailable in round ``round_index``."""
         return self.offline.get(round_index, ())
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """The data set the hospitals and validators split (a :data:`flai.fl.DATASET_NAMES`
+    name, bundled in an installed package) and how the hospitals' rows are drawn:
+    ``iid`` (label-mixed parts of the hospitals' relative sizes) or ``dirichlet``
+    (label-skewed parts of those sizes, concentration ``alpha``; smaller is more skewed)."""
+
+    dataset: str = "breast-cancer"
+    partition: str = "iid"
+    alpha: float = 0.5
+
+    @property
+    def num_features(self) -> int:
+        """Columns of the data set."""
+        return len(dataset_info(self.dataset).feature_names)
 
 
 @dataclass(frozen=True)
@@ -244,6 +274,7 @@ class ScenarioConfig:
     analytics: AnalyticsPlan
     revenue: RevenueShares
     backers: Mapping[str, int]
+    data: DataPlan = field(default_factory=DataPlan)
     points_per_round: int = 100
     points_decay: float = 0.9
     rfm: RFMPlan = field(default_factory=RFMPlan)
@@ -366,14 +397,27 @@ def _inference(raw: Any) -> InferencePlan:
     return InferencePlan(**values)
 
 
-def _analytics(raw: Any) -> AnalyticsPlan:
+def _data(raw: Any) -> DataPlan:
+    plan = DataPlan(**scalars(mapping(raw, "data"), DataPlan, "data"))
+    if plan.dataset not in DATASET_NAMES:
+        raise bad("data.dataset", f"unknown {plan.dataset!r} (one of {DATASET_NAMES})")
+    if plan.partition not in PARTITIONS:
+        raise bad("data.partition", f"unknown {plan.partition!r} (one of {PARTITIONS})")
+    positive(plan.alpha, "data.alpha")
+    return plan
+
+
+def _analytics(raw: Any, *, num_features: int) -> AnalyticsPlan:
     entry = mapping(raw, "analytics")
     values = scalars(entry, AnalyticsPlan, "analytics", extra=("features",))
     features = get(entry, "features", list, "analytics")
     if not features or not all(isinstance(f, int) and not isinstance(f, bool) for f in features):
         raise bad("analytics.features", "expected a non-empty list of column indices")
-    if any(f < 0 or f >= 30 for f in features) or len(set(features)) != len(features):
-        raise bad("analytics.features", "column indices must be distinct, in [0, 30)")
+    if any(f < 0 or f >= num_features for f in features) or len(set(features)) != len(features):
+        raise bad(
+            "analytics.features",
+            f"column indices must be distinct, in [0, {num_features}) (the data set's columns)",
+        )
     positive(values["price"], "analytics.price")
     positive(values["goal"], "analytics.goal")
     return AnalyticsPlan(features=tuple(features), **values)
@@ -440,7 +484,7 @@ def _onboarding(raw: Any) -> OnboardingPlan:
 
 
 _SECTIONS = ("compute", "training", "inference", "analytics", "revenue")
-_OPTIONAL = ("rfm", "governance", "onboarding")
+_OPTIONAL = ("data", "rfm", "governance", "onboarding")
 _TOP = (
     "name",
     "network",
@@ -499,6 +543,7 @@ def parse_config(raw: Any) -> ScenarioConfig:
         raise bad("points_decay", f"must lie in (0, 1], got {decay}")
     points = get(top, "points_per_round", int, "", 100)
     positive(points, "points_per_round")
+    data = _data(top.get("data", {}))
     return ScenarioConfig(
         name=_name(top, ""),
         network=network,
@@ -510,9 +555,10 @@ def parse_config(raw: Any) -> ScenarioConfig:
         compute=_compute(top["compute"]),
         training=_training(top["training"]),
         inference=inference,
-        analytics=_analytics(top["analytics"]),
+        analytics=_analytics(top["analytics"], num_features=data.num_features),
         revenue=_revenue(top["revenue"]),
         backers=backers,
+        data=data,
         points_per_round=points,
         points_decay=decay,
         rfm=_rfm_plan(mapping(top.get("rfm", {}), "rfm"), "rfm"),

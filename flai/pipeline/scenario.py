@@ -21,7 +21,7 @@ from flai.fl import (
     SplitConfig,
     TrainConfig,
     Validator,
-    load_breast_cancer_dataset,
+    load_dataset,
     split_federated,
 )
 from flai.mpc import AggregationConfig
@@ -58,12 +58,15 @@ def run_id(config: ScenarioConfig) -> str:
 
 
 def build_setting(config: ScenarioConfig, *, keys: KeyStore) -> Setting:
-    """Split the data and create every party (keys from ``keys``)."""
+    """Split the scenario's data set (``config.data``) and create every party (keys from
+    ``keys``)."""
     split = split_federated(
-        load_breast_cancer_dataset(),
+        load_dataset(config.data.dataset),
         SplitConfig(
             num_custodians=len(config.hospitals),
             sizes=tuple(h.size for h in config.hospitals),
+            partition="dirichlet" if config.data.partition == "dirichlet" else "iid",
+            alpha=config.data.alpha,
             num_validators=len(config.validators),
             test_fraction=config.training.test_fraction,
             validation_fraction=config.training.validation_fraction,

@@ -1,4 +1,4 @@
-"""The whole RFM lifecycle on Anvil: the pharma/hospitals scenario of ``configs/scenario.yaml``
+"""The whole RFM lifecycle on Anvil: the pharma/hospitals scenario of ``configs/breast-cancer.yaml``
 run once per module through :func:`flai.pipeline.run_lifecycle` over the port
 :func:`flai.chain.open_lifecycle` builds (real contracts, real IPFS node, real FL/sMPC),
 then checked against the chain.
@@ -51,7 +51,7 @@ from flai.pipeline.revenue import split_revenue
 from flai.storage import IpfsHttpStorage, IpfsNode, Storage, import_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "scenario.yaml"
+CONFIG = ROOT / "configs" / "breast-cancer.yaml"
 WAD = 10**18
 
 

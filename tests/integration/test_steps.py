@@ -48,7 +48,7 @@ from flai.pipeline import load_config, load_rfm_spec, parse_rfm_spec
 from tests.helpers import custom_error
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "scenario.yaml"
+CONFIG = ROOT / "configs" / "breast-cancer.yaml"
 SPEC = ROOT / "configs" / "steps" / "rfm_spec.json"
 
 

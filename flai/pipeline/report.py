@@ -352,12 +352,19 @@ def _charts(result: Mapping[str, Any], directory: Path, *, payment_symbol: str) 
     ax.plot(xs, [r["test_auc"] for r in rounds], marker="s", label="federated: test set")
     base = result.get("baselines")
     if base:
-        ax.axhline(base["central"], color="tab:green", linestyle="--", label="all data pooled")
         ax.axhline(
-            base["mean_alone"], color="tab:red", linestyle=":", label="each hospital alone (mean)"
+            base["central"], color="tab:green", linestyle="--", label="all data pooled: test set"
+        )
+        ax.axhline(
+            base["mean_alone"],
+            color="tab:red",
+            linestyle=":",
+            label="each hospital alone, mean: test set",
         )
         best = max(base["alone"].values())
-        ax.axhline(best, color="tab:red", linestyle="-.", alpha=0.5, label="best hospital alone")
+        ax.axhline(
+            best, color="tab:red", linestyle="-.", alpha=0.5, label="best hospital alone: test set"
+        )
     ax.set_xticks(xs)
     ax.set_xlabel("round")
     ax.set_ylabel("AUC")

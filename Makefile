@@ -99,7 +99,7 @@ explore: setup
 
 bench: setup
 	$(BIN)/python bench/gas.py
-	for b in bench/config.py bench/fl.py bench/fl_large.py bench/learning.py bench/mpc.py bench/secure_scoring.py bench/inference.py bench/storage.py bench/explorer.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in bench/config.py bench/demo.py bench/fl.py bench/fl_large.py bench/learning.py bench/mpc.py bench/secure_scoring.py bench/inference.py bench/storage.py bench/explorer.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: setup
 	$(BIN)/ruff check flai

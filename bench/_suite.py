@@ -1,7 +1,7 @@
 """Shared set-up of the gas benches: the brownie project on the project's own chain (once,
 as ``bench/gas.py`` runs every section in one process), a bare SubDAO factory (the RFM
 registry is a plain account) and the oncology request's ``RFMParams`` tuple, built from the
-scenario's RFM (``configs/scenario.yaml``) with :class:`flai.chain.RFMParams`."""
+scenario's RFM (``configs/breast-cancer.yaml``) with :class:`flai.chain.RFMParams`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flai.chain.runtime import connect_own_chain, isolate_brownie_home, load_pro
 from flai.pipeline import RFMSpec, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = load_config(ROOT / "configs" / "scenario.yaml")
+SCENARIO = load_config(ROOT / "configs" / "breast-cancer.yaml")
 
 # brownie keeps its data in the checkout's .brownie-home, never in ~/.brownie: the home is
 # chosen before any section imports brownie

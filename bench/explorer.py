@@ -58,7 +58,7 @@ def _setup() -> tuple[Any, Any, Any]:
     from flai.storage import LocalStore
 
     harden_receipt_wait()
-    raw = yaml.safe_load((ROOT / "configs" / "scenario.yaml").read_text())
+    raw = yaml.safe_load((ROOT / "configs" / "breast-cancer.yaml").read_text())
     raw["hospitals"] = raw["hospitals"][:3]
     raw["backers"] = {
         k: v

@@ -56,15 +56,15 @@ def lifecycle(
         result = run_lifecycle(config=config, port=port, storage=storage, workdir=work)
     record = port.deployment.record(network=net, workdir=str(work))
     write_deployment(deployment_path(net), record)
-    write_report(result, directory=report_dir)
+    write_report(result, directory=report_dir, payment_symbol=port.payment_symbol())
     return result, port, report_dir
 
 
 def main(config_path: str = "configs/scenario.yaml", workdir: str | None = None) -> None:
     try:
-        result, _, report_dir = lifecycle(config_path, workdir)
+        result, port, report_dir = lifecycle(config_path, workdir)
     except FlaiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
-    print(format_tables(result))
+    print(format_tables(result, payment_symbol=port.payment_symbol()))
     print(f"\nreport: {report_dir}/report.md")

@@ -18,7 +18,7 @@ from typing import Any
 
 from flai.chain.abi import ActionKindRule, Address, Module, ProposalKind, RevenueDefaults, Selector
 from flai.chain.errors import ConfigError
-from flai.chain.plumbing import Account, Contract, address, project
+from flai.chain.plumbing import Account, Contract, address, deploy, project, transact
 from flai.pipeline.revenue import RevenueShares
 
 __all__ = [
@@ -201,14 +201,24 @@ def deploy_platform(
     """
     cfg = config or PlatformConfig()
     p = project()
-    tx = {"from": deployer}
 
-    token = p.FLAIToken.deploy(cfg.token_name, cfg.token_symbol, deployer, cfg.total_supply, tx)
-    timelock = p.TimelockController.deploy(cfg.timelock_min_delay, [], [], deployer, tx)
-    staking = p.SuperDAOStaking.deploy(
-        token, timelock, deployer, cfg.minimum_stake, cfg.exit_fee_bps, tx
+    token = deploy(
+        p.FLAIToken, cfg.token_name, cfg.token_symbol, deployer, cfg.total_supply, sender=deployer
     )
-    registry = p.RFMRegistry.deploy(
+    timelock = deploy(
+        p.TimelockController, cfg.timelock_min_delay, [], [], deployer, sender=deployer
+    )
+    staking = deploy(
+        p.SuperDAOStaking,
+        token,
+        timelock,
+        deployer,
+        cfg.minimum_stake,
+        cfg.exit_fee_bps,
+        sender=deployer,
+    )
+    registry = deploy(
+        p.RFMRegistry,
         token,
         staking,
         timelock,
@@ -219,12 +229,13 @@ def deploy_platform(
         cfg.rejection_refund_bps,
         cfg.success_refund_bps,
         cfg.endorsement_stake_age,
-        tx,
+        sender=deployer,
     )
     components = {"token": token, "staking": staking, "registry": registry}
     rules = _action_rules(components, cfg.rfm_decision_actions, ProposalKind.RFM_APPROVAL)
     rules += _action_rules(components, cfg.operational_actions, ProposalKind.OPERATIONAL)
-    governor = p.SuperDAOGovernor.deploy(
+    governor = deploy(
+        p.SuperDAOGovernor,
         staking,
         timelock,
         cfg.voting_delay,
@@ -232,20 +243,24 @@ def deploy_platform(
         cfg.proposal_threshold,
         cfg.quorum_percent,
         [rule.as_tuple() for rule in rules],
-        tx,
+        sender=deployer,
     )
 
     for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
-        timelock.grantRole(getattr(timelock, role)(), governor, tx)
+        transact(timelock.grantRole, getattr(timelock, role)(), governor, sender=deployer)
     if factory is not None:
-        registry.setFactory(address(factory(registry) if callable(factory) else factory), tx)
+        transact(
+            registry.setFactory,
+            address(factory(registry) if callable(factory) else factory),
+            sender=deployer,
+        )
     for payment_token in cfg.payment_tokens:
-        registry.setPaymentTokenAllowed(address(payment_token), True, tx)
-    staking.transferOwnership(timelock, tx)
-    registry.transferOwnership(timelock, tx)
-    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, tx)
+        transact(registry.setPaymentTokenAllowed, address(payment_token), True, sender=deployer)
+    transact(staking.transferOwnership, timelock, sender=deployer)
+    transact(registry.transferOwnership, timelock, sender=deployer)
+    transact(timelock.renounceRole, timelock.DEFAULT_ADMIN_ROLE(), deployer, sender=deployer)
     if cfg.treasury_allocation:
-        token.transfer(timelock, cfg.treasury_allocation, tx)
+        transact(token.transfer, timelock, cfg.treasury_allocation, sender=deployer)
     return PlatformDeployment(
         token=token, staking=staking, timelock=timelock, governor=governor, registry=registry
     )
@@ -334,13 +349,12 @@ def deploy_subdao_factory(
         Chamber voting delay/period in blocks (immutables of the chamber implementation).
     """
     p = project()
-    tx = {"from": deployer}
-    subdao_impl = p.SubDAO.deploy(tx)
-    sbgt_impl = p.SBGT.deploy(tx)
-    sdt_impl = p.SDT.deploy(tx)
-    chamber_impl = p.SubDAOChamber.deploy(voting_delay, voting_period, tx)
-    rounds_impl = p.TrainingRounds.deploy(address(flai_token), tx)
-    splitter_impl = p.RevenueSplitter.deploy(tx)
+    subdao_impl = deploy(p.SubDAO, sender=deployer)
+    sbgt_impl = deploy(p.SBGT, sender=deployer)
+    sdt_impl = deploy(p.SDT, sender=deployer)
+    chamber_impl = deploy(p.SubDAOChamber, voting_delay, voting_period, sender=deployer)
+    rounds_impl = deploy(p.TrainingRounds, address(flai_token), sender=deployer)
+    splitter_impl = deploy(p.RevenueSplitter, sender=deployer)
     impls = (
         subdao_impl.address,
         sbgt_impl.address,
@@ -355,7 +369,9 @@ def deploy_subdao_factory(
         platform_admin=Address(address(platform_admin)),
         shares=revenue_shares or RevenueShares(),
     )
-    factory = p.SubDAOFactory.deploy(address(registry), impls, defaults.as_tuple(), tx)
+    factory = deploy(
+        p.SubDAOFactory, address(registry), impls, defaults.as_tuple(), sender=deployer
+    )
     return SubDAOFactoryDeployment(
         factory=factory,
         subdao_impl=subdao_impl,
@@ -453,10 +469,9 @@ class MarketDeployment:
 def deploy_market_cloner(*, deployer: Account) -> ClonerDeployment:
     """Deploy the ``MarketCloner`` and the splitter / bounty-pool implementations it clones."""
     p = project()
-    tx = {"from": deployer}
-    cloner = p.MarketCloner.deploy(tx)
-    splitter_impl = p.RevenueSplitter.deploy(tx)
-    bounty_impl = p.BountyPool.deploy(tx)
+    cloner = deploy(p.MarketCloner, sender=deployer)
+    splitter_impl = deploy(p.RevenueSplitter, sender=deployer)
+    bounty_impl = deploy(p.BountyPool, sender=deployer)
     return ClonerDeployment(cloner=cloner, splitter_impl=splitter_impl, bounty_impl=bounty_impl)
 
 
@@ -466,7 +481,7 @@ def deploy_marketplace(*, deployer: Account, token_policy: Contract | str) -> Co
     ``token_policy`` is the payment-token allow-list it consults when a SubDAO lists (the
     platform's RFM registry).
     """
-    return project().Marketplace.deploy(address(token_policy), {"from": deployer})
+    return deploy(project().Marketplace, address(token_policy), sender=deployer)
 
 
 def deploy_market(*, deployer: Account, token_policy: Contract | str) -> MarketDeployment:
@@ -480,7 +495,7 @@ def deploy_market(*, deployer: Account, token_policy: Contract | str) -> MarketD
 def _clone(
     *, deployer: Account, cloner: ClonerDeployment, implementation: Contract, init_data: str
 ) -> str:
-    tx = cloner.cloner.clone(implementation, init_data, {"from": deployer})
+    tx = transact(cloner.cloner.clone, implementation, init_data, sender=deployer)
     return str(tx.events["ModuleCloned"]["clone"])
 
 

@@ -8,6 +8,16 @@ return.
 Brownie's objects have no type stubs: :data:`Contract`, :data:`Account` and
 :data:`Receipt` name what a value is; the functions here convert what they read to plain
 ``int``/``str``/``bool``.
+
+On the project's own development chain (Anvil), :func:`transact` sends a transaction of an
+unlocked node account in one JSON-RPC call: ``eth_sendTransactionSync`` mines it and returns
+its receipt, with a fixed gas limit (:data:`SYNC_GAS_LIMIT`: no estimation) and gas price 0
+(the chain has no base fee). Brownie's own path costs about a dozen calls per transaction
+(chain id, gas price, nonce, send, receipt polling, the transaction again, a snapshot for
+its undo buffer). Gas used does not depend on the limit, so the gas figures stay those of
+brownie's path. Reads, the clock and mining go straight to the provider as well
+(:func:`rpc`), skipping web3's request middleware. Elsewhere (a live network, a key held
+by brownie) everything goes through brownie.
 """
 
 from __future__ import annotations
@@ -22,14 +32,17 @@ from flai.chain.errors import ChainError
 
 __all__ = [
     "RECEIPT_GRACE_S",
+    "SYNC_GAS_LIMIT",
     "Account",
     "Contract",
     "GasMeter",
     "Receipt",
+    "SyncReceipt",
     "address",
     "balance",
     "block_number",
     "chain_time",
+    "deploy",
     "harden_receipt_wait",
     "has_code",
     "keccak_text",
@@ -39,8 +52,12 @@ __all__ = [
     "network_name",
     "now",
     "project",
+    "rpc",
+    "sent_transactions",
     "sleep",
+    "token_symbol",
     "transact",
+    "trim_middleware",
 ]
 
 Contract = Any
@@ -52,6 +69,52 @@ Receipt = Any
 
 #: Seconds a transaction's confirmation waits for its receipt before brownie's own logic.
 RECEIPT_GRACE_S = 10.0
+#: Gas limit of a transaction sent in one call (the development chain's blocks hold 30M).
+SYNC_GAS_LIMIT = 29_000_000
+#: The brownie network whose chain is an Anvil of the project's own (see flai.chain.runtime).
+_DEVELOPMENT = "development"
+
+_sent: list[Any] = []
+
+
+class SyncReceipt:
+    """The receipt of a transaction :func:`transact` sent in one call.
+
+    Carries what the package and its callers read of a brownie ``TransactionReceipt``:
+    ``txid``, ``status``, ``gas_used``, ``block_number``, ``sender``, ``receiver``,
+    ``contract_address``, the raw ``logs`` and the decoded ``events`` (brownie's
+    ``EventDict``, decoded on first use with the loaded project's ABIs).
+    """
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        from web3 import Web3
+
+        self.raw = raw
+        self.txid = str(raw["transactionHash"])
+        self.status = int(raw["status"], 16)
+        self.gas_used = int(raw["gasUsed"], 16)
+        self.block_number = int(raw["blockNumber"], 16)
+        self.sender = Web3.to_checksum_address(raw["from"])
+        self.receiver = Web3.to_checksum_address(raw["to"]) if raw.get("to") else None
+        created = raw.get("contractAddress")
+        self.contract_address = Web3.to_checksum_address(created) if created else None
+        self.logs: list[Mapping[str, Any]] = [
+            dict(log, address=Web3.to_checksum_address(log["address"]))
+            for log in raw.get("logs") or ()
+        ]
+        self._events: Any = None
+
+    @property
+    def events(self) -> Any:
+        """The decoded events (brownie's ``EventDict``: ``tx.events["Name"]["arg"]``)."""
+        if self._events is None:
+            from brownie.network.event import _decode_logs
+
+            self._events = _decode_logs(self.logs)
+        return self._events
+
+    def __repr__(self) -> str:
+        return f"<SyncReceipt {self.txid} status={self.status} gas_used={self.gas_used}>"
 
 
 class GasMeter:
@@ -230,6 +293,7 @@ def project() -> Any:
     from brownie import project as projects
 
     harden_receipt_wait()
+    trim_middleware()
     loaded = projects.get_loaded_projects()
     if not loaded:
         raise ChainError(
@@ -243,53 +307,234 @@ def address(value: Any) -> str:
     return str(value.address if hasattr(value, "address") else value)
 
 
+def rpc(method: str, *params: Any) -> Any:
+    """One JSON-RPC call to the connected node, straight through the provider (no web3
+    middleware); returns its ``result``, or raises :class:`ChainError` with the node's error."""
+    from brownie import web3
+    from web3.types import RPCEndpoint
+
+    response = web3.provider.make_request(RPCEndpoint(method), list(params))
+    if "error" in response:
+        raise ChainError(f"{method}: {response['error']}")
+    return response.get("result")
+
+
+def trim_middleware() -> None:
+    """On the development chain, drop web3's request-validation middleware (idempotent).
+
+    It asks the node for its chain id before every ``eth_call`` and ``eth_estimateGas`` (one
+    extra JSON-RPC call per contract read) to check a ``chainId`` field that the project's
+    reads never set, on a chain the project started itself. Called when the project connects
+    (:func:`flai.chain.runtime.connect_own_chain`) and by :func:`project`.
+    """
+    from brownie import network, web3
+
+    if not network.is_connected() or network.show_active() != _DEVELOPMENT:
+        return
+    onion = web3.middleware_onion
+    if "validation" in onion:
+        onion.remove("validation")
+
+
+def _sync_sender(sender: Any) -> str | None:
+    """``sender``'s address if :func:`transact` may send for it in one call: an account the
+    node holds (brownie ``Account``, not a key brownie signs with) on the development chain."""
+    from brownie import network
+    from brownie.network.account import Account as NodeAccount
+
+    if not isinstance(sender, NodeAccount) or network.show_active() != _DEVELOPMENT:
+        return None
+    return str(sender.address)
+
+
+def _raise_revert(receipt: SyncReceipt) -> None:
+    """Raise brownie's ``VirtualMachineError`` for a transaction mined with status 0, as
+    brownie's own path would: the revert data is the output of the transaction's own trace
+    (``debug_traceTransaction`` with the call tracer), so the custom error and its
+    arguments are those of the mined transaction, block time included."""
+    from brownie.exceptions import VirtualMachineError
+
+    trace: Any = rpc("debug_traceTransaction", receipt.txid, {"tracer": "callTracer"})
+    error = {
+        "message": str(trace.get("error") or "execution reverted"),
+        "data": str(trace.get("output") or "0x"),
+    }
+    exc = VirtualMachineError(ValueError(error))
+    exc.txid = receipt.txid  # type: ignore[assignment]
+    raise exc
+
+
 def transact(method: Any, *args: Any, sender: Account) -> Receipt:
-    """``method(*args, {"from": sender})`` with brownie's receipt wait hardened, whoever
-    loaded the project."""
-    harden_receipt_wait()
-    return method(*args, {"from": sender})
+    """Send ``method(*args)`` from ``sender`` and return its receipt once mined.
+
+    On the development chain, for an account the node holds, one ``eth_sendTransactionSync``
+    call (a :class:`SyncReceipt`; a revert raises brownie's ``VirtualMachineError`` naming
+    the custom error, as brownie's path does). Otherwise brownie's
+    ``method(*args, {"from": sender})`` with its receipt wait hardened. Every receipt is
+    also kept in :func:`sent_transactions`.
+    """
+    from_address = _sync_sender(sender)
+    if from_address is None:
+        harden_receipt_wait()
+        receipt = method(*args, {"from": sender})
+        _sent.append(receipt)
+        return receipt
+    tx = {
+        "from": from_address,
+        "to": str(method._address),
+        "data": method.encode_input(*args),
+        "gas": hex(SYNC_GAS_LIMIT),
+        "gasPrice": "0x0",
+    }
+    sync = SyncReceipt(rpc("eth_sendTransactionSync", tx))
+    _sent.append(sync)
+    if sync.status != 1:
+        _raise_revert(sync)
+    return sync
+
+
+def deploy(container: Any, *args: Any, sender: Account) -> Contract:
+    """Deploy ``container`` (a brownie ``ContractContainer``) with constructor ``args`` from
+    ``sender``; returns the contract object, its creation receipt as ``.tx``.
+
+    One ``eth_sendTransactionSync`` call on the development chain for an account the node
+    holds (as :func:`transact`), then brownie's ``at`` (which checks the code); otherwise
+    brownie's ``container.deploy(*args, {"from": sender})``.
+    """
+    from_address = _sync_sender(sender)
+    if from_address is None:
+        harden_receipt_wait()
+        contract = container.deploy(*args, {"from": sender})
+        _sent.append(contract.tx)
+        return contract
+    tx = {
+        "from": from_address,
+        "data": container.deploy.encode_input(*args),
+        "gas": hex(SYNC_GAS_LIMIT),
+        "gasPrice": "0x0",
+    }
+    sync = SyncReceipt(rpc("eth_sendTransactionSync", tx))
+    _sent.append(sync)
+    if sync.status != 1 or sync.contract_address is None:
+        _raise_revert(sync)
+    return container.at(sync.contract_address, owner=sender, tx=sync)
+
+
+def sent_transactions() -> list[Receipt]:
+    """Every transaction :func:`transact` and :func:`deploy` sent in this process (their
+    receipts, reverted ones included), oldest first (a copy)."""
+    return list(_sent)
+
+
+_EVENT_TOPICS: dict[tuple[str, str], tuple[str, list[tuple[str, str]], Any]] = {}
+
+
+def _event_topics(contract: Contract, event: str) -> tuple[str, list[tuple[str, str]], Any]:
+    """``(topic0, [(name, type) of each indexed input], eth_event topic map)`` of ``event``
+    in ``contract``'s ABI (cached per address and event)."""
+    import eth_event
+
+    key = (address(contract), event)
+    if key not in _EVENT_TOPICS:
+        abi = [e for e in contract.abi if e.get("type") == "event" and e.get("name") == event]
+        if not abi:
+            raise ChainError(f"{address(contract)} has no event {event!r} in its ABI")
+        topic_map = eth_event.get_topic_map(abi[:1])
+        indexed = [(i["name"], i["type"]) for i in abi[0]["inputs"] if i.get("indexed")]
+        _EVENT_TOPICS[key] = (str(next(iter(topic_map))), indexed, topic_map)
+    return _EVENT_TOPICS[key]
+
+
+def _topic(kind: str, value: Any) -> str:
+    """The 32-byte topic of an indexed argument of static ABI type ``kind``."""
+    from eth_abi import encode
+    from web3 import Web3
+
+    if kind == "address":
+        value = Web3.to_checksum_address(address(value))
+    return "0x" + encode([kind], [value]).hex()
 
 
 def logs(
     contract: Contract, event: str, *, from_block: int, **filters: Any
 ) -> list[Mapping[str, Any]]:
-    """The ``event`` logs of ``contract`` since ``from_block``, filtered on indexed
-    arguments (web3 log entries: ``log["args"][name]``)."""
-    from brownie import web3
-    from web3 import Web3
+    """The ``event`` logs of ``contract`` since ``from_block``, oldest first, filtered on
+    indexed arguments: one ``eth_getLogs`` call, decoded with the contract's ABI. Each entry
+    has ``args`` (name → value: ``int``, ``bool``, checksummed address ``str``, ``str``;
+    ``bytes32`` as a ``0x`` hex string), ``event``, ``address``, ``blockNumber``,
+    ``logIndex`` and ``transactionHash``."""
+    import eth_event
 
-    c = web3.eth.contract(address=Web3.to_checksum_address(address(contract)), abi=contract.abi)
-    return list(
-        getattr(c.events, event)().get_logs(from_block=from_block, argument_filters=filters or None)
+    topic0, indexed, topic_map = _event_topics(contract, event)
+    names = {name for name, _ in indexed}
+    unknown = set(filters) - names
+    if unknown:
+        raise ChainError(f"{event}: {sorted(unknown)} are not indexed arguments")
+    topics: list[str | None] = [topic0]
+    topics += [_topic(kind, filters[name]) if name in filters else None for name, kind in indexed]
+    while topics[-1] is None:
+        topics.pop()
+    raw = rpc(
+        "eth_getLogs",
+        {
+            "address": address(contract),
+            "fromBlock": hex(from_block),
+            "toBlock": "latest",
+            "topics": topics,
+        },
     )
+    out: list[Mapping[str, Any]] = []
+    for log in raw:
+        decoded: Any = eth_event.decode_logs([log], topic_map, allow_undecoded=False)[0]
+        out.append(
+            {
+                "event": decoded["name"],
+                "args": {field["name"]: field["value"] for field in decoded["data"]},
+                "address": str(decoded["address"]),
+                "blockNumber": int(log["blockNumber"], 16),
+                "logIndex": int(log["logIndex"], 16),
+                "transactionHash": str(log["transactionHash"]),
+            }
+        )
+    return out
 
 
 def now() -> int:
     """The latest block's timestamp (what the contracts compare deadlines with)."""
-    from brownie import web3
-
-    return int(web3.eth.get_block("latest")["timestamp"])
+    return int(rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
 
 
 def chain_time() -> int:
-    """Brownie's chain clock (the next block's earliest timestamp)."""
-    from brownie import chain
+    """The next block's earliest timestamp.
 
-    return int(chain.time())
+    On the development chain, the node's own clock: Anvil stamps a block with the wall
+    clock plus its time offset (``evm_increaseTime(0)`` returns the offset), never before
+    the latest block. Brownie's ``chain.time()`` can drift from it (transactions sent
+    without brownie, snapshots reverted); elsewhere it is brownie's clock."""
+    import time
+
+    from brownie import chain, network
+
+    if network.show_active() != _DEVELOPMENT:
+        return int(chain.time())
+    raw = rpc("evm_increaseTime", 0)
+    offset = int(raw, 0) if isinstance(raw, str) else int(raw)
+    return max(now(), int(time.time()) + offset)
 
 
 def block_number() -> int:
     """The height of the chain."""
-    from brownie import web3
-
-    return int(web3.eth.block_number)
+    return int(rpc("eth_blockNumber"), 16)
 
 
 def mine(blocks: int = 1) -> None:
-    """Mine ``blocks`` empty blocks (local chains)."""
-    from brownie import chain
-
-    chain.mine(blocks)
+    """Mine ``blocks`` empty blocks (local chains; one ``evm_mine``/``anvil_mine`` call)."""
+    if blocks <= 0:
+        return
+    if blocks == 1:
+        rpc("evm_mine")
+    else:
+        rpc("anvil_mine", hex(blocks))
 
 
 def mine_past(block: int) -> None:
@@ -300,10 +545,16 @@ def mine_past(block: int) -> None:
 
 
 def sleep(seconds: int) -> None:
-    """Advance the chain clock by ``seconds`` (local chains; takes effect at the next block)."""
+    """Advance the chain clock by ``seconds`` (local chains; takes effect at the next block).
+
+    One ``evm_increaseTime`` call; brownie's clock (``chain.time()``) is moved by as much,
+    as its own ``chain.sleep`` would."""
     from brownie import chain
 
-    chain.sleep(seconds)
+    if seconds <= 0:
+        return
+    rpc("evm_increaseTime", int(seconds))
+    chain._time_offset += int(seconds)
 
 
 def balance(account: Any) -> int:
@@ -320,6 +571,16 @@ def has_code(account: Any) -> bool:
     from web3 import Web3
 
     return bool(web3.eth.get_code(Web3.to_checksum_address(address(account))))
+
+
+def token_symbol(token: Any) -> str:
+    """The ``symbol()`` of the ERC-20 at ``token`` (an address or contract object)."""
+    from eth_abi import decode
+    from web3 import Web3
+
+    to = Web3.to_checksum_address(address(token))
+    raw = rpc("eth_call", {"to": to, "data": "0x95d89b41"}, "latest")  # symbol()
+    return str(decode(["string"], bytes.fromhex(str(raw)[2:]))[0])
 
 
 def keccak_text(text: str) -> bytes:

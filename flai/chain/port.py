@@ -42,6 +42,7 @@ from flai.chain.plumbing import (
     mine,
     now,
     sleep,
+    token_symbol,
 )
 from flai.chain.roles import LifecycleRoles
 from flai.pipeline.config import WAD, ScenarioConfig
@@ -73,6 +74,9 @@ class _Paid:
     tier: PriceTier
     record: Request
     output_cid: str | None = None
+    watched: bool = False
+    """Paid through this port: it saw the request created, and the operator account that
+    alone can fulfil it is the port's, so ``output_cid`` is known without reading logs."""
 
 
 class BrownieChainPort:
@@ -392,6 +396,7 @@ class BrownieChainPort:
             input_cid=input_cid,
             tier=PriceTier(int(tier)),
             record=Request.from_event(ev),
+            watched=True,
         )
         return self.request(rid)
 
@@ -474,7 +479,7 @@ class BrownieChainPort:
         req = self._load_request(request_id)
         if req is None:
             raise ChainError(f"unknown request {request_id}")
-        if req.output_cid is None:
+        if req.output_cid is None and not req.watched:
             found = self.logs(self._market, "Fulfilled", requestId=request_id)
             if found:
                 req.output_cid = str(found[-1]["args"]["outputCid"])
@@ -490,6 +495,12 @@ class BrownieChainPort:
 
     def revenue(self) -> int:
         return int(self.suite.splitter.totals()["received"])
+
+    def payment_symbol(self) -> str:
+        """The ERC-20 symbol of the RFM's payment token (what fees and revenue are paid in)."""
+        rfm_id = int(self.suite.subdao.rfmId())
+        params = RFMParams.from_tuple(self.deployment.platform.registry.getParams(rfm_id))
+        return token_symbol(params.payment_token)
 
     # -- revocation, fork and retirement, revenue claims -----------------------------------
     def _sbgt_voters(self, *, excluding: Sequence[str] = ()) -> list[Account]:

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flai.chain.plumbing import harden_receipt_wait
+from flai.chain.plumbing import harden_receipt_wait, trim_middleware
 from flai.errors import FlaiError
 
 __all__ = [
@@ -160,12 +160,14 @@ def connect_own_chain(network_id: str | None = None) -> None:
     if handed_over:
         if not network.is_connected():
             raise ChainRuntimeError(f"the chain in {CHAIN_RPC_ENV} is not reachable")
+        trim_middleware()
         return
     if not rpc.is_child():
         network.disconnect(kill_rpc=False)
         raise ChainRuntimeError(
             f"port {port} was taken by another process before Anvil started; run again"
         )
+    trim_middleware()
 
 
 def load_project(root: Path | None = None) -> Any:

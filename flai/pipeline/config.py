@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flai.fl import VALIDATOR_BEHAVIOURS, FreeRider, Honest, LabelFlipper, ScaledUpdate
+from flai.fl import (
+    DATASET_NAMES,
+    VALIDATOR_BEHAVIOURS,
+    FreeRider,
+    Honest,
+    LabelFlipper,
+    ScaledUpdate,
+    dataset_info,
+)
 from flai.fl.behaviours import Behaviour
 from flai.pipeline.fields import (
     UINT32_MAX,
@@ -62,10 +70,12 @@ __all__ = [
     "MAX_VOTING_PERIOD",
     "MIN_DECAY",
     "MIN_MEMBER_STAKE",
+    "PARTITIONS",
     "REQUESTER_MULTIPLIER",
     "RESERVED_PREFIXES",
     "AnalyticsPlan",
     "ComputePlan",
+    "DataPlan",
     "GovernancePlan",
     "HospitalConfig",
     "InferencePlan",
@@ -137,6 +147,8 @@ so no two parties share a private-key file."""
 _MAX_EPOCHS = 1_000
 _MAX_BATCH_SIZE = 1_000_000
 _MAX_LEARNING_RATE = 100.0
+PARTITIONS = ("iid", "dirichlet")
+"""How the hospitals' rows are drawn (:class:`flai.fl.SplitConfig`'s ``partition``)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,23 @@ class ComputePlan:
     def down_in(self, round_index: int) -> tuple[int, ...]:
         """Nodes unavailable in round ``round_index``."""
         return self.offline.get(round_index, ())
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """The data set the hospitals and validators split (a :data:`flai.fl.DATASET_NAMES`
+    name, bundled in an installed package) and how the hospitals' rows are drawn:
+    ``iid`` (label-mixed parts of the hospitals' relative sizes) or ``dirichlet``
+    (label-skewed parts of those sizes, concentration ``alpha``; smaller is more skewed)."""
+
+    dataset: str = "breast-cancer"
+    partition: str = "iid"
+    alpha: float = 0.5
+
+    @property
+    def num_features(self) -> int:
+        """Columns of the data set."""
+        return len(dataset_info(self.dataset).feature_names)
 
 
 @dataclass(frozen=True)
@@ -328,6 +357,7 @@ class ScenarioConfig:
     analytics: AnalyticsPlan
     revenue: RevenueShares
     backers: Mapping[str, int]
+    data: DataPlan = field(default_factory=DataPlan)
     points_per_round: int = 100
     points_decay: float = 0.9
     rfm: RFMPlan = field(default_factory=RFMPlan)
@@ -468,14 +498,27 @@ def _inference(raw: Any) -> InferencePlan:
     return plan
 
 
-def _analytics(raw: Any) -> AnalyticsPlan:
+def _data(raw: Any) -> DataPlan:
+    plan = DataPlan(**scalars(mapping(raw, "data"), DataPlan, "data"))
+    if plan.dataset not in DATASET_NAMES:
+        raise bad("data.dataset", f"unknown {plan.dataset!r} (one of {DATASET_NAMES})")
+    if plan.partition not in PARTITIONS:
+        raise bad("data.partition", f"unknown {plan.partition!r} (one of {PARTITIONS})")
+    bounded(plan.alpha, "data.alpha", 1e-3, 1e3)  # Dirichlet concentration; NaN refused
+    return plan
+
+
+def _analytics(raw: Any, *, num_features: int) -> AnalyticsPlan:
     entry = mapping(raw, "analytics")
     values = scalars(entry, AnalyticsPlan, "analytics", extra=("features",))
     features = get(entry, "features", list, "analytics")
     if not features or not all(isinstance(f, int) and not isinstance(f, bool) for f in features):
         raise bad("analytics.features", "expected a non-empty list of column indices")
-    if any(f < 0 or f >= 30 for f in features) or len(set(features)) != len(features):
-        raise bad("analytics.features", "column indices must be distinct, in [0, 30)")
+    if any(f < 0 or f >= num_features for f in features) or len(set(features)) != len(features):
+        raise bad(
+            "analytics.features",
+            f"column indices must be distinct, in [0, {num_features}) (the data set's columns)",
+        )
     bounded(values["price"], "analytics.price", 1, UINT96_MAX)
     bounded(values["goal"], "analytics.goal", 1, DEPLOYER_FLAI)
     return AnalyticsPlan(features=tuple(features), **values)
@@ -547,7 +590,7 @@ def _onboarding(raw: Any) -> OnboardingPlan:
 
 
 _SECTIONS = ("compute", "training", "inference", "analytics", "revenue")
-_OPTIONAL = ("rfm", "governance", "onboarding")
+_OPTIONAL = ("data", "rfm", "governance", "onboarding")
 _TOP = (
     "name",
     "network",
@@ -672,6 +715,7 @@ def parse_config(raw: Any) -> ScenarioConfig:
     bounded(decay, "points_decay", MIN_DECAY, MAX_DECAY)
     points = get(top, "points_per_round", int, "", 100)
     bounded(points, "points_per_round", 1, MAX_POINTS)
+    data = _data(top.get("data", {}))
     config = ScenarioConfig(
         name=name,
         network=network,
@@ -683,9 +727,10 @@ def parse_config(raw: Any) -> ScenarioConfig:
         compute=_compute(top["compute"], rounds),
         training=_training(top["training"]),
         inference=inference,
-        analytics=_analytics(top["analytics"]),
+        analytics=_analytics(top["analytics"], num_features=data.num_features),
         revenue=_revenue(top["revenue"]),
         backers=backers,
+        data=data,
         points_per_round=points,
         points_decay=decay,
         rfm=_rfm_plan(mapping(top.get("rfm", {}), "rfm"), "rfm"),

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from flai.errors import ConfigError
-from flai.fl import LogisticModel
+from flai.fl import LogisticModel, baseline_scores
 from flai.mpc import AnalyticsConfig, InferenceConfig
 from flai.pipeline.analytics import AnalyticsOutcome, run_fa_query
 from flai.pipeline.config import ScenarioConfig
@@ -47,6 +47,7 @@ from flai.pipeline.scenario import Setting, build_setting, run_id
 from flai.storage import Storage
 
 __all__ = [
+    "Baselines",
     "HospitalSummary",
     "LifecycleResult",
     "ValidatorSummary",
@@ -74,6 +75,25 @@ class ValidatorSummary:
 
 
 @dataclass(frozen=True)
+class Baselines:
+    """Test AUC of the models the federation is compared with (:func:`flai.fl.baseline_scores`:
+    the same learner and hyper-parameters, ``rounds × epochs`` epochs): each hospital alone
+    on its own rows, and one model on all hospitals' rows pooled."""
+
+    alone: Mapping[str, float]
+    central: float
+
+    @property
+    def mean_alone(self) -> float:
+        """Mean AUC of the hospitals alone."""
+        return float(np.mean(list(self.alone.values())))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"alone": {hospital: AUC}, "mean_alone": AUC, "central": AUC}``."""
+        return {"alone": dict(self.alone), "mean_alone": self.mean_alone, "central": self.central}
+
+
+@dataclass(frozen=True)
 class LifecycleResult:
     """Everything a lifecycle produced; :func:`flai.pipeline.report.write_report` renders it."""
 
@@ -97,6 +117,7 @@ class LifecycleResult:
     """Contributor revoked for malice → collateral slashed."""
     fork: ForkRecord
     costs: LedgerCosts
+    baselines: Baselines
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-compatible dict (``report.json``)."""
@@ -119,6 +140,7 @@ class LifecycleResult:
             "fork": asdict(self.fork),
             "gas": dict(self.costs.gas),
             "gas_calls": dict(self.costs.writes),
+            "baselines": self.baselines.to_json(),
         }
 
 
@@ -264,6 +286,13 @@ def run_lifecycle(
         # the retirement ended the last SBGT pool: every pool is final and claimable
         port.claim_revenue(backers=list(config.backers))
         pooled = np.vstack([h.data.X[:, list(config.analytics.features)] for h in fed.hospitals])
+        alone = baseline_scores(
+            [h.data for h in fed.hospitals],
+            setting.test,
+            train=fed.round_config.train,
+            rounds=config.rounds,
+            seed=config.seed,
+        )
         return LifecycleResult(
             run=run_id(config),
             scenario=config.name,
@@ -293,6 +322,9 @@ def run_lifecycle(
             revoked={n: int(v) for n, v in revoked.items()},
             fork=forked,
             costs=port.costs(),
+            baselines=Baselines(
+                alone=dict(zip(alone.names, alone.alone, strict=True)), central=alone.central
+            ),
         )
     finally:
         journal.close()

@@ -28,7 +28,7 @@ from flai.fl import (
     SplitConfig,
     TrainConfig,
     Validator,
-    load_breast_cancer_dataset,
+    load_dataset,
     split_federated,
 )
 from flai.mpc import AggregationConfig, AnalyticsConfig, InferenceConfig
@@ -66,11 +66,14 @@ def run_id(config: ScenarioConfig) -> str:
 
 
 def _split(config: ScenarioConfig) -> FederatedSplit:
+    """Split the scenario's data set (``config.data``) among hospitals and validators."""
     return split_federated(
-        load_breast_cancer_dataset(),
+        load_dataset(config.data.dataset),
         SplitConfig(
             num_custodians=len(config.hospitals),
             sizes=tuple(h.size for h in config.hospitals),
+            partition="dirichlet" if config.data.partition == "dirichlet" else "iid",
+            alpha=config.data.alpha,
             num_validators=len(config.validators),
             test_fraction=config.training.test_fraction,
             validation_fraction=config.training.validation_fraction,

@@ -44,7 +44,7 @@ from flai.pipeline.config import parse_config
 from flai.storage import IpfsHttpStorage, IpfsNode
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "scenario.yaml"
+CONFIG = ROOT / "configs" / "breast-cancer.yaml"
 WAD = 10**18
 #: Pages the crawl may visit (the scenario has a few hundred addresses, txs, CIDs, blocks).
 CRAWL_LIMIT = 3000

@@ -1,4 +1,4 @@
-"""The whole RFM lifecycle on Anvil: the pharma/hospitals scenario of ``configs/scenario.yaml``
+"""The whole RFM lifecycle on Anvil: the pharma/hospitals scenario of ``configs/breast-cancer.yaml``
 run once per module through :func:`flai.pipeline.run_lifecycle` over the port
 :func:`flai.chain.open_lifecycle` builds (real contracts, real IPFS node, real FL/sMPC),
 then checked against the chain.
@@ -53,7 +53,7 @@ from flai.pipeline.model_release import load_model
 from tests.offchain.pipeline.approx import assert_same_run
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "scenario.yaml"
+CONFIG = ROOT / "configs" / "breast-cancer.yaml"
 WAD = 10**18
 
 

@@ -42,12 +42,13 @@ from flai.chain import (
     submit_rfm,
     write_deployment,
 )
+from flai.chain.plumbing import sent_transactions
 from flai.chain.steps import fund_parties
 from flai.pipeline import load_config, load_rfm_spec, parse_rfm_spec
 from tests.helpers import custom_error
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "scenario.yaml"
+CONFIG = ROOT / "configs" / "breast-cancer.yaml"
 SPEC = ROOT / "configs" / "steps" / "rfm_spec.json"
 
 
@@ -98,9 +99,9 @@ def distributed(world, scenario, served):
 
 @pytest.fixture(scope="module")
 def forked(world, scenario, distributed):
-    before = len(brownie.history)
+    before = len(sent_transactions())
     world.port.fork_and_retire(domain=scenario.rfm.fork_domain)
-    return world.port.fork(), list(brownie.history)[before:]
+    return world.port.fork(), sent_transactions()[before:]
 
 
 def _events(txs, name):
@@ -109,13 +110,13 @@ def _events(txs, name):
 
 def test_submit_rfm_stores_the_spec_on_ipfs_and_submits_its_params(world):
     spec = load_rfm_spec(SPEC)
-    before = len(brownie.history)
+    before = len(sent_transactions())
     out = submit_rfm(
         deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
     )
     registry = world.d.platform.registry
     assert out.rfm_id == world.d.rfm_id + 1 and out.status is RFMStatus.PENDING
-    txs = list(brownie.history)[before:]
+    txs = sent_transactions()[before:]
     ev = _events(txs, "RFMSubmitted")
     assert len(ev) == 1 and ev[0]["rfmId"] == out.rfm_id
     assert ev[0]["requester"] == world.roles.account(world.roles.requester)
@@ -129,7 +130,7 @@ def test_submit_rfm_stores_the_spec_on_ipfs_and_submits_its_params(world):
     again = submit_rfm(
         deployment=world.d, roles=world.roles, spec=spec, storage=world.storage, gas=GasMeter()
     )
-    assert again == out and len(brownie.history) == before + len(txs)
+    assert again == out and len(sent_transactions()) == before + len(txs)
 
 
 def test_run_round_accepts_the_aggregate_the_engine_computed(world, round1):
@@ -156,12 +157,12 @@ def test_serve_inference_pays_and_fulfils_through_the_secret_shared_model(world,
 
 
 def test_serve_inference_rerun_sends_nothing(world, scenario, served):
-    before = len(brownie.history)
+    before = len(sent_transactions())
     again = serve_requests(
         config=scenario, port=world.port, storage=world.storage, workdir=world.work, count=4
     )
     assert [o["request_id"] for o in again] == [o["request_id"] for o in served]
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before
 
 
 def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, served, distributed):
@@ -179,9 +180,9 @@ def test_distribute_revenue_releases_treasuries_and_claims(world, scenario, serv
     for name, amount in distributed["sdt"].items():
         acct = world.roles.account(name)
         assert amount > 0 and splitter.claimableSDT(acct) == 0
-    before = len(brownie.history)
+    before = len(sent_transactions())
     assert distribute_revenue(port=world.port, backers=list(scenario.backers)) == distributed
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before
 
 
 def test_fork_records_lineage_and_the_retired_parent_stops_sales(world, scenario, round1, forked):
@@ -213,28 +214,28 @@ def test_retirement_ends_the_pool_and_distribute_pays_the_sbgt_side(world, scena
     out = distribute_revenue(port=world.port, backers=list(scenario.backers))
     assert out["sbgt"] == owed  # the claims of pool 1, read back from the events
     assert all(splitter.claimableSBGT(1, world.roles.account(n)) == 0 for n in owed)
-    before = len(brownie.history)
+    before = len(sent_transactions())
     assert distribute_revenue(port=world.port, backers=list(scenario.backers)) == out
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before
 
 
 def test_fork_and_retire_rerun_reconciles_from_chain_and_sends_nothing(world, scenario, forked):
     out, _ = forked
-    before = len(brownie.history)
+    before = len(sent_transactions())
     world.port.fork_and_retire(domain=scenario.rfm.fork_domain)
     assert world.port.fork() == out
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before
 
 
 def test_a_retired_subdao_refuses_a_new_round_before_any_transaction(world, scenario, forked):
-    before = len(brownie.history)
+    before = len(sent_transactions())
     with pytest.raises(ChainError, match="is Retired: a training round needs"):
         run_one_round(config=scenario, port=world.port, storage=world.storage, workdir=world.work)
     with pytest.raises(ChainError, match="is Retired: paid inference needs"):
         serve_requests(
             config=scenario, port=world.port, storage=world.storage, workdir=world.work, count=1
         )
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before
 
 
 @pytest.mark.parametrize(
@@ -274,10 +275,10 @@ def test_bad_step_inputs_name_the_problem(world, scenario, tmp_path):
     with pytest.raises(ConfigError) as info:
         read_deployment(tmp_path / "absent.json")
     assert info.value.field == "<deployment>"
-    before = len(brownie.history)
+    before = len(sent_transactions())
     with pytest.raises(ConfigError) as info:
         serve_requests(
             config=scenario, port=world.port, storage=world.storage, workdir=tmp_path, count=0
         )
     assert info.value.field == "count"
-    assert len(brownie.history) == before
+    assert len(sent_transactions()) == before

@@ -11,7 +11,7 @@ from flai.pipeline import InMemoryLedger, ScenarioConfig, load_config
 from flai.storage import IpfsHttpStorage, IpfsNode
 
 ROOT = Path(__file__).resolve().parents[3]
-SCENARIO = ROOT / "configs" / "scenario.yaml"
+SCENARIO = ROOT / "configs" / "breast-cancer.yaml"
 
 
 def make_ledger(config: ScenarioConfig) -> InMemoryLedger:
@@ -21,7 +21,7 @@ def make_ledger(config: ScenarioConfig) -> InMemoryLedger:
 
 @pytest.fixture(scope="session")
 def scenario() -> ScenarioConfig:
-    """``configs/scenario.yaml``."""
+    """``configs/breast-cancer.yaml`` (the pipeline tests' figures are this scenario's)."""
     return load_config(SCENARIO)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -11,6 +13,8 @@ from numpy.testing import assert_allclose
 from flai.fl import LogisticModel, phi_weighted_fedavg, run_round, stake_weighted_median
 from flai.pipeline import KeyStore, build_setting, run_lifecycle, write_report
 from flai.pipeline.model_release import load_model
+from flai.pipeline.report import amount as in_units
+from flai.pipeline.report import short, table
 from flai.storage import IpfsHttpStorage, IpfsNode, LocalStore
 from tests.offchain.pipeline.approx import assert_same_run
 from tests.offchain.pipeline.conftest import make_ledger
@@ -196,13 +200,86 @@ def test_revocation_fork_and_claims_close_the_lifecycle(run, scenario):
 
 def test_report_files(run, tmp_path):
     paths = write_report(run["lifecycle"], directory=tmp_path / "reports" / "demo")
-    import json
-
     assert json.loads(paths["json"].read_text()) == run["result"]
     md = paths["markdown"].read_text()
     assert "| free-clinic |" in md and "auc_by_round.png" in md
     for name in ("auc_by_round", "phi_points_by_hospital", "revenue_by_party"):
         assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _md_tables(md):
+    """The Markdown pipe tables of ``md``: lists of rows, each a list of stripped cells."""
+    tables, current = [], []
+    for line in md.splitlines():
+        if line.startswith("|"):
+            current.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables + ([current] if current else [])
+
+
+def test_report_md_is_markdown_tables_in_token_units_with_the_charts(run, tmp_path):
+    lifecycle = run["lifecycle"]
+    paths = write_report(lifecycle, directory=tmp_path / "r", payment_symbol="USDC")
+    md = paths["markdown"].read_text()
+    assert "```" not in md  # tables, not a code block
+    assert "## Rounds" in md and "## Learning: each hospital alone vs federated (test AUC)" in md
+    tables = _md_tables(md)
+    assert len(tables) >= 7  # rounds, learning, hospitals, validators, tiers, revenue, claims
+    for rows in tables:
+        header, rule, *body = rows
+        assert body and all(len(r) == len(header) for r in (rule, *body))
+        assert all(set(c) <= {"-", ":"} and c.count("-") >= 3 for c in rule)
+    # no wei in the Markdown: every amount is in units with its symbol
+    assert not re.search(r"(?<![.\d])\d{10,}", md.replace(",", ""))  # no integer of wei
+    total = lifecycle.revenue.total
+    assert f"Total received {total / ONE:,.6f} USDC" in md
+    stake = next(iter(lifecycle.validators.values())).stake
+    assert f"{stake / ONE:,.6f} FLAI" in md
+    # numeric columns are right-aligned, in the rule row and in the padded cells
+    hospitals = next(t for t in tables if t[0][0] == "hospital")
+    assert hospitals[1][2].endswith(":") and hospitals[1][0].endswith("-")
+    section = md.split("## Hospitals", 1)[1].split("\n## ", 1)[0]
+    row = next(x for x in section.splitlines() if x.startswith("| charite "))
+    samples = row.split("|")[3][1:-1]  # the samples cell without its one-space margins
+    value = f"{next(h.samples for h in lifecycle.hospitals if h.name == 'charite'):,}"
+    assert samples == value.rjust(len(samples)) and len(samples) >= len("samples")
+    # each hospital alone vs federated: the baselines and the rounds' test AUC
+    base = lifecycle.baselines
+    learning = next(t for t in tables if t[0][0] == "model")
+    figures = {r[0]: float(r[-1]) for r in learning[2:]}
+    assert figures["each hospital alone (mean)"] == pytest.approx(base.mean_alone, abs=1e-4)
+    assert figures["central (all data pooled)"] == pytest.approx(base.central, abs=1e-4)
+    last = lifecycle.rounds[-1]
+    assert figures[f"federated, round {last.round_index}"] == pytest.approx(last.test_auc, abs=1e-4)
+    assert set(base.alone) == {h.name for h in lifecycle.hospitals}
+    # the charts are embedded from the files next to report.md
+    for name in ("auc_by_round", "phi_points_by_hospital", "revenue_by_party"):
+        assert re.search(rf"!\[[^\]]+\]\({name}\.png\)", md)
+        assert (paths["markdown"].parent / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    # report.json keeps the exact wei
+    data = json.loads(paths["json"].read_text())
+    assert data["revenue"]["total"] == total and isinstance(total, int)
+    assert data["baselines"]["central"] == base.central
+
+
+def test_amounts_addresses_and_tables_format():
+    assert in_units(27_577_752_159_299_241_630, "FLAI") == "27.577752 FLAI"
+    assert in_units(0, "USDC") == "0.000000 USDC"
+    assert in_units(3, "FLAI") == "0.000000000000000003 FLAI"
+    assert in_units(-12 * 10**18, "FLAI") == "-12.000000 FLAI"
+    assert in_units(1_234_567 * 10**18, "FLAI", decimals=2) == "1,234,567.00 FLAI"
+    assert short("0x5FbDB2315678afecb367f032d93F642f64180aa3") == "0x5FbDB2…180aa3"
+    assert short("bafkreih74saijda6jxclxgco3ljsgigxjpshzzftbbq72nsqfkk4lki5ou") == ("bafkre…lki5ou")
+    assert short("val-eu") == "val-eu"
+    text = table(
+        ["party", "amount"], [["a", in_units(10**18, "FLAI")], ["bb", in_units(0, "FLAI")]]
+    )
+    lines = text.splitlines()
+    assert len({len(line) for line in lines}) == 1  # padded: the columns line up
+    assert lines[1] == "| ----- | ------------: |"
+    assert lines[2] == "| a     | 1.000000 FLAI |" and lines[3] == "| bb    | 0.000000 FLAI |"
 
 
 def test_same_seed_same_run(run, scenario, tmp_path):

@@ -205,9 +205,14 @@ class GasMeter:
         from flai.pipeline.journal import fault_point
 
         who = address(sender)
-        nonce = _nonce(who, "pending")  # the nonce this transaction will take
+        nonce = next_nonce(who)  # the nonce this transaction will take
         self._append({"sent": step, "from": who, "nonce": nonce})
-        tx = transact(method, *args, sender=sender)
+        try:
+            tx = transact(method, *args, sender=sender, nonce=nonce)
+        except StaleNonceError:  # the account sent on a path next_nonce did not see
+            nonce = next_nonce(who)
+            self._append({"sent": step, "from": who, "nonce": nonce})
+            tx = transact(method, *args, sender=sender, nonce=nonce)
         fault_point("tx", step)
         gas = int(tx.gas_used)
         self.entries.append((step, gas))
@@ -227,6 +232,73 @@ class GasMeter:
         for step, _ in self.entries:
             out[step] = out.get(step, 0) + 1
         return out
+
+
+class StaleNonceError(ChainError):
+    """The node refused a transaction's explicit nonce as already used."""
+
+
+_FORGET_NONCES = frozenset({"evm_revert", "anvil_revert", "anvil_reset", "anvil_setNonce"})
+"""JSON-RPC methods after which no counted nonce can be trusted (the chain moved back)."""
+
+
+def _nonce_counts() -> dict[str, int]:
+    """Sender → the nonce of its next transaction, for accounts whose last transaction went
+    through the one-call path (which knows it was mined). Kept on the connected provider,
+    so a new connection starts empty; the provider's ``make_request`` is wrapped once to
+    forget every count when the chain is reverted or reset through it."""
+    from brownie import web3
+
+    provider: Any = web3.provider
+    counts: dict[str, int] | None = getattr(provider, "_flai_nonces", None)
+    if counts is None:
+        counts = {}
+        inner = provider.make_request
+
+        def make_request(method: Any, params: Any) -> Any:
+            if method in _FORGET_NONCES:
+                counts.clear()
+            return inner(method, params)
+
+        provider.make_request = make_request
+        provider._flai_nonces = counts
+    return counts
+
+
+def next_nonce(who: str) -> int:
+    """The nonce ``who``'s next transaction takes: counted on from the one-call path's last
+    mined transaction of the account, else the node's pending count."""
+    counted = _nonce_counts().get(who.lower())
+    return counted if counted is not None else _nonce(who, "pending")
+
+
+def _sync_send(tx: dict[str, Any], nonce: int | None) -> SyncReceipt:
+    """``eth_sendTransactionSync`` of ``tx`` with an explicit nonce (``nonce``, else
+    :func:`next_nonce`), the sender's count moved on once it is mined (a revert included).
+    A refused nonce forgets the count: with a caller's ``nonce`` it raises
+    :class:`StaleNonceError`, else it tries once more with the node's count."""
+    who = str(tx["from"]).lower()
+    counts = _nonce_counts()
+    explicit = nonce is not None
+    for _ in range(2):
+        use = nonce if nonce is not None else next_nonce(who)
+        try:
+            raw = rpc("eth_sendTransactionSync", tx | {"nonce": hex(use)})
+        except ChainError as exc:
+            counts.pop(who, None)
+            if "nonce too low" not in str(exc).lower():
+                raise
+            if explicit:  # the caller recorded this nonce: it recounts and says so
+                raise StaleNonceError(str(exc)) from exc
+            continue  # counted on a stale figure: once more with the node's count
+        counts[who] = use + 1
+        return SyncReceipt(raw)
+    raise StaleNonceError(f"eth_sendTransactionSync: nonce of {who} still refused")
+
+
+def _forget_nonce(sender: Any) -> None:
+    """An account about to send on brownie's path: its count is no longer known."""
+    _nonce_counts().pop(address(sender).lower(), None)
 
 
 def _nonce(who: str, block: Literal["latest", "pending"] = "latest") -> int:
@@ -364,17 +436,19 @@ def _raise_revert(receipt: SyncReceipt) -> None:
     raise exc
 
 
-def transact(method: Any, *args: Any, sender: Account) -> Receipt:
+def transact(method: Any, *args: Any, sender: Account, nonce: int | None = None) -> Receipt:
     """Send ``method(*args)`` from ``sender`` and return its receipt once mined.
 
     On the development chain, for an account the node holds, one ``eth_sendTransactionSync``
     call (a :class:`SyncReceipt`; a revert raises brownie's ``VirtualMachineError`` naming
     the custom error, as brownie's path does). Otherwise brownie's
     ``method(*args, {"from": sender})`` with its receipt wait hardened. Every receipt is
-    also kept in :func:`sent_transactions`.
+    also kept in :func:`sent_transactions`. ``nonce`` is the caller's :func:`next_nonce`
+    for the one-call path (brownie's path takes the account's pending nonce itself).
     """
     from_address = _sync_sender(sender)
     if from_address is None:
+        _forget_nonce(sender)
         harden_receipt_wait()
         receipt = method(*args, {"from": sender})
         _sent.append(receipt)
@@ -386,7 +460,7 @@ def transact(method: Any, *args: Any, sender: Account) -> Receipt:
         "gas": hex(SYNC_GAS_LIMIT),
         "gasPrice": "0x0",
     }
-    sync = SyncReceipt(rpc("eth_sendTransactionSync", tx))
+    sync = _sync_send(tx, nonce)
     _sent.append(sync)
     if sync.status != 1:
         _raise_revert(sync)
@@ -403,6 +477,7 @@ def deploy(container: Any, *args: Any, sender: Account) -> Contract:
     """
     from_address = _sync_sender(sender)
     if from_address is None:
+        _forget_nonce(sender)
         harden_receipt_wait()
         contract = container.deploy(*args, {"from": sender})
         _sent.append(contract.tx)
@@ -413,7 +488,7 @@ def deploy(container: Any, *args: Any, sender: Account) -> Contract:
         "gas": hex(SYNC_GAS_LIMIT),
         "gasPrice": "0x0",
     }
-    sync = SyncReceipt(rpc("eth_sendTransactionSync", tx))
+    sync = _sync_send(tx, None)
     _sent.append(sync)
     if sync.status != 1 or sync.contract_address is None:
         _raise_revert(sync)

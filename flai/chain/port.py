@@ -128,6 +128,7 @@ class BrownieChainPort:
         self._market: Contract = deployment.marketplace
         self._cids: dict[tuple[int, str], str] = {}
         self._paid: dict[int, _Paid] = {}
+        self._listings: dict[str, int] = {}  # SubDAO address → its listing id, once listed
 
     # -- plumbing --------------------------------------------------------------------------
     def _acct(self, name: str) -> Account:
@@ -312,9 +313,20 @@ class BrownieChainPort:
         return MemberStatus(int(self._rounds.contributor(self._acct(name))["status"]))
 
     # -- marketplace -----------------------------------------------------------------------
+    def _listing_of(self, subdao: Contract) -> int:
+        """``Marketplace.listingOf(subdao)``, remembered once non-zero (a SubDAO's listing id
+        never changes once it is listed)."""
+        key = address(subdao)
+        lid = self._listings.get(key)
+        if lid is None:
+            lid = int(self._market.listingOf(subdao))
+            if lid:
+                self._listings[key] = lid
+        return lid
+
     def listing_id(self) -> int:
         """The FL listing of the SubDAO (0 before :meth:`ensure_listed`)."""
-        return int(self._market.listingOf(self.suite.subdao))
+        return self._listing_of(self.suite.subdao)
 
     def ensure_listed(self) -> int:
         """List the model (technical chamber) if it is not listed yet; return the listing id."""
@@ -408,7 +420,7 @@ class BrownieChainPort:
     def analytics_listing_id(self) -> int:
         """The FA listing (0 if the lifecycle has no analytics SubDAO)."""
         fa = self.deployment.analytics
-        return 0 if fa is None else int(self._market.listingOf(fa.subdao))
+        return 0 if fa is None else self._listing_of(fa.subdao)
 
     def request_query(self, *, user: str, query_cid: str, price: int) -> PaidRequest:
         lid = self.analytics_listing_id()
@@ -445,7 +457,8 @@ class BrownieChainPort:
             args = log["args"]
             if str(args["inputCid"]) == input_cid:
                 rid = int(args["requestId"])
-                self._paid.setdefault(rid, self._from_log(log))
+                if rid not in self._paid:
+                    self._paid[rid] = self._from_log(log)
                 return self.request(rid)
         return None
 
@@ -457,7 +470,8 @@ class BrownieChainPort:
         for log in self.logs(self._market, "Requested", payer=address(self._acct(user))):
             rid = int(log["args"]["requestId"])
             if rid >> 64 == lid:
-                self._paid.setdefault(rid, self._from_log(log))
+                if rid not in self._paid:
+                    self._paid[rid] = self._from_log(log)
                 out.append(self.request(rid))
         return tuple(out)
 

@@ -13,12 +13,11 @@ from flai.chain import harden_receipt_wait
 LAG_S = 0.6
 
 
-@pytest.fixture
-def lagging_receipts(monkeypatch):
-    """The node serves no receipt (by either web3 path) until LAG_S after the fixture starts,
+def _lag_receipts(monkeypatch, lag_s):
+    """The node serves no receipt (by either web3 path) until ``lag_s`` after this call,
     while automine has already advanced the sender's nonce: the race seen under load."""
     eth = brownie.web3.eth
-    served_after = time.monotonic() + LAG_S
+    served_after = time.monotonic() + lag_s
 
     def lagging(real):
         def call(tx_hash, *args, **kwargs):
@@ -32,13 +31,26 @@ def lagging_receipts(monkeypatch):
     monkeypatch.setattr(eth, "_transaction_receipt", lagging(eth._transaction_receipt))
 
 
+@pytest.fixture
+def lagging_receipts(monkeypatch):
+    """Receipts served LAG_S late."""
+    _lag_receipts(monkeypatch, LAG_S)
+
+
+@pytest.fixture
+def missing_receipts(monkeypatch):
+    """Receipts never served while the test runs: brownie's own wait, however slow the
+    machine, sees the nonce moved and no receipt."""
+    _lag_receipts(monkeypatch, float("inf"))
+
+
 def test_the_suite_runs_with_the_hardened_wait():
     assert getattr(TransactionReceipt._await_confirmation, "_flai_hardened", False)
     harden_receipt_wait()  # idempotent: no second wrapper
     assert not getattr(TransactionReceipt._await_confirmation.__wrapped__, "_flai_hardened", False)
 
 
-def test_brownie_alone_calls_a_lagging_receipt_dropped(accounts, lagging_receipts, monkeypatch):
+def test_brownie_alone_calls_a_lagging_receipt_dropped(accounts, missing_receipts, monkeypatch):
     monkeypatch.setattr(
         TransactionReceipt,
         "_await_confirmation",

@@ -11,7 +11,7 @@ import {PackedScores} from "../libraries/PackedScores.sol";
 import {StakeWeightedConsensus} from "../libraries/StakeWeightedConsensus.sol";
 import {TrainingOnboarding} from "./TrainingOnboarding.sol";
 
-/// @title Onboarding and training rounds of one SubDAO
+/// @title Training rounds of one SubDAO
 /// @notice See {ITrainingRounds}. Onboarding lives in {TrainingOnboarding}; this contract adds
 /// the round state machine, with the consensus and slashing math in {StakeWeightedConsensus}
 /// and the packed score vectors in {PackedScores}. The FLAI token (deposits, collateral) is an

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flai.errors import ConfigError
 from flai.fl import CheckConfig, ScoringConfig
 from flai.mpc.secure_scoring.estimator import Estimator
 
@@ -56,16 +57,18 @@ class SecureScoringConfig:
     max_param: float = 64.0
 
     def __post_init__(self) -> None:
-        if not 8 <= self.frac_bits <= 32 or not 8 <= self.coeff_bits <= 32:
-            raise ValueError(
-                f"frac_bits and coeff_bits must lie in [8, 32], got {self.frac_bits}, "
-                f"{self.coeff_bits}"
-            )
-        if not 0 < self.max_feature <= 2.0**20 or not 0 < self.max_param <= 2.0**20:
-            raise ValueError("max_feature and max_param must lie in (0, 2^20]")
+        for name in ("frac_bits", "coeff_bits"):
+            value = getattr(self, name)
+            if not 8 <= value <= 32:
+                raise ConfigError(f"must lie in [8, 32], got {value}", field=name)
+        for name in ("max_feature", "max_param"):
+            value = getattr(self, name)
+            if not 0 < value <= 2.0**20:  # NaN refused too
+                raise ConfigError(f"must lie in (0, 2^20], got {value}", field=name)
         if self.scoring.metric != "neg_log_loss":
-            raise ValueError(
-                f"secure scoring approximates neg_log_loss, not {self.scoring.metric!r}"
+            raise ConfigError(
+                f"secure scoring approximates neg_log_loss, not {self.scoring.metric!r}",
+                field="scoring.metric",
             )
 
 

@@ -10,6 +10,7 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 from sklearn.datasets import make_classification
 
+from flai.errors import ConfigError
 from flai.fl import (
     CheckConfig,
     Dataset,
@@ -337,8 +338,24 @@ def test_failure_bound_grows_with_magnitudes_and_is_negligible_at_defaults():
 
 
 def test_config_refuses_a_metric_it_does_not_approximate():
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="scoring.metric") as info:
         SecureScoringConfig(scoring=ScoringConfig(metric="auc"))
+    assert info.value.field == "scoring.metric"
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"frac_bits": 7}, "frac_bits"),
+        ({"coeff_bits": 33}, "coeff_bits"),
+        ({"max_feature": float("nan")}, "max_feature"),
+        ({"max_param": 0.0}, "max_param"),
+    ],
+)
+def test_config_names_the_field_out_of_range(changes, field):
+    with pytest.raises(ConfigError) as info:
+        SecureScoringConfig(**changes)
+    assert info.value.field == field
 
 
 @pytest.mark.parametrize("offset", [None, 1, 2**43, 5 * 2**20])

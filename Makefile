@@ -68,10 +68,14 @@ compile: setup
 # JOBS=0 runs it in one process), each on an Anvil of its own, test files kept whole per worker
 # so module fixtures deploy once. TESTS narrows the run (`make test TESTS=tests/unit/SDT`);
 # further pytest options go in PYTEST_ARGS.
+# A project load that has nothing to compile prunes brownie's unused library artifacts, so
+# the project is loaded once here first: the workers' concurrent loads then find nothing to
+# compile or prune (two workers pruning the same file race).
 TESTS ?= tests
 JOBS ?= auto
 PYTEST_ARGS ?=
 test: setup
+	env HOME="$(FLAI_BROWNIE_HOME)" $(BIN)/python -c 'import brownie; brownie.project.load(".")' >/dev/null
 	$(BROWNIE) test $(TESTS) -n $(JOBS) $(PYTEST_ARGS)
 
 demo: setup

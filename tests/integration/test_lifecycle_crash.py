@@ -270,6 +270,18 @@ def test_journal_deleted_mid_lifecycle_pays_nothing_twice_and_trains_no_extra_ro
     _assert_same_as_reference(reference, work, _sent() - before, first)
 
 
+
+def _open(config: Path, workdir: Path, accounts: Any) -> Any:
+    """``open_lifecycle`` of ``config`` in ``workdir`` on this chain, no storage."""
+    return open_lifecycle(
+        config=load_config(config),
+        accounts=list(accounts),
+        storage=None,
+        workdir=workdir,
+        network=brownie.network.show_active(),
+    )
+
+
 def test_garbage_in_the_journal_is_a_typed_error_naming_the_file_before_any_transaction(
     small_config, tmp_path, accounts
 ):
@@ -277,13 +289,7 @@ def test_garbage_in_the_journal_is_a_typed_error_naming_the_file_before_any_tran
     journal.write_bytes(b'{"kind":"header","run":"x"}\n\xff\xfe\x00garbage\n')
     sent = _sent()
     with pytest.raises(JournalError) as info:
-        open_lifecycle(
-            config=load_config(small_config),
-            accounts=list(accounts),
-            storage=None,
-            workdir=tmp_path,
-            network=brownie.network.show_active(),
-        )
+        _open(small_config, tmp_path, accounts)
     assert info.value.path == str(journal) and str(journal) in str(info.value)
     assert "line 2" in str(info.value)
     assert _sent() == sent
@@ -295,13 +301,7 @@ def test_a_malformed_fault_hook_is_refused_before_any_transaction(
     monkeypatch.setenv(FAULT_ENV, "kill:sometime:round/*")
     sent = _sent()
     with pytest.raises(ConfigError, match=FAULT_ENV):
-        open_lifecycle(
-            config=load_config(small_config),
-            accounts=list(accounts),
-            storage=None,
-            workdir=tmp_path,
-            network=brownie.network.show_active(),
-        )
+        _open(small_config, tmp_path, accounts)
     assert _sent() == sent
     assert not (tmp_path / "journal.jsonl").exists()
 
@@ -314,13 +314,7 @@ def test_a_deployment_not_on_this_chain_is_refused_not_deployed_again(
     (tmp_path / "deployment.json").write_text(json.dumps(stored))
     sent = _sent()
     with pytest.raises(ChainError, match="not on the connected chain"):
-        open_lifecycle(
-            config=load_config(small_config),
-            accounts=list(accounts),
-            storage=None,
-            workdir=tmp_path,
-            network=brownie.network.show_active(),
-        )
+        _open(small_config, tmp_path, accounts)
     assert _sent() == sent
 
 
@@ -332,12 +326,6 @@ def test_a_workdir_with_transactions_but_no_deployment_record_is_refused(
     (tmp_path / "gas.jsonl").write_text('["deploy/protocol", 943113]\n')
     sent = _sent()
     with pytest.raises(ChainError, match="refusing to deploy a second protocol"):
-        open_lifecycle(
-            config=load_config(small_config),
-            accounts=list(accounts),
-            storage=None,
-            workdir=tmp_path,
-            network=brownie.network.show_active(),
-        )
+        _open(small_config, tmp_path, accounts)
     assert _sent() == sent
     assert not (tmp_path / "deployment.json").exists()

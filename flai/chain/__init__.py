@@ -60,9 +60,10 @@ from flai.chain.deployments import (
     write_deployment,
 )
 from flai.chain.errors import ChainError, ConfigError
+from flai.chain.gas import GasMeter
 from flai.chain.governance import Action, action, chamber_execute, propose, queue_and_execute
 from flai.chain.lifecycle import deploy_all, open_lifecycle, step_port
-from flai.chain.plumbing import GasMeter, harden_receipt_wait
+from flai.chain.plumbing import harden_receipt_wait
 from flai.chain.port import BrownieChainPort
 from flai.chain.roles import LifecycleRoles, check_funded, lifecycle_roles
 from flai.chain.steps import (

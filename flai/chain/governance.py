@@ -17,10 +17,10 @@ from typing import Any
 
 from flai.chain.abi import ProposalState, VoteType
 from flai.chain.errors import ChainError
+from flai.chain.gas import GasMeter
 from flai.chain.plumbing import (
     Account,
     Contract,
-    GasMeter,
     Receipt,
     address,
     keccak_text,

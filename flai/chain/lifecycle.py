@@ -26,7 +26,8 @@ from flai.chain.deployments import (
     write_deployment,
 )
 from flai.chain.errors import ChainError, ConfigError
-from flai.chain.plumbing import Account, GasMeter, block_number, has_code, logs
+from flai.chain.gas import GasMeter
+from flai.chain.plumbing import Account, block_number, has_code, logs
 from flai.chain.port import BrownieChainPort
 from flai.chain.roles import LifecycleRoles, check_funded, lifecycle_roles
 from flai.chain.steps import approve_rfm, fund_parties, setup_analytics, submit_rfm
@@ -164,7 +165,7 @@ def open_lifecycle(
 
     The fault hook (``FLAI_PIPELINE_FAULT``) and the parties' balances are checked before
     anything is sent; the gas of every transaction is appended to ``workdir/gas.jsonl``
-    (kept across resumed runs, see :class:`~flai.chain.plumbing.GasMeter`).
+    (kept across resumed runs, see :class:`~flai.chain.gas.GasMeter`).
 
     Raises
     ------

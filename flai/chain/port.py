@@ -4,7 +4,7 @@ Parties are the scenario's names; :class:`~flai.chain.roles.LifecycleRoles` maps
 accounts. Writes are
 sent from the party's account (custodians commit, validators score and vote, the
 coordinator — the requester — opens and finalizes, the operator fulfils, users pay) and
-their gas is recorded by step in a :class:`~flai.chain.plumbing.GasMeter`; reads for
+their gas is recorded by step in a :class:`~flai.chain.gas.GasMeter`; reads for
 reconciliation come from contract state, or from events where the contracts keep only a
 digest or a bitmap (update CIDs, aggregate votes, requests, slashing).
 """
@@ -32,11 +32,11 @@ from flai.chain.abi import (
 from flai.chain.deploy import load_subdao_suite
 from flai.chain.deployments import Deployment
 from flai.chain.errors import ChainError
+from flai.chain.gas import GasMeter
 from flai.chain.governance import action, chamber_execute
 from flai.chain.plumbing import (
     Account,
     Contract,
-    GasMeter,
     address,
     logs,
     mine,

@@ -35,11 +35,11 @@ from flai.chain.abi import (
 from flai.chain.deploy import SubDAOSuite, load_subdao_suite
 from flai.chain.deployments import Deployment
 from flai.chain.errors import ChainError, ConfigError
+from flai.chain.gas import GasMeter
 from flai.chain.governance import action, chamber_execute, superdao_approve
 from flai.chain.plumbing import (
     Account,
     Contract,
-    GasMeter,
     address,
     chain_time,
     logs,

@@ -24,7 +24,7 @@ effect not done), ``effect`` (effect done, ``done`` not written) and ``after`` (
 written); ``tx`` is the chain adapter's: a transaction of the gas-meter step ``pattern``
 (``technical/fork+retire/propose``, ``market/ranks (financial chamber)/vote``,
 ``onboard/apply contributor``) is mined and its gas line not yet written
-(:meth:`flai.chain.plumbing.GasMeter.send`). :func:`fault_point` is the hook;
+(:meth:`flai.chain.gas.GasMeter.send`). :func:`fault_point` is the hook;
 :func:`check_fault_hook` validates the variable (the lifecycle calls it before its first
 transaction). Unset, the hook costs one dictionary lookup per step.
 """

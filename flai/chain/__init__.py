@@ -9,6 +9,7 @@ Modules
 -------
 - :mod:`~flai.chain.abi` — enum and struct mirrors of the contracts (the typed boundary)
 - :mod:`~flai.chain.plumbing` — the loaded project, transactions, receipts, logs, clock
+- :mod:`~flai.chain.gas` — :class:`GasMeter`, gas by step (intents recovered from the chain)
 - :mod:`~flai.chain.deploy` — deploy functions (platform, SubDAO factory, market, clones)
 - :mod:`~flai.chain.deployments` — ``deployments/<network>.json``, written and read
 - :mod:`~flai.chain.governance` — SuperDAO and chamber proposals

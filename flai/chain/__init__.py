@@ -15,6 +15,7 @@ Modules
 - :mod:`~flai.chain.governance` — SuperDAO and chamber proposals
 - :mod:`~flai.chain.roles` — the scenario's parties as accounts
 - :mod:`~flai.chain.port` — :class:`BrownieChainPort`, the pipeline's ``ChainPort``
+- :mod:`~flai.chain.requests` — the marketplace requests the port has seen (:class:`RequestBook`)
 - :mod:`~flai.chain.steps` — the on-chain steps of an RFM (submit, approve, …)
 - :mod:`~flai.chain.lifecycle` — deploy or find a scenario's contracts, build its port
 - :mod:`~flai.chain.runtime` — the project's own chain (``flai run``, ``flai chain``)

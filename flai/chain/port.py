@@ -12,7 +12,7 @@ digest or a bitmap (update CIDs, aggregate votes, requests, slashing).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from flai.chain.abi import (
@@ -44,6 +44,7 @@ from flai.chain.plumbing import (
     sleep,
     token_symbol,
 )
+from flai.chain.requests import PaidRecord, RequestBook, pipeline_tier
 from flai.chain.roles import LifecycleRoles
 from flai.pipeline.config import WAD, ScenarioConfig
 from flai.pipeline.ports import (
@@ -57,26 +58,6 @@ from flai.pipeline.ports import (
 )
 
 __all__ = ["BrownieChainPort"]
-
-
-def _tier(tier: PriceTier) -> Tier:
-    """The pipeline's tier of a marketplace tier (a subscriber pays as an external user)."""
-    return Tier.EXTERNAL if tier is PriceTier.SUBSCRIBER else Tier[tier.name]
-
-
-@dataclass
-class _Paid:
-    """What the port knows of a paid request (the tier is not in the ``Requested`` event)."""
-
-    kind: str
-    user: str
-    input_cid: str
-    tier: PriceTier
-    record: Request
-    output_cid: str | None = None
-    watched: bool = False
-    """Paid through this port: it saw the request created, and the operator account that
-    alone can fulfil it is the port's, so ``output_cid`` is known without reading logs."""
 
 
 class BrownieChainPort:
@@ -127,7 +108,12 @@ class BrownieChainPort:
         self._rounds: Contract = self.suite.rounds
         self._market: Contract = deployment.marketplace
         self._cids: dict[tuple[int, str], str] = {}
-        self._paid: dict[int, _Paid] = {}
+        self._requests = RequestBook(
+            market=self._market,
+            logs=self.logs,
+            name_of=self.roles.name_of,
+            fa_listing=self.analytics_listing_id,
+        )
         self._listings: dict[str, int] = {}  # SubDAO address → its listing id, once listed
 
     # -- plumbing --------------------------------------------------------------------------
@@ -392,7 +378,7 @@ class BrownieChainPort:
 
     def price_of(self, user: str) -> tuple[int, Tier]:
         price, tier = self._market.priceOf(self.ensure_listed(), self._acct(user))
-        return int(price), _tier(PriceTier(int(tier)))
+        return int(price), pipeline_tier(PriceTier(int(tier)))
 
     def _pay(self, *, kind: str, user: str, input_cid: str, listing: int) -> PaidRequest:
         fn = self._market.requestInference if kind == "inference" else self._market.requestQuery
@@ -402,13 +388,16 @@ class BrownieChainPort:
         )
         ev = tx.events["Requested"]
         rid = int(ev["requestId"])
-        self._paid[rid] = _Paid(
-            kind=kind,
-            user=user,
-            input_cid=input_cid,
-            tier=PriceTier(int(tier)),
-            record=Request.from_event(ev),
-            watched=True,
+        self._requests.paid(
+            rid,
+            PaidRecord(
+                kind=kind,
+                user=user,
+                input_cid=input_cid,
+                tier=PriceTier(int(tier)),
+                record=Request.from_event(ev),
+                watched=True,
+            ),
         )
         return self.request(rid)
 
@@ -429,54 +418,19 @@ class BrownieChainPort:
         del price  # the listing's base price is the configured one; the tier rule applies
         return self._pay(kind="query", user=user, input_cid=query_cid, listing=lid)
 
-    def _load_request(self, rid: int) -> _Paid | None:
-        if rid not in self._paid:
-            found = self.logs(self._market, "Requested", requestId=rid)
-            if not found:
-                return None
-            self._paid[rid] = self._from_log(found[-1])
-        return self._paid[rid]
-
-    def _from_log(self, log: Mapping[str, Any]) -> _Paid:
-        args = log["args"]
-        rid = int(args["requestId"])
-        fa = self.analytics_listing_id()
-        # the event carries no tier: it is the payer's tier on the listing now (the pricing
-        # inputs — ranking, requester — do not change while requests are served)
-        _, tier = self._market.priceOf(rid >> 64, args["payer"])
-        return _Paid(
-            kind="query" if fa and rid >> 64 == fa else "inference",
-            user=self.roles.name_of(args["payer"]),
-            input_cid=str(args["inputCid"]),
-            tier=PriceTier(int(tier)),
-            record=Request.from_event(args),
-        )
-
     def find_request(self, *, user: str, input_cid: str) -> PaidRequest | None:
-        for log in self.logs(self._market, "Requested", payer=address(self._acct(user))):
-            args = log["args"]
-            if str(args["inputCid"]) == input_cid:
-                rid = int(args["requestId"])
-                if rid not in self._paid:
-                    self._paid[rid] = self._from_log(log)
-                return self.request(rid)
-        return None
+        rid = self._requests.find(payer=address(self._acct(user)), input_cid=input_cid)
+        return None if rid is None else self.request(rid)
 
     def requests_of(self, *, user: str, kind: str) -> tuple[PaidRequest, ...]:
         lid = self.listing_id() if kind == "inference" else self.analytics_listing_id()
         if not lid:
             return ()
-        out = []
-        for log in self.logs(self._market, "Requested", payer=address(self._acct(user))):
-            rid = int(log["args"]["requestId"])
-            if rid >> 64 == lid:
-                if rid not in self._paid:
-                    self._paid[rid] = self._from_log(log)
-                out.append(self.request(rid))
-        return tuple(out)
+        paid = self._requests.of_listing(payer=address(self._acct(user)), listing=lid)
+        return tuple(self.request(rid) for rid in paid)
 
     def fulfil(self, *, request_id: int, output_cid: str) -> None:
-        req = self._load_request(request_id)
+        req = self._requests.load(request_id)
         if req is None:
             raise ChainError(f"unknown request {request_id}")
         self.gas.send(
@@ -490,22 +444,7 @@ class BrownieChainPort:
         req.output_cid = output_cid
 
     def request(self, request_id: int) -> PaidRequest:
-        req = self._load_request(request_id)
-        if req is None:
-            raise ChainError(f"unknown request {request_id}")
-        if req.output_cid is None and not req.watched:
-            found = self.logs(self._market, "Fulfilled", requestId=request_id)
-            if found:
-                req.output_cid = str(found[-1]["args"]["outputCid"])
-        return PaidRequest(
-            request_id=request_id,
-            kind=req.kind,
-            user=req.user,
-            input_cid=req.input_cid,
-            fee=req.record.paid,
-            tier=_tier(req.tier),
-            output_cid=req.output_cid,
-        )
+        return self._requests.view(request_id)
 
     def revenue(self) -> int:
         return int(self.suite.splitter.totals()["received"])
